@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* The listen backlog of every server socket. */
+#define PM_LISTEN_BACKLOG 1024
+
+#define PM_TYPE_ACCEPTOR (pm_acceptor_get_type ())
+G_DECLARE_FINAL_TYPE (PmAcceptor, pm_acceptor, PM, ACCEPTOR, GObject)
+
+PmAcceptor *pm_acceptor_new (void);
+
+GSocket *pm_acceptor_bind (const char *address,
+                           guint       port,
+                           GError    **error);
+
+void pm_acceptor_serve (PmAcceptor *self,
+                        GSocket    *listener,
+                        SoupServer *server);
+void pm_acceptor_unserve (PmAcceptor *self,
+                          GSocket    *listener);
+
+guint pm_acceptor_get_n_listeners (PmAcceptor *self);
+
+G_END_DECLS

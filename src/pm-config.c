@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-config"
+
+#include "config.h"
+
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib/gi18n.h>
+
+#include "pm-config.h"
+#include "pm-error.h"
+
+/*
+ * Start-up configuration.  The variables are the original service's
+ * (LISTING_PORT, PORTS, LOGS_PUB_ENABLED); every one has an option of the
+ * same meaning, and an option beats the environment.  Every value is
+ * checked here, so the daemon either starts with a sound configuration or
+ * says which value is wrong.
+ */
+
+PmConfig *
+pm_config_new (void)
+{
+  PmConfig *self = g_new0 (PmConfig, 1);
+  guint port;
+
+  self->listing_port = PM_DEFAULT_LISTING_PORT;
+  self->ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (port = PM_DEFAULT_FIRST_PORT; port <= PM_DEFAULT_LAST_PORT; port++)
+    g_array_append_val (self->ports, port);
+  self->logs_enabled = FALSE;
+  self->bind_address = g_strdup (PM_DEFAULT_BIND_ADDRESS);
+
+  return self;
+}
+
+void
+pm_config_free (PmConfig *self)
+{
+  if (self == NULL)
+    return;
+  g_clear_pointer (&self->ports, g_array_unref);
+  g_clear_pointer (&self->bind_address, g_free);
+  g_free (self);
+}
+
+/**
+ * pm_config_parse_port:
+ * @source: where @text comes from, for the error message
+ * @text: the text to parse
+ * @out_port: (out): the port
+ * @error: return location for a #GError
+ *
+ * Parses a TCP port number, 1 to 65535, surrounding blanks allowed.
+ */
+gboolean
+pm_config_parse_port (const char *source,
+                      const char *text,
+                      guint      *out_port,
+                      GError    **error)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  guint64 value;
+
+  if (copy[0] == '\0')
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("%s: a port number is empty"), source);
+      return FALSE;
+    }
+  if (!g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("%s: “%s” is not a port number"), source, copy);
+      return FALSE;
+    }
+  if (value < 1 || value > 65535)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("%s: port %s is out of range (1–65535)"), source, copy);
+      return FALSE;
+    }
+
+  *out_port = (guint) value;
+  return TRUE;
+}
+
+static gboolean
+array_contains (GArray *ports,
+                guint   port)
+{
+  guint i;
+
+  for (i = 0; i < ports->len; i++)
+    if (g_array_index (ports, guint, i) == port)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pm_config_parse_ports:
+ * @source: where @text comes from, for the error message
+ * @text: a comma-separated list of ports and FIRST-LAST ranges
+ * @out_ports: (element-type guint): an array the ports are appended to
+ * @error: return location for a #GError
+ *
+ * Parses a port list such as "7751,7752" or "8000-8999,9001".  An empty
+ * entry and a port listed twice are errors; on error @out_ports is left
+ * as it was.
+ */
+gboolean
+pm_config_parse_ports (const char *source,
+                       const char *text,
+                       GArray     *out_ports,
+                       GError    **error)
+{
+  g_auto(GStrv) entries = g_strsplit (text, ",", -1);
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint i;
+
+  for (i = 0; entries[i] != NULL; i++)
+    {
+      char *entry = g_strstrip (entries[i]);
+      const char *dash = strchr (entry, '-');
+      guint first, last, port;
+
+      if (entry[0] == '\0')
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       _("%s: entry %u of “%s” is empty"), source, i + 1, text);
+          return FALSE;
+        }
+
+      if (dash != NULL && dash != entry)
+        {
+          g_autofree char *head = g_strndup (entry, dash - entry);
+
+          if (!pm_config_parse_port (source, head, &first, error) ||
+              !pm_config_parse_port (source, dash + 1, &last, error))
+            return FALSE;
+          if (last < first)
+            {
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           _("%s: range “%s” runs backwards"), source, entry);
+              return FALSE;
+            }
+        }
+      else
+        {
+          if (!pm_config_parse_port (source, entry, &first, error))
+            return FALSE;
+          last = first;
+        }
+
+      for (port = first; port <= last; port++)
+        {
+          if (array_contains (ports, port))
+            {
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           _("%s: port %u is listed twice"), source, port);
+              return FALSE;
+            }
+          g_array_append_val (ports, port);
+        }
+    }
+
+  g_array_append_vals (out_ports, ports->data, ports->len);
+  return TRUE;
+}
+
+/**
+ * pm_config_parse_bool:
+ * @source: where @text comes from, for the error message
+ * @text: true, false, 1, 0, yes or no, in any case
+ * @out_value: (out): the value
+ * @error: return location for a #GError
+ */
+gboolean
+pm_config_parse_bool (const char *source,
+                      const char *text,
+                      gboolean   *out_value,
+                      GError    **error)
+{
+  static const char *const yes[] = { "true", "1", "yes" };
+  static const char *const no[] = { "false", "0", "no" };
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (yes); i++)
+    {
+      if (g_ascii_strcasecmp (copy, yes[i]) == 0)
+        {
+          *out_value = TRUE;
+          return TRUE;
+        }
+      if (g_ascii_strcasecmp (copy, no[i]) == 0)
+        {
+          *out_value = FALSE;
+          return TRUE;
+        }
+    }
+
+  g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+               _("%s: “%s” is neither true nor false (use true/false, 1/0 or yes/no)"),
+               source, copy);
+  return FALSE;
+}
+
+typedef struct
+{
+  char     *listing_port;
+  char     *ports;
+  char     *logs;
+  gboolean  logs_given;
+  char     *bind_address;
+  char     *seed;
+  gboolean  version;
+} Options;
+
+static void
+options_clear (Options *options)
+{
+  g_clear_pointer (&options->listing_port, g_free);
+  g_clear_pointer (&options->ports, g_free);
+  g_clear_pointer (&options->logs, g_free);
+  g_clear_pointer (&options->bind_address, g_free);
+  g_clear_pointer (&options->seed, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
+
+static gboolean
+on_logs_option (const char *option_name,
+                const char *value,
+                gpointer    user_data,
+                GError    **error)
+{
+  Options *options = user_data;
+
+  options->logs_given = TRUE;
+  g_free (options->logs);
+  options->logs = g_strdup (value != NULL ? value : "true");
+  return TRUE;
+}
+
+/* Picks the option's value if given, else the variable's if set and not
+ * empty; returns the name of where it came from in @out_source. */
+static const char *
+pick (const char        *option_value,
+      const char        *option_name,
+      const char *const *envp,
+      const char        *variable,
+      const char       **out_source)
+{
+  const char *value;
+
+  if (option_value != NULL)
+    {
+      *out_source = option_name;
+      return option_value;
+    }
+  value = g_environ_getenv ((char **) envp, variable);
+  if (value != NULL && value[0] != '\0')
+    {
+      *out_source = variable;
+      return value;
+    }
+  return NULL;
+}
+
+/**
+ * pm_config_load:
+ * @self: a #PmConfig holding the defaults
+ * @envp: (nullable): the environment to read, or %NULL for none
+ * @argc: (inout): the argument count
+ * @argv: (inout): the arguments; recognised options are removed
+ * @error: return location for a #GError
+ *
+ * Reads the environment and the command line into @self.  `--help` prints
+ * the help and exits the process, as #GOptionContext does.
+ *
+ * Returns: %TRUE if the configuration is sound
+ */
+gboolean
+pm_config_load (PmConfig           *self,
+                const char *const  *envp,
+                int                *argc,
+                char             ***argv,
+                GError            **error)
+{
+  g_auto(Options) options = { 0 };
+  g_autoptr(GOptionContext) context = NULL;
+  GOptionGroup *group;
+  const char *value, *source;
+  g_autoptr(GError) local_error = NULL;
+  const GOptionEntry entries[] = {
+    { "listing-port", 'l', 0, G_OPTION_ARG_STRING, &options.listing_port,
+      N_("Port of the listing server (LISTING_PORT, default 7770)"), N_("PORT") },
+    { "ports", 'p', 0, G_OPTION_ARG_STRING, &options.ports,
+      N_("Comma-separated device ports or FIRST-LAST ranges (PORTS, default 7751-7760)"), N_("PORTS") },
+    { "logs", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_logs_option,
+      N_("Stream fake logs over WebSocket on /api/ws (LOGS_PUB_ENABLED, default false)"), N_("[true|false]") },
+    { "bind", 'b', 0, G_OPTION_ARG_STRING, &options.bind_address,
+      N_("IP address the servers bind to (default 127.0.0.1)"), N_("ADDRESS") },
+    { "seed", 's', 0, G_OPTION_ARG_STRING, &options.seed,
+      N_("Seed for every random value, to make runs reproducible"), N_("N") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
+      N_("Print the version and exit"), NULL },
+    G_OPTION_ENTRY_NULL
+  };
+
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context,
+                                _("Pretends to be a fleet of Bitaxe miners running AxeOS, one HTTP server per device,\n"
+                                  "plus a listing server that names them all."));
+  group = g_option_group_new (NULL, NULL, NULL, &options, NULL);
+  g_option_group_add_entries (group, entries);
+  g_option_group_set_translation_domain (group, GETTEXT_PACKAGE);
+  g_option_context_set_main_group (context, group);
+
+  if (!g_option_context_parse (context, argc, argv, &local_error))
+    {
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, local_error->message);
+      return FALSE;
+    }
+  if (*argc > 1)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("unexpected argument “%s”"), (*argv)[1]);
+      return FALSE;
+    }
+
+  self->show_version = options.version;
+
+  value = pick (options.listing_port, "--listing-port", envp, "LISTING_PORT", &source);
+  if (value != NULL && !pm_config_parse_port (source, value, &self->listing_port, error))
+    return FALSE;
+
+  value = pick (options.ports, "--ports", envp, "PORTS", &source);
+  if (value != NULL)
+    {
+      g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+
+      if (!pm_config_parse_ports (source, value, ports, error))
+        return FALSE;
+      g_clear_pointer (&self->ports, g_array_unref);
+      self->ports = g_steal_pointer (&ports);
+    }
+  if (array_contains (self->ports, self->listing_port))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("the listing port %u is also a device port"), self->listing_port);
+      return FALSE;
+    }
+
+  value = pick (options.logs, "--logs", envp, "LOGS_PUB_ENABLED", &source);
+  if (value != NULL && !pm_config_parse_bool (source, value, &self->logs_enabled, error))
+    return FALSE;
+
+  if (options.bind_address != NULL)
+    {
+      g_autoptr(GInetAddress) address = g_inet_address_new_from_string (options.bind_address);
+
+      if (address == NULL)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       _("--bind: “%s” is not an IP address"), options.bind_address);
+          return FALSE;
+        }
+      g_free (self->bind_address);
+      self->bind_address = g_inet_address_to_string (address);
+    }
+
+  if (options.seed != NULL)
+    {
+      g_autofree char *seed = g_strstrip (g_strdup (options.seed));
+
+      if (!g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       _("--seed: “%s” is not a whole number from 0 to 18446744073709551615"),
+                       seed);
+          return FALSE;
+        }
+      self->seed_given = TRUE;
+    }
+
+  return TRUE;
+}

@@ -1,0 +1,872 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-device"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-device.h"
+#include "pm-error.h"
+#include "pm-http.h"
+#include "pm-update.h"
+
+/**
+ * PmDevice:
+ *
+ * One mock miner: a #SoupServer on its own port answering the AxeOS API
+ * (`GET /api/system/info`, `PATCH /api/system`,
+ * `POST /api/system/restart`) and, when logs are enabled, streaming fake
+ * log lines to WebSocket clients on `/api/ws`.
+ *
+ * Its state is what the original service kept per worker: hostname, API
+ * version, firmware, start time, the overrides stored by PATCH, whether it
+ * is restarting, and its WebSocket clients.
+ */
+
+#define RESTART_REPLY "<html><body><h1>System will restart shortly.</h1></body></html>"
+#define UNAVAILABLE_REPLY "<html><body><h1>Server is temporarily unavailable. Please try again later.</h1></body></html>"
+#define PATCH_REPLY "{\"message\":\"System info updated successfully\"}"
+
+#define PATH_INFO "/api/system/info"
+#define PATH_SYSTEM "/api/system"
+#define PATH_RESTART "/api/system/restart"
+#define PATH_WS "/api/ws"
+
+static const PmRoute device_routes[] = {
+  { PATH_INFO, "GET, HEAD" },
+  { PATH_SYSTEM, "PATCH" },
+  { PATH_RESTART, "POST" },
+  { PATH_WS, "GET" },
+};
+
+struct _PmDevice
+{
+  GObject       parent_instance;
+
+  PmAcceptor   *acceptor;        /* (owned) */
+  guint         port;
+  char         *hostname;        /* (owned) */
+  PmApiVersion  api_version;
+  char         *firmware;        /* (owned) (nullable) until started */
+  gboolean      logs_enabled;
+  guint64       seed;
+  guint         log_interval_ms;
+
+  GRand        *rand;            /* (owned) (nullable) until started */
+  SoupServer   *server;          /* (owned) */
+  GSocket      *listener;        /* (owned) (nullable) while not listening */
+  char         *bind_address;    /* (owned) (nullable) */
+  gint64        start_time_ms;   /* wall clock, ms since the epoch */
+  gint64        start_mono_us;   /* monotonic clock */
+  JsonObject   *overrides;       /* (owned) */
+
+  gboolean      restarting;
+  GSource      *restart_source;  /* (owned) (nullable) */
+
+  GPtrArray    *log_clients;     /* (owned) (element-type SoupWebsocketConnection) */
+  GSource      *log_source;      /* (owned) (nullable) */
+};
+
+G_DEFINE_FINAL_TYPE (PmDevice, pm_device, G_TYPE_OBJECT)
+
+typedef enum
+{
+  PROP_ACCEPTOR = 1,
+  PROP_PORT,
+  PROP_HOSTNAME,
+  PROP_API_VERSION,
+  PROP_FIRMWARE,
+  PROP_LOGS_ENABLED,
+  PROP_SEED,
+  PROP_LOG_INTERVAL,
+  PROP_START_TIME,
+  PROP_LISTENING,
+  PROP_RESTARTING,
+} PmDeviceProperty;
+
+static GParamSpec *props[PROP_RESTARTING + 1] = { NULL, };
+
+/* ---- fake log stream ---------------------------------------------------- */
+
+static gboolean
+log_source_dispatch (GSource    *source,
+                     GSourceFunc callback,
+                     gpointer    user_data)
+{
+  return callback (user_data);
+}
+
+static GSourceFuncs log_source_funcs = {
+  NULL, NULL, log_source_dispatch, NULL, NULL, NULL,
+};
+
+static void
+broadcast (PmDevice   *self,
+           const char *frame)
+{
+  g_autoptr(GPtrArray) clients = g_ptr_array_copy (self->log_clients,
+                                                   (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  guint i;
+
+  g_ptr_array_set_free_func (clients, g_object_unref);
+  for (i = 0; i < clients->len; i++)
+    {
+      SoupWebsocketConnection *conn = g_ptr_array_index (clients, i);
+
+      if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_send_text (conn, frame);
+    }
+}
+
+/* Runs on the planned tick, and plans the next one from the planned time
+ * rather than from now, so the period does not drift. */
+static gboolean
+on_log_tick (gpointer user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+  g_autofree char *frame = pm_fake_log_frame (pm_fake_log_draw (self->rand));
+  gint64 interval_us = (gint64) self->log_interval_ms * 1000;
+  gint64 next = g_source_get_ready_time (self->log_source) + interval_us;
+  gint64 now = g_source_get_time (self->log_source);
+
+  broadcast (self, frame);
+
+  /* After a long stall, skip the ticks that were missed. */
+  while (next <= now)
+    next += interval_us;
+  g_source_set_ready_time (self->log_source, next);
+
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+start_log_ticks (PmDevice *self)
+{
+  if (self->log_source != NULL)
+    return;
+  self->log_source = g_source_new (&log_source_funcs, sizeof (GSource));
+  g_source_set_name (self->log_source, "pm-device-log");
+  g_source_set_callback (self->log_source, on_log_tick, self, NULL);
+  g_source_set_ready_time (self->log_source,
+                           g_get_monotonic_time () + (gint64) self->log_interval_ms * 1000);
+  g_source_attach (self->log_source, NULL);
+}
+
+static void
+stop_log_ticks (PmDevice *self)
+{
+  if (self->log_source == NULL)
+    return;
+  g_source_destroy (self->log_source);
+  g_clear_pointer (&self->log_source, g_source_unref);
+}
+
+#define PEER_KEY "pm-device-peer"
+
+static const char *
+peer_of (SoupWebsocketConnection *conn)
+{
+  const char *peer = g_object_get_data (G_OBJECT (conn), PEER_KEY);
+
+  return peer != NULL ? peer : "unknown peer";
+}
+
+/* Remembers the client's address on @conn, for the log. */
+static void
+remember_peer (SoupWebsocketConnection *conn,
+               SoupServerMessage       *msg)
+{
+  GSocketAddress *address = soup_server_message_get_remote_address (msg);
+  char *peer;
+
+  if (G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      g_autofree char *ip = g_inet_address_to_string (
+        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
+
+      peer = g_strdup_printf ("%s:%u", ip,
+                              g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
+    }
+  else
+    {
+      peer = g_strdup ("unknown peer");
+    }
+  g_object_set_data_full (G_OBJECT (conn), PEER_KEY, peer, g_free);
+}
+
+static void
+on_log_client_error (SoupWebsocketConnection *conn,
+                     GError                  *error,
+                     gpointer                 user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  g_message ("%s: log client %s failed: %s", self->hostname, peer_of (conn), error->message);
+}
+
+static void
+on_log_client_closed (SoupWebsocketConnection *conn,
+                      gpointer                 user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  g_message ("%s: log client %s disconnected (code %u); %u left",
+             self->hostname, peer_of (conn), soup_websocket_connection_get_close_code (conn),
+             self->log_clients->len - 1);
+
+  g_signal_handlers_disconnect_by_data (conn, self);
+  g_ptr_array_remove_fast (self->log_clients, conn);
+  if (self->log_clients->len == 0)
+    stop_log_ticks (self);
+}
+
+static void
+on_websocket (SoupServer              *server,
+              SoupServerMessage       *msg,
+              const char              *path,
+              SoupWebsocketConnection *conn,
+              gpointer                 user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  remember_peer (conn, msg);
+  g_ptr_array_add (self->log_clients, g_object_ref (conn));
+  g_signal_connect_object (conn, "error", G_CALLBACK (on_log_client_error), self, 0);
+  g_signal_connect_object (conn, "closed", G_CALLBACK (on_log_client_closed), self, 0);
+  g_message ("%s: log client %s connected; %u now", self->hostname, peer_of (conn),
+             self->log_clients->len);
+  start_log_ticks (self);
+}
+
+static void
+close_log_clients (PmDevice *self)
+{
+  stop_log_ticks (self);
+  while (self->log_clients->len > 0)
+    {
+      g_autoptr(SoupWebsocketConnection) conn =
+        g_object_ref (g_ptr_array_index (self->log_clients, self->log_clients->len - 1));
+
+      g_signal_handlers_disconnect_by_data (conn, self);
+      g_ptr_array_remove_index (self->log_clients, self->log_clients->len - 1);
+      if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "device stopped");
+    }
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+static void
+on_early_request (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  GHashTable        *query,
+                  gpointer           user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+  g_autoptr(GError) error = NULL;
+
+  if (self->restarting)
+    {
+      g_autofree char *retry = NULL;
+      gint64 left_us = g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ();
+
+      retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (left_us + 999999) / 1000000));
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                           "Retry-After", retry);
+      pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
+      return;
+    }
+
+  if (!pm_http_route_check (device_routes, G_N_ELEMENTS (device_routes), msg,
+                            PM_UPDATE_MAX_BYTES))
+    return;
+
+  if (strcmp (path, PATH_WS) == 0)
+    {
+      if (!self->logs_enabled)
+        {
+          pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND,
+                               "log streaming is off on this device; start plutomock with "
+                               "LOGS_PUB_ENABLED=true or --logs to enable it");
+          return;
+        }
+      if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
+        {
+          pm_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                               "not a WebSocket handshake: %s", error->message);
+          return;
+        }
+    }
+}
+
+static void
+on_request (SoupServer        *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  if (strcmp (path, PATH_INFO) == 0)
+    {
+      pm_http_reply_json (msg, SOUP_STATUS_OK, pm_device_dup_info (self));
+    }
+  else if (strcmp (path, PATH_SYSTEM) == 0)
+    {
+      g_autoptr(GBytes) body = pm_http_get_body (msg);
+      g_autoptr(GError) error = NULL;
+      gsize length;
+      const char *data = g_bytes_get_data (body, &length);
+
+      if (!pm_device_update (self, data != NULL ? data : "", length, &error))
+        {
+          guint status = g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE)
+                           ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE
+                           : SOUP_STATUS_BAD_REQUEST;
+
+          g_debug ("%s: PATCH refused: %s", self->hostname, error->message);
+          pm_http_reply_error (msg, status, "%s", error->message);
+          return;
+        }
+      pm_http_reply_static (msg, SOUP_STATUS_OK, "application/json", PATCH_REPLY);
+    }
+  else if (strcmp (path, PATH_RESTART) == 0)
+    {
+      pm_device_restart (self, NULL);
+      pm_http_reply_static (msg, SOUP_STATUS_OK, "text/html", RESTART_REPLY);
+    }
+  else
+    {
+      /* The early handler lets only known paths through. */
+      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
+    }
+}
+
+/* ---- restart ------------------------------------------------------------ */
+
+static gboolean
+on_restart_done (gpointer user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  g_clear_pointer (&self->restart_source, g_source_unref);
+  self->restarting = FALSE;
+  g_message ("%s: System has restarted and is available again.", self->hostname);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * pm_device_restart:
+ * @self: a #PmDevice
+ * @error: return location for a #GError
+ *
+ * Simulates a restart: for the next %PM_DEVICE_RESTART_MS milliseconds
+ * every HTTP request gets 503.  The overrides, the start time and the
+ * WebSocket clients are kept, as in the original service.
+ *
+ * Returns: %FALSE with %PM_ERROR_RESTARTING if it is restarting already
+ */
+gboolean
+pm_device_restart (PmDevice *self,
+                   GError  **error)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+
+  if (self->restarting)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_RESTARTING,
+                   "%s is restarting already", self->hostname);
+      return FALSE;
+    }
+
+  self->restarting = TRUE;
+  self->restart_source = g_timeout_source_new (PM_DEVICE_RESTART_MS);
+  g_source_set_name (self->restart_source, "pm-device-restart");
+  g_source_set_callback (self->restart_source, on_restart_done, self, NULL);
+  g_source_attach (self->restart_source, NULL);
+
+  g_message ("%s: restarting; unavailable for %d s", self->hostname,
+             PM_DEVICE_RESTART_MS / 1000);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  return TRUE;
+}
+
+/**
+ * pm_device_dup_info:
+ * @self: a #PmDevice
+ *
+ * Returns: (transfer full): what `GET /api/system/info` answers now
+ */
+char *
+pm_device_dup_info (PmDevice *self)
+{
+  guint64 uptime;
+
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  g_return_val_if_fail (self->rand != NULL, NULL);
+
+  uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
+  return pm_system_info_generate (self->rand, self->api_version, self->hostname,
+                                  self->firmware, uptime, g_get_real_time () / 1000,
+                                  self->overrides);
+}
+
+/**
+ * pm_device_update:
+ * @self: a #PmDevice
+ * @data: a JSON document
+ * @length: its length
+ * @error: return location for a #PmError
+ *
+ * Does what `PATCH /api/system` does: merges the members of the JSON
+ * object @data into the stored overrides.  A rejected document changes
+ * nothing.
+ */
+gboolean
+pm_device_update (PmDevice   *self,
+                  const char *data,
+                  gsize       length,
+                  GError    **error)
+{
+  g_autoptr(JsonObject) update = NULL;
+
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+
+  if (self->restarting)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_RESTARTING,
+                   "%s is restarting", self->hostname);
+      return FALSE;
+    }
+
+  update = pm_update_parse (data, length, error);
+  if (update == NULL)
+    return FALSE;
+
+  pm_update_merge (self->overrides, update);
+  g_debug ("%s: %u override(s) stored", self->hostname,
+           json_object_get_size (self->overrides));
+  return TRUE;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+/**
+ * pm_device_start:
+ * @self: a #PmDevice
+ * @bind_address: the address to listen on
+ * @error: return location for a #GError
+ *
+ * Binds the device's port (port 0 lets the kernel pick one) and starts
+ * answering.  A taken port gives %PM_ERROR_PORT_IN_USE and leaves the
+ * device stopped.
+ */
+gboolean
+pm_device_start (PmDevice   *self,
+                 const char *bind_address,
+                 GError    **error)
+{
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+  g_return_val_if_fail (bind_address != NULL, FALSE);
+  g_return_val_if_fail (self->listener == NULL, FALSE);
+
+  listener = pm_acceptor_bind (bind_address, self->port, error);
+  if (listener == NULL)
+    return FALSE;
+
+  if (self->port == 0)
+    {
+      local = g_socket_get_local_address (listener, error);
+      if (local == NULL)
+        return FALSE;
+      self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PORT]);
+    }
+
+  if (self->rand == NULL)
+    self->rand = pm_rand_new_for_port (self->seed, self->port);
+  if (self->firmware == NULL)
+    {
+      self->firmware = g_strdup (pm_firmware_draw (self->rand));
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FIRMWARE]);
+    }
+
+  g_free (self->bind_address);
+  self->bind_address = g_strdup (bind_address);
+  self->listener = g_steal_pointer (&listener);
+  self->start_time_ms = g_get_real_time () / 1000;
+  self->start_mono_us = g_get_monotonic_time ();
+  pm_acceptor_serve (self->acceptor, self->listener, self->server);
+
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+  return TRUE;
+}
+
+/**
+ * pm_device_stop:
+ * @self: a #PmDevice
+ *
+ * Closes the device's port, its HTTP connections and its WebSockets.
+ */
+void
+pm_device_stop (PmDevice *self)
+{
+  g_return_if_fail (PM_IS_DEVICE (self));
+
+  close_log_clients (self);
+  if (self->restart_source != NULL)
+    {
+      g_source_destroy (self->restart_source);
+      g_clear_pointer (&self->restart_source, g_source_unref);
+      self->restarting = FALSE;
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+    }
+  if (self->listener != NULL)
+    {
+      pm_acceptor_unserve (self->acceptor, self->listener);
+      g_socket_close (self->listener, NULL);
+      g_clear_object (&self->listener);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+    }
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
+}
+
+static void
+pm_device_constructed (GObject *object)
+{
+  PmDevice *self = PM_DEVICE (object);
+
+  G_OBJECT_CLASS (pm_device_parent_class)->constructed (object);
+
+  g_assert (self->acceptor != NULL);
+  if (self->hostname == NULL)
+    self->hostname = g_strdup_printf ("mockaxe-%u", self->port);
+
+  self->server = soup_server_new ("server-header", PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
+  soup_server_remove_websocket_extension (self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
+  soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
+  soup_server_add_handler (self->server, NULL, on_request, self, NULL);
+  if (self->logs_enabled)
+    {
+      soup_server_add_early_handler (self->server, PATH_WS, on_early_request, self, NULL);
+      soup_server_add_websocket_handler (self->server, PATH_WS, NULL, NULL,
+                                         on_websocket, self, NULL);
+    }
+}
+
+static void
+pm_device_dispose (GObject *object)
+{
+  PmDevice *self = PM_DEVICE (object);
+
+  if (self->log_clients != NULL)
+    pm_device_stop (self);
+  g_clear_object (&self->server);
+  g_clear_object (&self->acceptor);
+
+  G_OBJECT_CLASS (pm_device_parent_class)->dispose (object);
+}
+
+static void
+pm_device_finalize (GObject *object)
+{
+  PmDevice *self = PM_DEVICE (object);
+
+  g_clear_pointer (&self->hostname, g_free);
+  g_clear_pointer (&self->firmware, g_free);
+  g_clear_pointer (&self->bind_address, g_free);
+  g_clear_pointer (&self->rand, g_rand_free);
+  g_clear_pointer (&self->overrides, json_object_unref);
+  g_clear_pointer (&self->log_clients, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (pm_device_parent_class)->finalize (object);
+}
+
+static void
+pm_device_get_property (GObject    *object,
+                        guint       property_id,
+                        GValue     *value,
+                        GParamSpec *pspec)
+{
+  PmDevice *self = PM_DEVICE (object);
+
+  switch ((PmDeviceProperty) property_id)
+    {
+    case PROP_ACCEPTOR:
+      g_value_set_object (value, self->acceptor);
+      break;
+    case PROP_PORT:
+      g_value_set_uint (value, self->port);
+      break;
+    case PROP_HOSTNAME:
+      g_value_set_string (value, self->hostname);
+      break;
+    case PROP_API_VERSION:
+      g_value_set_enum (value, self->api_version);
+      break;
+    case PROP_FIRMWARE:
+      g_value_set_string (value, self->firmware);
+      break;
+    case PROP_LOGS_ENABLED:
+      g_value_set_boolean (value, self->logs_enabled);
+      break;
+    case PROP_SEED:
+      g_value_set_uint64 (value, self->seed);
+      break;
+    case PROP_LOG_INTERVAL:
+      g_value_set_uint (value, self->log_interval_ms);
+      break;
+    case PROP_START_TIME:
+      g_value_set_int64 (value, self->start_time_ms);
+      break;
+    case PROP_LISTENING:
+      g_value_set_boolean (value, self->listener != NULL);
+      break;
+    case PROP_RESTARTING:
+      g_value_set_boolean (value, self->restarting);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
+pm_device_set_property (GObject      *object,
+                        guint         property_id,
+                        const GValue *value,
+                        GParamSpec   *pspec)
+{
+  PmDevice *self = PM_DEVICE (object);
+
+  switch ((PmDeviceProperty) property_id)
+    {
+    case PROP_ACCEPTOR:
+      self->acceptor = g_value_dup_object (value);
+      break;
+    case PROP_PORT:
+      self->port = g_value_get_uint (value);
+      break;
+    case PROP_HOSTNAME:
+      self->hostname = g_value_dup_string (value);
+      break;
+    case PROP_API_VERSION:
+      self->api_version = g_value_get_enum (value);
+      break;
+    case PROP_FIRMWARE:
+      self->firmware = g_value_dup_string (value);
+      break;
+    case PROP_LOGS_ENABLED:
+      self->logs_enabled = g_value_get_boolean (value);
+      break;
+    case PROP_SEED:
+      self->seed = g_value_get_uint64 (value);
+      break;
+    case PROP_LOG_INTERVAL:
+      self->log_interval_ms = g_value_get_uint (value);
+      break;
+    case PROP_START_TIME:
+    case PROP_LISTENING:
+    case PROP_RESTARTING:
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
+pm_device_class_init (PmDeviceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags construct = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                                G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
+  const GParamFlags readonly = G_PARAM_READABLE | G_PARAM_STATIC_STRINGS |
+                               G_PARAM_EXPLICIT_NOTIFY;
+
+  object_class->constructed = pm_device_constructed;
+  object_class->dispose = pm_device_dispose;
+  object_class->finalize = pm_device_finalize;
+  object_class->get_property = pm_device_get_property;
+  object_class->set_property = pm_device_set_property;
+
+  props[PROP_ACCEPTOR] =
+    g_param_spec_object ("acceptor", NULL, NULL, PM_TYPE_ACCEPTOR, construct);
+  /**
+   * PmDevice:port:
+   *
+   * The TCP port; 0 until started lets the kernel pick one.
+   */
+  props[PROP_PORT] =
+    g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0, construct);
+  props[PROP_HOSTNAME] =
+    g_param_spec_string ("hostname", NULL, NULL, NULL, construct);
+  props[PROP_API_VERSION] =
+    g_param_spec_enum ("api-version", NULL, NULL, PM_TYPE_API_VERSION,
+                       PM_API_VERSION_LEGACY, construct);
+  /**
+   * PmDevice:firmware:
+   *
+   * The firmware version; %NULL at construction draws one from the
+   * distribution when the device starts.
+   */
+  props[PROP_FIRMWARE] =
+    g_param_spec_string ("firmware", NULL, NULL, NULL, construct);
+  props[PROP_LOGS_ENABLED] =
+    g_param_spec_boolean ("logs-enabled", NULL, NULL, FALSE, construct);
+  props[PROP_SEED] =
+    g_param_spec_uint64 ("seed", NULL, NULL, 0, G_MAXUINT64, 0, construct);
+  /**
+   * PmDevice:log-interval:
+   *
+   * The period of the fake log stream in milliseconds.  For tests; the
+   * daemon always uses %PM_DEVICE_LOG_INTERVAL_MS.
+   */
+  props[PROP_LOG_INTERVAL] =
+    g_param_spec_uint ("log-interval", NULL, NULL, 1, G_MAXUINT,
+                       PM_DEVICE_LOG_INTERVAL_MS, construct);
+  props[PROP_START_TIME] =
+    g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0, readonly);
+  props[PROP_LISTENING] =
+    g_param_spec_boolean ("listening", NULL, NULL, FALSE, readonly);
+  props[PROP_RESTARTING] =
+    g_param_spec_boolean ("restarting", NULL, NULL, FALSE, readonly);
+
+  g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
+}
+
+static void
+pm_device_init (PmDevice *self)
+{
+  self->log_interval_ms = PM_DEVICE_LOG_INTERVAL_MS;
+  self->overrides = json_object_new ();
+  self->log_clients = g_ptr_array_new_with_free_func (g_object_unref);
+}
+
+/**
+ * pm_device_new:
+ * @acceptor: the acceptor that serves the device's port
+ * @port: the port, or 0 to let the kernel pick one at start
+ * @hostname: the hostname
+ * @api_version: the shape of `/api/system/info`
+ * @firmware: (nullable): the firmware version, or %NULL to draw one
+ * @logs_enabled: whether `/api/ws` streams fake logs
+ * @seed: the fleet's seed
+ *
+ * Returns: (transfer full): a new, stopped #PmDevice
+ */
+PmDevice *
+pm_device_new (PmAcceptor  *acceptor,
+               guint        port,
+               const char  *hostname,
+               PmApiVersion api_version,
+               const char  *firmware,
+               gboolean     logs_enabled,
+               guint64      seed)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (acceptor), NULL);
+  g_return_val_if_fail (hostname != NULL, NULL);
+
+  return g_object_new (PM_TYPE_DEVICE,
+                       "acceptor", acceptor,
+                       "port", port,
+                       "hostname", hostname,
+                       "api-version", api_version,
+                       "firmware", firmware,
+                       "logs-enabled", logs_enabled,
+                       "seed", seed,
+                       NULL);
+}
+
+guint
+pm_device_get_port (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), 0);
+  return self->port;
+}
+
+const char *
+pm_device_get_hostname (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return self->hostname;
+}
+
+PmApiVersion
+pm_device_get_api_version (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), PM_API_VERSION_LEGACY);
+  return self->api_version;
+}
+
+const char *
+pm_device_get_firmware (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return self->firmware;
+}
+
+/**
+ * pm_device_get_start_time:
+ * @self: a #PmDevice
+ *
+ * Returns: when the device started listening, in ms since the Unix epoch
+ */
+gint64
+pm_device_get_start_time (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), 0);
+  return self->start_time_ms;
+}
+
+gboolean
+pm_device_get_listening (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+  return self->listener != NULL;
+}
+
+gboolean
+pm_device_get_restarting (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+  return self->restarting;
+}
+
+gboolean
+pm_device_get_logs_enabled (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+  return self->logs_enabled;
+}
+
+guint
+pm_device_get_n_log_clients (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), 0);
+  return self->log_clients->len;
+}
+
+/**
+ * pm_device_dup_url:
+ * @self: a listening #PmDevice
+ *
+ * Returns: (transfer full): the device's base URL, e.g. `http://127.0.0.1:7751`
+ */
+char *
+pm_device_dup_url (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+
+  if (self->bind_address == NULL)
+    return NULL;
+  if (strchr (self->bind_address, ':') != NULL)
+    return g_strdup_printf ("http://[%s]:%u", self->bind_address, self->port);
+  return g_strdup_printf ("http://%s:%u", self->bind_address, self->port);
+}

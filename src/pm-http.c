@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-http"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-http.h"
+#include "pm-json-writer.h"
+
+#define BODY_KEY "pm-http-body"
+
+typedef struct
+{
+  GByteArray *data;  /* (owned) */
+  gsize       limit;
+  gboolean    over;
+} BodyCollector;
+
+static void
+body_collector_free (BodyCollector *collector)
+{
+  g_byte_array_unref (collector->data);
+  g_free (collector);
+}
+
+static void
+refuse_body (SoupServerMessage *msg)
+{
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+}
+
+/**
+ * pm_http_reply_json:
+ * @msg: the message
+ * @status: the HTTP status
+ * @json: (transfer full): the JSON text of the body
+ */
+void
+pm_http_reply_json (SoupServerMessage *msg,
+                    guint              status,
+                    char              *json)
+{
+  refuse_body (msg);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                    json, strlen (json));
+}
+
+/**
+ * pm_http_reply_error:
+ * @msg: the message
+ * @status: the HTTP status
+ * @format: printf() format of what was wrong
+ *
+ * Answers with `{"error":"<what was wrong>"}`.
+ */
+void
+pm_http_reply_error (SoupServerMessage *msg,
+                     guint              status,
+                     const char        *format,
+                     ...)
+{
+  g_autofree char *text = NULL;
+  GString *out = g_string_sized_new (128);
+  va_list args;
+
+  va_start (args, format);
+  text = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_string_append (out, "{\"error\":");
+  pm_json_append_string (out, text);
+  g_string_append_c (out, '}');
+  pm_http_reply_json (msg, status, g_string_free (out, FALSE));
+}
+
+/**
+ * pm_http_reply_static:
+ * @msg: the message
+ * @status: the HTTP status
+ * @content_type: the body's content type
+ * @body: (transfer none): a body that outlives the message
+ */
+void
+pm_http_reply_static (SoupServerMessage *msg,
+                      guint              status,
+                      const char        *content_type,
+                      const char        *body)
+{
+  refuse_body (msg);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_STATIC,
+                                    body, strlen (body));
+}
+
+static void
+on_got_chunk (SoupServerMessage *msg,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  BodyCollector *collector = user_data;
+  gsize size = g_bytes_get_size (chunk);
+
+  if (collector->over)
+    return;
+  if (collector->data->len + size > collector->limit)
+    {
+      collector->over = TRUE;
+      g_byte_array_set_size (collector->data, 0);
+      pm_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                           "request body is over the limit of %" G_GSIZE_FORMAT " bytes",
+                           collector->limit);
+      return;
+    }
+  g_byte_array_append (collector->data, g_bytes_get_data (chunk, NULL), size);
+}
+
+/* Caps the request body at @limit bytes.  A declared length over the limit
+ * is refused at once; a chunked body is collected here, never by libsoup,
+ * and refused as soon as it passes the limit.  Either way the body is
+ * read and thrown away, never held. */
+static gboolean
+limit_body (SoupServerMessage *msg,
+            gsize              limit)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  BodyCollector *collector;
+
+  switch (soup_message_headers_get_encoding (headers))
+    {
+    case SOUP_ENCODING_NONE:
+      return TRUE;
+
+    case SOUP_ENCODING_CONTENT_LENGTH:
+      if ((guint64) soup_message_headers_get_content_length (headers) <= limit)
+        return TRUE;
+      pm_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                           "request body of %" G_GINT64_FORMAT " bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
+                           soup_message_headers_get_content_length (headers), limit);
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                           "Connection", "close");
+      return FALSE;
+
+    case SOUP_ENCODING_UNRECOGNIZED:
+    case SOUP_ENCODING_EOF:
+    case SOUP_ENCODING_CHUNKED:
+    case SOUP_ENCODING_BYTERANGES:
+    default:
+      refuse_body (msg);
+      collector = g_new0 (BodyCollector, 1);
+      collector->data = g_byte_array_new ();
+      collector->limit = limit;
+      g_object_set_data_full (G_OBJECT (msg), BODY_KEY, collector,
+                              (GDestroyNotify) body_collector_free);
+      g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk), collector);
+      return TRUE;
+    }
+}
+
+/**
+ * pm_http_get_body:
+ * @msg: a message whose body has been read
+ *
+ * Returns: (transfer full): the request body
+ */
+GBytes *
+pm_http_get_body (SoupServerMessage *msg)
+{
+  BodyCollector *collector = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+
+  if (collector != NULL)
+    return g_bytes_new (collector->data->data, collector->data->len);
+  return soup_message_body_flatten (soup_server_message_get_request_body (msg));
+}
+
+static gboolean
+method_listed (const char *methods,
+               const char *method)
+{
+  gsize len = strlen (method);
+  const char *p = methods;
+
+  while ((p = strstr (p, method)) != NULL)
+    {
+      gboolean starts = (p == methods || p[-1] == ' ' || p[-1] == ',');
+      gboolean ends = (p[len] == '\0' || p[len] == ',');
+
+      if (starts && ends)
+        return TRUE;
+      p += len;
+    }
+  return FALSE;
+}
+
+/**
+ * pm_http_route_find:
+ * @routes: the server's routes
+ * @n_routes: how many
+ * @msg: a message
+ *
+ * Returns: (nullable): the route whose path is exactly the request's
+ */
+const PmRoute *
+pm_http_route_find (const PmRoute     *routes,
+                    gsize              n_routes,
+                    SoupServerMessage *msg)
+{
+  const char *path = g_uri_get_path (soup_server_message_get_uri (msg));
+  gsize i;
+
+  for (i = 0; i < n_routes; i++)
+    if (strcmp (routes[i].path, path) == 0)
+      return &routes[i];
+  return NULL;
+}
+
+/**
+ * pm_http_route_check:
+ * @routes: the server's routes
+ * @n_routes: how many
+ * @msg: a message whose headers have arrived
+ * @body_limit: the largest request body accepted
+ *
+ * The checks every request passes before its body is read: the body
+ * limit, an exact path (404), an allowed method (405 with `Allow`), and
+ * CORS preflight.  Call it from an early handler.
+ *
+ * Returns: %TRUE if the request goes on to its handler; otherwise the
+ *   reply has been set
+ */
+gboolean
+pm_http_route_check (const PmRoute     *routes,
+                     gsize              n_routes,
+                     SoupServerMessage *msg,
+                     gsize              body_limit)
+{
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  const PmRoute *route;
+
+  soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
+
+  if (!limit_body (msg, body_limit))
+    return FALSE;
+
+  route = pm_http_route_find (routes, n_routes, msg);
+  if (route == NULL)
+    {
+      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s %s",
+                           method, g_uri_get_path (soup_server_message_get_uri (msg)));
+      return FALSE;
+    }
+
+  if (strcmp (method, SOUP_METHOD_OPTIONS) == 0)
+    {
+      g_autofree char *allow = g_strconcat (route->methods, ", OPTIONS", NULL);
+
+      soup_message_headers_replace (response, "Allow", allow);
+      soup_message_headers_replace (response, "Access-Control-Allow-Methods", allow);
+      soup_message_headers_replace (response, "Access-Control-Allow-Headers", "Content-Type");
+      refuse_body (msg);
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      return FALSE;
+    }
+
+  if (!method_listed (route->methods, method))
+    {
+      soup_message_headers_replace (response, "Allow", route->methods);
+      pm_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
+                           "method %s is not allowed on %s (allowed: %s)",
+                           method, route->path, route->methods);
+      return FALSE;
+    }
+
+  return TRUE;
+}

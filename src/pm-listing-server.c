@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-listing-server"
+
+#include "config.h"
+
+#include "pm-device.h"
+#include "pm-http.h"
+#include "pm-json-writer.h"
+#include "pm-listing-server.h"
+
+/**
+ * PmListingServer:
+ *
+ * The discovery endpoint: `GET /servers` names every device that is
+ * listening, in fleet order, as Pluto's discovery service expects.  It
+ * reads the fleet from a #GListModel of #PmDevice, so devices added or
+ * removed at run time show at once.
+ */
+
+#define PATH_SERVERS "/servers"
+
+/* The largest request body the listing server reads; it needs none. */
+#define LISTING_BODY_LIMIT 4096
+
+static const PmRoute listing_routes[] = {
+  { PATH_SERVERS, "GET, HEAD" },
+};
+
+struct _PmListingServer
+{
+  GObject     parent_instance;
+
+  PmAcceptor *acceptor;  /* (owned) */
+  GListModel *devices;   /* (owned) (element-type PmDevice) */
+  SoupServer *server;    /* (owned) */
+  GSocket    *listener;  /* (owned) (nullable) */
+  guint       port;
+};
+
+G_DEFINE_FINAL_TYPE (PmListingServer, pm_listing_server, G_TYPE_OBJECT)
+
+/* 2026-11-27T10:30:45.123Z, as JavaScript's Date.toISOString() */
+static void
+append_iso_time (GString *out,
+                 gint64   ms)
+{
+  g_autoptr(GDateTime) time = g_date_time_new_from_unix_utc (ms / 1000);
+
+  g_string_append_printf (out, "\"%04d-%02d-%02dT%02d:%02d:%02d.%03dZ\"",
+                          g_date_time_get_year (time), g_date_time_get_month (time),
+                          g_date_time_get_day_of_month (time), g_date_time_get_hour (time),
+                          g_date_time_get_minute (time), g_date_time_get_second (time),
+                          (int) (ms % 1000));
+}
+
+/**
+ * pm_listing_server_dup_servers:
+ * @self: a #PmListingServer
+ *
+ * Returns: (transfer full): the body of `GET /servers`
+ */
+char *
+pm_listing_server_dup_servers (PmListingServer *self)
+{
+  GString *out = g_string_sized_new (256);
+  g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", self->port);
+  guint i, n = g_list_model_get_n_items (self->devices);
+  gboolean first = TRUE;
+
+  g_string_append (out, "{\"message\":");
+  pm_json_append_string (out, message);
+  g_string_append (out, ",\"servers\":[");
+  for (i = 0; i < n; i++)
+    {
+      g_autoptr(PmDevice) device = g_list_model_get_item (self->devices, i);
+
+      if (!pm_device_get_listening (device))
+        continue;
+      if (!first)
+        g_string_append_c (out, ',');
+      first = FALSE;
+      g_string_append_printf (out, "{\"port\":%u,\"hostname\":", pm_device_get_port (device));
+      pm_json_append_string (out, pm_device_get_hostname (device));
+      g_string_append (out, ",\"startTime\":");
+      append_iso_time (out, pm_device_get_start_time (device));
+      g_string_append_c (out, '}');
+    }
+  g_string_append (out, "]}");
+
+  return g_string_free (out, FALSE);
+}
+
+static void
+on_early_request (SoupServer        *server,
+                  SoupServerMessage *msg,
+                  const char        *path,
+                  GHashTable        *query,
+                  gpointer           user_data)
+{
+  pm_http_route_check (listing_routes, G_N_ELEMENTS (listing_routes), msg, LISTING_BODY_LIMIT);
+}
+
+static void
+on_request (SoupServer        *server,
+            SoupServerMessage *msg,
+            const char        *path,
+            GHashTable        *query,
+            gpointer           user_data)
+{
+  PmListingServer *self = PM_LISTING_SERVER (user_data);
+
+  pm_http_reply_json (msg, SOUP_STATUS_OK, pm_listing_server_dup_servers (self));
+}
+
+/**
+ * pm_listing_server_start:
+ * @self: a #PmListingServer
+ * @bind_address: the address to listen on
+ * @port: the port, or 0 to let the kernel pick one
+ * @error: return location for a #GError
+ */
+gboolean
+pm_listing_server_start (PmListingServer *self,
+                         const char      *bind_address,
+                         guint            port,
+                         GError         **error)
+{
+  g_autoptr(GSocket) listener = NULL;
+  g_autoptr(GSocketAddress) local = NULL;
+
+  g_return_val_if_fail (PM_IS_LISTING_SERVER (self), FALSE);
+  g_return_val_if_fail (self->listener == NULL, FALSE);
+
+  listener = pm_acceptor_bind (bind_address, port, error);
+  if (listener == NULL)
+    return FALSE;
+  local = g_socket_get_local_address (listener, error);
+  if (local == NULL)
+    return FALSE;
+
+  self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
+  self->listener = g_steal_pointer (&listener);
+  pm_acceptor_serve (self->acceptor, self->listener, self->server);
+  return TRUE;
+}
+
+void
+pm_listing_server_stop (PmListingServer *self)
+{
+  g_return_if_fail (PM_IS_LISTING_SERVER (self));
+
+  if (self->listener != NULL)
+    {
+      pm_acceptor_unserve (self->acceptor, self->listener);
+      g_socket_close (self->listener, NULL);
+      g_clear_object (&self->listener);
+    }
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
+}
+
+/**
+ * pm_listing_server_get_port:
+ * @self: a #PmListingServer
+ *
+ * Returns: the port it listens on, or 0 if it never started
+ */
+guint
+pm_listing_server_get_port (PmListingServer *self)
+{
+  g_return_val_if_fail (PM_IS_LISTING_SERVER (self), 0);
+  return self->listener != NULL ? self->port : 0;
+}
+
+static void
+pm_listing_server_dispose (GObject *object)
+{
+  PmListingServer *self = PM_LISTING_SERVER (object);
+
+  if (self->acceptor != NULL)
+    pm_listing_server_stop (self);
+  g_clear_object (&self->server);
+  g_clear_object (&self->devices);
+  g_clear_object (&self->acceptor);
+
+  G_OBJECT_CLASS (pm_listing_server_parent_class)->dispose (object);
+}
+
+static void
+pm_listing_server_class_init (PmListingServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pm_listing_server_dispose;
+}
+
+static void
+pm_listing_server_init (PmListingServer *self)
+{
+  self->server = soup_server_new ("server-header", PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
+  soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
+  soup_server_add_handler (self->server, NULL, on_request, self, NULL);
+}
+
+/**
+ * pm_listing_server_new:
+ * @acceptor: the acceptor that serves its port
+ * @devices: (element-type PmDevice): the fleet, in order
+ *
+ * Returns: (transfer full): a new, stopped #PmListingServer
+ */
+PmListingServer *
+pm_listing_server_new (PmAcceptor *acceptor,
+                       GListModel *devices)
+{
+  PmListingServer *self;
+
+  g_return_val_if_fail (PM_IS_ACCEPTOR (acceptor), NULL);
+  g_return_val_if_fail (G_IS_LIST_MODEL (devices), NULL);
+
+  self = g_object_new (PM_TYPE_LISTING_SERVER, NULL);
+  self->acceptor = g_object_ref (acceptor);
+  self->devices = g_object_ref (devices);
+  return self;
+}

@@ -1,0 +1,515 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-manager"
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include <glib-unix.h>
+
+#include "pm-acceptor.h"
+#include "pm-error.h"
+#include "pm-listing-server.h"
+#include "pm-manager.h"
+
+/**
+ * PmManager:
+ *
+ * The fleet: starts the devices the configuration names and the listing
+ * server, adds and removes devices while running, and runs the main loop
+ * until SIGINT or SIGTERM.
+ *
+ * A device whose port cannot be bound is logged and left out; a listing
+ * server whose port cannot be bound is logged and the devices run on.
+ */
+
+#define HOSTNAME_PREFIX "mockaxe"
+#define HOSTNAME_MAX 63
+#define FIRMWARE_MAX 64
+
+struct _PmManager
+{
+  GObject          parent_instance;
+
+  PmConfig        *config;       /* (owned) */
+  guint64          seed;
+  PmAcceptor      *acceptor;     /* (owned) */
+  GListStore      *devices;      /* (owned) (element-type PmDevice) */
+  PmListingServer *listing;      /* (owned) */
+  guint            last_number;  /* highest N given to a mockaxeN */
+
+  GMainLoop       *loop;         /* (owned) (nullable) while not running */
+  guint            sigint_id;
+  guint            sigterm_id;
+};
+
+G_DEFINE_FINAL_TYPE (PmManager, pm_manager, G_TYPE_OBJECT)
+
+static PmConfig *
+config_copy (const PmConfig *config)
+{
+  PmConfig *copy = pm_config_new ();
+
+  copy->listing_port = config->listing_port;
+  g_array_set_size (copy->ports, 0);
+  g_array_append_vals (copy->ports, config->ports->data, config->ports->len);
+  copy->logs_enabled = config->logs_enabled;
+  g_free (copy->bind_address);
+  copy->bind_address = g_strdup (config->bind_address);
+  copy->seed = config->seed;
+  copy->seed_given = config->seed_given;
+  return copy;
+}
+
+static void
+log_device_started (PmDevice *device)
+{
+  g_autofree char *url = pm_device_dup_url (device);
+
+  g_message ("%s (%s API, firmware %s) listening on %s",
+             pm_device_get_hostname (device),
+             pm_api_version_to_string (pm_device_get_api_version (device)),
+             pm_device_get_firmware (device), url);
+}
+
+static gboolean
+hostname_is_valid (const char *hostname)
+{
+  const char *p;
+
+  if (hostname[0] == '\0' || hostname[0] == '-' || strlen (hostname) > HOSTNAME_MAX)
+    return FALSE;
+  for (p = hostname; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-')
+      return FALSE;
+  return TRUE;
+}
+
+/* Starts one device and adds it to the fleet. */
+static PmDevice *
+start_device (PmManager   *self,
+              guint        port,
+              const char  *hostname,
+              PmApiVersion api_version,
+              const char  *firmware,
+              GError     **error)
+{
+  g_autoptr(PmDevice) device = NULL;
+
+  device = pm_device_new (self->acceptor, port, hostname, api_version, firmware,
+                          self->config->logs_enabled, self->seed);
+  if (!pm_device_start (device, self->config->bind_address, error))
+    return NULL;
+
+  g_list_store_append (self->devices, device);
+  log_device_started (device);
+  return device;
+}
+
+/**
+ * pm_manager_start:
+ * @self: a #PmManager
+ * @error: return location for a #GError
+ *
+ * Starts the configured devices, in order, and the listing server.  A
+ * device or listing port that cannot be bound is logged and left out.
+ *
+ * Returns: %TRUE; %FALSE only if nothing at all could be started
+ */
+gboolean
+pm_manager_start (PmManager *self,
+                  GError   **error)
+{
+  g_autoptr(GError) listing_error = NULL;
+  guint i, started = 0;
+
+  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
+
+  g_message ("Seed %" G_GUINT64_FORMAT " (run with --seed %" G_GUINT64_FORMAT
+             " to get the same fleet again)", self->seed, self->seed);
+
+  for (i = 0; i < self->config->ports->len; i++)
+    {
+      guint port = g_array_index (self->config->ports, guint, i);
+      g_autofree char *hostname = g_strdup_printf (HOSTNAME_PREFIX "%u", i + 1);
+      g_autoptr(GError) local_error = NULL;
+
+      self->last_number = i + 1;
+      if (start_device (self, port, hostname,
+                        i % 2 == 0 ? PM_API_VERSION_LEGACY : PM_API_VERSION_NEW,
+                        NULL, &local_error) == NULL)
+        g_warning ("%s: not started: %s", hostname, local_error->message);
+      else
+        started++;
+    }
+
+  if (!pm_listing_server_start (self->listing, self->config->bind_address,
+                                self->config->listing_port, &listing_error))
+    {
+      g_warning ("Listing server not started: %s; the devices run without it",
+                 listing_error->message);
+      if (started == 0 && self->config->ports->len > 0)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
+                       "no device and no listing server could be started");
+          return FALSE;
+        }
+    }
+  else
+    {
+      g_autofree char *address = g_strdup (self->config->bind_address);
+
+      g_message ("Listing server on http://%s%s%s:%u/servers (%u device%s)",
+                 strchr (address, ':') ? "[" : "", address, strchr (address, ':') ? "]" : "",
+                 pm_listing_server_get_port (self->listing), started,
+                 started == 1 ? "" : "s");
+    }
+
+  return TRUE;
+}
+
+/**
+ * pm_manager_stop:
+ * @self: a #PmManager
+ *
+ * Closes every server and WebSocket.
+ */
+void
+pm_manager_stop (PmManager *self)
+{
+  guint i, n;
+
+  g_return_if_fail (PM_IS_MANAGER (self));
+
+  pm_listing_server_stop (self->listing);
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
+  for (i = 0; i < n; i++)
+    {
+      g_autoptr(PmDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
+
+      pm_device_stop (device);
+    }
+  g_list_store_remove_all (self->devices);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  PmManager *self = PM_MANAGER (user_data);
+
+  g_message ("Stopping");
+  pm_manager_quit (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/**
+ * pm_manager_run:
+ * @self: a started #PmManager
+ *
+ * Runs the main loop until SIGINT, SIGTERM or pm_manager_quit(), then
+ * closes every server.
+ *
+ * Returns: the exit status, 0
+ */
+int
+pm_manager_run (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), 1);
+  g_return_val_if_fail (self->loop == NULL, 1);
+
+  self->loop = g_main_loop_new (NULL, FALSE);
+  self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, self);
+  self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, self);
+
+  g_main_loop_run (self->loop);
+
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+  pm_manager_stop (self);
+  return 0;
+}
+
+void
+pm_manager_quit (PmManager *self)
+{
+  g_return_if_fail (PM_IS_MANAGER (self));
+
+  if (self->loop != NULL)
+    g_main_loop_quit (self->loop);
+}
+
+/**
+ * pm_manager_find_device:
+ * @self: a #PmManager
+ * @port: a port, or 0 to match by @hostname alone
+ * @hostname: (nullable): a hostname, or %NULL to match by @port alone
+ *
+ * Returns: (transfer none) (nullable): the device with that port or
+ *   hostname
+ */
+PmDevice *
+pm_manager_find_device (PmManager  *self,
+                        guint       port,
+                        const char *hostname)
+{
+  guint i, n;
+
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+
+  n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
+  for (i = 0; i < n; i++)
+    {
+      g_autoptr(PmDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
+
+      if ((port != 0 && pm_device_get_port (device) == port) ||
+          (hostname != NULL && g_ascii_strcasecmp (pm_device_get_hostname (device), hostname) == 0))
+        return device;
+    }
+  return NULL;
+}
+
+/**
+ * pm_manager_add_device:
+ * @self: a #PmManager
+ * @port: the port, or 0 to let the kernel pick a free one
+ * @hostname: (nullable): the hostname, or %NULL for `mockaxe<N>` with the
+ *   next unused N
+ * @api_version: a #PmApiVersion, or -1 to alternate as at start-up
+ * @firmware: (nullable): the firmware version, or %NULL to draw one
+ * @error: return location for a #PmError
+ *
+ * Adds a device to the running fleet.  When this returns, the device is
+ * listening and listed by `/servers`.  On error nothing is created.
+ *
+ * Returns: (transfer none): the new device, or %NULL with @error set
+ */
+PmDevice *
+pm_manager_add_device (PmManager  *self,
+                       guint       port,
+                       const char *hostname,
+                       int         api_version,
+                       const char *firmware,
+                       GError    **error)
+{
+  g_autofree char *default_hostname = NULL;
+  guint number = 0;
+  PmDevice *device;
+
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+
+  if (port > 65535)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "port %u is out of range (0–65535)", port);
+      return NULL;
+    }
+  if (api_version < -1 || api_version > PM_API_VERSION_NEW)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "unknown API version %d", api_version);
+      return NULL;
+    }
+  if (firmware != NULL &&
+      (firmware[0] == '\0' || strlen (firmware) > FIRMWARE_MAX ||
+       !g_utf8_validate (firmware, -1, NULL)))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "a firmware version is 1 to %d characters of UTF-8", FIRMWARE_MAX);
+      return NULL;
+    }
+  if (hostname != NULL && !hostname_is_valid (hostname))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "“%s” is not a hostname (1 to %d letters, digits or hyphens)",
+                   hostname, HOSTNAME_MAX);
+      return NULL;
+    }
+  if (hostname != NULL && pm_manager_find_device (self, 0, hostname) != NULL)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_EXISTS,
+                   "a device named “%s” exists already", hostname);
+      return NULL;
+    }
+  if (port != 0 && pm_manager_find_device (self, port, NULL) != NULL)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
+                   "port %u is in use by %s", port,
+                   pm_device_get_hostname (pm_manager_find_device (self, port, NULL)));
+      return NULL;
+    }
+
+  if (hostname == NULL)
+    {
+      number = self->last_number;
+      do
+        {
+          number++;
+          g_free (default_hostname);
+          default_hostname = g_strdup_printf (HOSTNAME_PREFIX "%u", number);
+        }
+      while (pm_manager_find_device (self, 0, default_hostname) != NULL);
+      hostname = default_hostname;
+    }
+  if (api_version < 0)
+    {
+      /* Alternate as at start-up: odd numbers legacy, even numbers new. */
+      guint n = number != 0 ? number : self->last_number + 1;
+
+      api_version = (n % 2 == 1) ? PM_API_VERSION_LEGACY : PM_API_VERSION_NEW;
+    }
+
+  device = start_device (self, port, hostname, (PmApiVersion) api_version, firmware, error);
+  if (device != NULL && number != 0)
+    self->last_number = number;
+  return device;
+}
+
+/**
+ * pm_manager_remove_device:
+ * @self: a #PmManager
+ * @device: a device of the fleet
+ * @error: return location for a #PmError
+ *
+ * Closes the device's server and WebSockets and drops it from the fleet.
+ */
+gboolean
+pm_manager_remove_device (PmManager *self,
+                          PmDevice  *device,
+                          GError   **error)
+{
+  guint position;
+
+  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
+  g_return_val_if_fail (PM_IS_DEVICE (device), FALSE);
+
+  if (!g_list_store_find (self->devices, device, &position))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
+                   "%s is not part of the fleet", pm_device_get_hostname (device));
+      return FALSE;
+    }
+
+  g_object_ref (device);
+  pm_device_stop (device);
+  g_list_store_remove (self->devices, position);
+  g_message ("%s removed", pm_device_get_hostname (device));
+  g_object_unref (device);
+  return TRUE;
+}
+
+/**
+ * pm_manager_get_devices:
+ * @self: a #PmManager
+ *
+ * Returns: (transfer none): the fleet, a #GListModel of #PmDevice in order
+ */
+GListModel *
+pm_manager_get_devices (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+  return G_LIST_MODEL (self->devices);
+}
+
+/**
+ * pm_manager_get_listing_port:
+ * @self: a #PmManager
+ *
+ * Returns: the listing server's port, or 0 if it is not running
+ */
+guint
+pm_manager_get_listing_port (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), 0);
+  return pm_listing_server_get_port (self->listing);
+}
+
+guint64
+pm_manager_get_seed (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), 0);
+  return self->seed;
+}
+
+gboolean
+pm_manager_get_logs_enabled (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
+  return self->config->logs_enabled;
+}
+
+const char *
+pm_manager_get_bind_address (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+  return self->config->bind_address;
+}
+
+static void
+pm_manager_dispose (GObject *object)
+{
+  PmManager *self = PM_MANAGER (object);
+
+  if (self->devices != NULL)
+    pm_manager_stop (self);
+  g_clear_handle_id (&self->sigint_id, g_source_remove);
+  g_clear_handle_id (&self->sigterm_id, g_source_remove);
+  g_clear_object (&self->listing);
+  g_clear_object (&self->devices);
+  g_clear_object (&self->acceptor);
+  g_clear_pointer (&self->loop, g_main_loop_unref);
+
+  G_OBJECT_CLASS (pm_manager_parent_class)->dispose (object);
+}
+
+static void
+pm_manager_finalize (GObject *object)
+{
+  PmManager *self = PM_MANAGER (object);
+
+  g_clear_pointer (&self->config, pm_config_free);
+
+  G_OBJECT_CLASS (pm_manager_parent_class)->finalize (object);
+}
+
+static void
+pm_manager_class_init (PmManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pm_manager_dispose;
+  object_class->finalize = pm_manager_finalize;
+}
+
+static void
+pm_manager_init (PmManager *self)
+{
+  self->acceptor = pm_acceptor_new ();
+  self->devices = g_list_store_new (PM_TYPE_DEVICE);
+  self->listing = pm_listing_server_new (self->acceptor, G_LIST_MODEL (self->devices));
+}
+
+/**
+ * pm_manager_new:
+ * @config: the configuration; copied
+ *
+ * Creates a stopped fleet.  Without a seed in @config one is drawn.
+ *
+ * Returns: (transfer full): a new #PmManager
+ */
+PmManager *
+pm_manager_new (const PmConfig *config)
+{
+  PmManager *self;
+
+  g_return_val_if_fail (config != NULL, NULL);
+
+  self = g_object_new (PM_TYPE_MANAGER, NULL);
+  self->config = config_copy (config);
+  if (config->seed_given)
+    self->seed = config->seed;
+  else
+    self->seed = ((guint64) g_random_int () << 32) | g_random_int ();
+  return self;
+}

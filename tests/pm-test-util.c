@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-test-util"
+
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "pm-test-util.h"
+
+/* ---- waiting on the main loop ------------------------------------------- */
+
+static gboolean
+on_wait_timeout (gpointer user_data)
+{
+  gboolean *timed_out = user_data;
+
+  *timed_out = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/**
+ * pm_test_wait_until:
+ * @condition: checked after every main loop iteration
+ * @user_data: its argument
+ * @timeout_ms: the longest wait
+ *
+ * Runs the default main context until @condition holds or @timeout_ms
+ * passes.
+ *
+ * Returns: whether @condition holds
+ */
+gboolean
+pm_test_wait_until (PmTestCondition condition,
+                    gpointer        user_data,
+                    guint           timeout_ms)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add (timeout_ms, on_wait_timeout, &timed_out);
+
+  while (!condition (user_data) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  if (!timed_out)
+    g_source_remove (id);
+
+  return condition (user_data);
+}
+
+static gboolean
+is_true (gpointer user_data)
+{
+  return *(gboolean *) user_data;
+}
+
+/**
+ * pm_test_wait_ms:
+ * @ms: how long
+ *
+ * Runs the default main context for @ms milliseconds, so servers in this
+ * process keep answering.
+ */
+void
+pm_test_wait_ms (guint ms)
+{
+  gboolean done = FALSE;
+
+  g_timeout_add (ms, on_wait_timeout, &done);
+  while (!done)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/**
+ * pm_test_free_port:
+ *
+ * Returns: a TCP port on 127.0.0.1 that was free a moment ago
+ */
+guint
+pm_test_free_port (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+/* ---- HTTP ---------------------------------------------------------------- */
+
+void
+pm_test_response_free (PmTestResponse *response)
+{
+  if (response == NULL)
+    return;
+  g_clear_pointer (&response->headers, soup_message_headers_unref);
+  g_clear_pointer (&response->body, g_bytes_unref);
+  g_free (response);
+}
+
+typedef struct
+{
+  gboolean done;
+  GBytes  *body;
+  GError  *error;
+} SendData;
+
+static void
+on_sent (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  SendData *data = user_data;
+
+  data->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &data->error);
+  data->done = TRUE;
+}
+
+/**
+ * pm_test_http:
+ * @session: a session
+ * @method: the method
+ * @url: the URL
+ * @content_type: (nullable): the request body's type
+ * @body: (nullable): the request body
+ * @length: its length, or -1 if NUL-terminated
+ *
+ * Sends a request and runs the main loop until the reply has arrived;
+ * fails the test on a transport error or a time-out.
+ *
+ * Returns: (transfer full): the response
+ */
+PmTestResponse *
+pm_test_http (SoupSession *session,
+              const char  *method,
+              const char  *url,
+              const char  *content_type,
+              const char  *body,
+              gssize       length)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  PmTestResponse *response;
+  SendData data = { FALSE, NULL, NULL };
+
+  g_assert_nonnull (msg);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, length < 0 ? strlen (body) : (gsize) length);
+
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &data);
+  g_assert_true (pm_test_wait_until (is_true, &data.done, PM_TEST_TIMEOUT_MS));
+  g_assert_no_error (data.error);
+
+  response = g_new0 (PmTestResponse, 1);
+  response->status = soup_message_get_status (msg);
+  response->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
+  response->body = data.body;
+  return response;
+}
+
+/**
+ * pm_test_response_text:
+ * @response: a response
+ *
+ * Returns: (transfer none): the body as a NUL-terminated string
+ */
+const char *
+pm_test_response_text (PmTestResponse *response)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (response->body, &size);
+
+  /* The body GBytes from libsoup is not terminated; keep a copy that is. */
+  if (size == 0 || data[size - 1] != '\0')
+    {
+      g_autoptr(GByteArray) copy = g_byte_array_sized_new (size + 1);
+
+      g_byte_array_append (copy, (const guint8 *) data, size);
+      g_byte_array_append (copy, (const guint8 *) "", 1);
+      g_bytes_unref (response->body);
+      response->body = g_byte_array_free_to_bytes (g_steal_pointer (&copy));
+      data = g_bytes_get_data (response->body, NULL);
+    }
+  return data;
+}
+
+const char *
+pm_test_response_content_type (PmTestResponse *response)
+{
+  return soup_message_headers_get_content_type (response->headers, NULL);
+}
+
+/**
+ * pm_test_response_object:
+ * @response: a response
+ *
+ * Parses the body; fails the test if it is not a JSON object.
+ *
+ * Returns: (transfer full): the object
+ */
+JsonObject *
+pm_test_response_object (PmTestResponse *response)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (pm_test_response_text (response), &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  return json_object_ref (json_node_get_object (node));
+}
+
+typedef struct
+{
+  guint     port;
+  GBytes   *request;
+  GString  *reply;
+  gboolean  done;
+} RawData;
+
+static gpointer
+raw_http_thread (gpointer user_data)
+{
+  RawData *data = user_data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
+  GOutputStream *out;
+  GInputStream *in;
+  char buffer[4096];
+  gssize n;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", data->port, NULL, &error);
+  if (connection != NULL)
+    {
+      out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+      in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+      /* The server may answer and close before it has read everything. */
+      g_output_stream_write_all (out, g_bytes_get_data (data->request, NULL),
+                                 g_bytes_get_size (data->request), NULL, NULL, NULL);
+      g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL);
+      while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+        g_string_append_len (data->reply, buffer, n);
+    }
+
+  g_atomic_int_set (&data->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static gboolean
+raw_done (gpointer user_data)
+{
+  RawData *data = user_data;
+
+  return g_atomic_int_get (&data->done);
+}
+
+/**
+ * pm_test_raw_http:
+ * @port: a port on 127.0.0.1
+ * @request: the bytes to send, exactly
+ * @length: how many
+ *
+ * Sends @request over a fresh connection, half-closes it, and returns all
+ * that comes back until the server closes; the main loop runs meanwhile.
+ *
+ * Returns: (transfer full): the raw reply
+ */
+char *
+pm_test_raw_http (guint       port,
+                  const char *request,
+                  gsize       length)
+{
+  RawData data = { port, g_bytes_new (request, length), g_string_new (NULL), FALSE };
+  GThread *thread = g_thread_new ("raw-http", raw_http_thread, &data);
+
+  g_assert_true (pm_test_wait_until (raw_done, &data, PM_TEST_TIMEOUT_MS));
+  g_thread_join (thread);
+  g_bytes_unref (data.request);
+  return g_string_free (data.reply, FALSE);
+}
+
+typedef struct
+{
+  gboolean                 done;
+  SoupWebsocketConnection *conn;
+  GError                  *error;
+} WsData;
+
+static void
+on_ws_connected (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  WsData *data = user_data;
+
+  data->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &data->error);
+  data->done = TRUE;
+}
+
+/**
+ * pm_test_websocket_connect:
+ * @session: a session
+ * @url: a ws:// URL
+ * @error: return location for a #GError
+ *
+ * Returns: (transfer full) (nullable): the connection
+ */
+SoupWebsocketConnection *
+pm_test_websocket_connect (SoupSession *session,
+                           const char  *url,
+                           GError     **error)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  WsData data = { FALSE, NULL, NULL };
+
+  soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
+                                        on_ws_connected, &data);
+  g_assert_true (pm_test_wait_until (is_true, &data.done, PM_TEST_TIMEOUT_MS));
+  if (data.error != NULL)
+    g_propagate_error (error, data.error);
+  return data.conn;
+}
+
+/* ---- the real daemon ------------------------------------------------------ */
+
+/**
+ * pm_test_daemon_path:
+ *
+ * Returns: the daemon built with the tests, from `PLUTOMOCK_DAEMON`
+ */
+const char *
+pm_test_daemon_path (void)
+{
+  const char *path = g_getenv ("PLUTOMOCK_DAEMON");
+
+  g_assert_nonnull (path);
+  return path;
+}
+
+static void read_output (PmTestDaemon *daemon);
+
+static void
+on_output (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GBytes) bytes = NULL;
+  g_autoptr(GError) error = NULL;
+  PmTestDaemon *daemon;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  daemon = user_data;
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      daemon->output_closed = TRUE;
+      return;
+    }
+  g_string_append_len (daemon->output, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (g_test_verbose ())
+    g_test_message ("daemon: %.*s", (int) g_bytes_get_size (bytes),
+                    (const char *) g_bytes_get_data (bytes, NULL));
+  read_output (daemon);
+}
+
+static void
+read_output (PmTestDaemon *daemon)
+{
+  g_input_stream_read_bytes_async (daemon->stream, 4096, G_PRIORITY_DEFAULT,
+                                   daemon->cancellable, on_output, daemon);
+}
+
+/**
+ * pm_test_daemon_spawn:
+ * @args: (array zero-terminated=1): the daemon's arguments
+ * @environment: (nullable) (array zero-terminated=1): VAR=VALUE entries
+ *   added to the test's environment; an entry VAR alone unsets VAR
+ *
+ * Starts the daemon with its output captured.  Does not wait for it.
+ *
+ * Returns: (transfer full): the daemon
+ */
+PmTestDaemon *
+pm_test_daemon_spawn (const char *const *args,
+                      const char *const *environment)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  PmTestDaemon *daemon = g_new0 (PmTestDaemon, 1);
+  gsize i;
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  /* The daemon's own warnings must not abort it. */
+  g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
+  g_subprocess_launcher_unsetenv (launcher, "LISTING_PORT");
+  g_subprocess_launcher_unsetenv (launcher, "PORTS");
+  g_subprocess_launcher_unsetenv (launcher, "LOGS_PUB_ENABLED");
+  for (i = 0; environment != NULL && environment[i] != NULL; i++)
+    {
+      const char *eq = strchr (environment[i], '=');
+
+      if (eq == NULL)
+        {
+          g_subprocess_launcher_unsetenv (launcher, environment[i]);
+        }
+      else
+        {
+          g_autofree char *name = g_strndup (environment[i], eq - environment[i]);
+
+          g_subprocess_launcher_setenv (launcher, name, eq + 1, TRUE);
+        }
+    }
+
+  g_ptr_array_add (argv, (gpointer) pm_test_daemon_path ());
+  for (i = 0; args != NULL && args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  daemon->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  daemon->ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  daemon->output = g_string_new (NULL);
+  daemon->cancellable = g_cancellable_new ();
+  daemon->stream = g_object_ref (g_subprocess_get_stdout_pipe (daemon->process));
+  read_output (daemon);
+  return daemon;
+}
+
+static gboolean
+array_has (GArray *ports,
+           guint   port)
+{
+  guint i;
+
+  for (i = 0; i < ports->len; i++)
+    if (g_array_index (ports, guint, i) == port)
+      return TRUE;
+  return FALSE;
+}
+
+/**
+ * pm_test_daemon_start:
+ * @n_devices: how many devices, on free ports
+ * @extra_args: (nullable) (array zero-terminated=1): more arguments
+ * @environment: (nullable) (array zero-terminated=1): as for
+ *   pm_test_daemon_spawn()
+ *
+ * Starts the daemon with a listing port and @n_devices device ports that
+ * were free, and waits until it reports the listing server started.
+ *
+ * Returns: (transfer full): the daemon
+ */
+PmTestDaemon *
+pm_test_daemon_start (guint               n_devices,
+                      const char *const  *extra_args,
+                      const char *const  *environment)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GString) ports = g_string_new (NULL);
+  g_autoptr(GArray) port_list = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint listing_port = pm_test_free_port ();
+  PmTestDaemon *daemon;
+  guint i;
+
+  for (i = 0; i < n_devices; i++)
+    {
+      guint port;
+
+      do
+        port = pm_test_free_port ();
+      while (port == listing_port || array_has (port_list, port));
+      g_array_append_val (port_list, port);
+      g_string_append_printf (ports, "%s%u", i > 0 ? "," : "", port);
+    }
+
+  g_ptr_array_add (args, g_strdup ("--listing-port"));
+  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
+  if (n_devices > 0)
+    {
+      g_ptr_array_add (args, g_strdup ("--ports"));
+      g_ptr_array_add (args, g_strdup (ports->str));
+    }
+  for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (extra_args[i]));
+  g_ptr_array_add (args, NULL);
+
+  daemon = pm_test_daemon_spawn ((const char *const *) args->pdata, environment);
+  daemon->listing_port = listing_port;
+  g_array_append_vals (daemon->ports, port_list->data, port_list->len);
+
+  if (!pm_test_daemon_output_contains (daemon, "Listing server on", PM_TEST_TIMEOUT_MS))
+    g_error ("The daemon did not start; it said:\n%s", daemon->output->str);
+  return daemon;
+}
+
+typedef struct
+{
+  PmTestDaemon *daemon;
+  const char   *text;
+} OutputWait;
+
+static gboolean
+output_has (gpointer user_data)
+{
+  OutputWait *wait = user_data;
+
+  return strstr (wait->daemon->output->str, wait->text) != NULL ||
+         wait->daemon->output_closed;
+}
+
+/**
+ * pm_test_daemon_output_contains:
+ * @daemon: a daemon
+ * @text: what to look for
+ * @timeout_ms: how long to wait for it
+ *
+ * Returns: whether the daemon has written @text
+ */
+gboolean
+pm_test_daemon_output_contains (PmTestDaemon *daemon,
+                                const char   *text,
+                                guint         timeout_ms)
+{
+  OutputWait wait = { daemon, text };
+
+  pm_test_wait_until (output_has, &wait, timeout_ms);
+  return strstr (daemon->output->str, text) != NULL;
+}
+
+typedef struct
+{
+  gboolean done;
+} ExitWait;
+
+static void
+on_exited (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  ExitWait *wait = user_data;
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  wait->done = TRUE;
+}
+
+/**
+ * pm_test_daemon_wait:
+ * @daemon: a daemon
+ *
+ * Waits for the daemon to exit; fails the test if it does not in time.
+ *
+ * Returns: its exit status, or 128 + the signal that killed it
+ */
+int
+pm_test_daemon_wait (PmTestDaemon *daemon)
+{
+  ExitWait wait = { FALSE };
+
+  g_subprocess_wait_async (daemon->process, NULL, on_exited, &wait);
+  if (!pm_test_wait_until (is_true, &wait.done, PM_TEST_TIMEOUT_MS))
+    {
+      g_subprocess_force_exit (daemon->process);
+      g_error ("The daemon did not exit; it said:\n%s", daemon->output->str);
+    }
+  /* Collect what it wrote last. */
+  pm_test_wait_until (is_true, &daemon->output_closed, 1000);
+
+  if (g_subprocess_get_if_exited (daemon->process))
+    return g_subprocess_get_exit_status (daemon->process);
+  return 128 + g_subprocess_get_term_sig (daemon->process);
+}
+
+/**
+ * pm_test_daemon_stop:
+ * @daemon: a running daemon
+ *
+ * Sends SIGTERM and waits for the daemon to exit.
+ *
+ * Returns: its exit status
+ */
+int
+pm_test_daemon_stop (PmTestDaemon *daemon)
+{
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  return pm_test_daemon_wait (daemon);
+}
+
+void
+pm_test_daemon_free (PmTestDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  if (g_subprocess_get_identifier (daemon->process) != NULL)
+    {
+      g_subprocess_force_exit (daemon->process);
+      g_subprocess_wait (daemon->process, NULL, NULL);
+    }
+  g_cancellable_cancel (daemon->cancellable);
+  g_clear_object (&daemon->cancellable);
+  g_clear_object (&daemon->stream);
+  g_clear_object (&daemon->process);
+  g_array_unref (daemon->ports);
+  g_string_free (daemon->output, TRUE);
+  g_free (daemon);
+}
+
+/**
+ * pm_test_daemon_count_fds:
+ * @daemon: a running daemon
+ *
+ * Returns: how many file descriptors it has open
+ */
+guint
+pm_test_daemon_count_fds (PmTestDaemon *daemon)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd",
+                                           g_subprocess_get_identifier (daemon->process));
+  g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/**
+ * pm_test_daemon_url:
+ * @daemon: a daemon
+ * @port: one of its ports
+ * @path: a path
+ *
+ * Returns: (transfer full): `http://127.0.0.1:<port><path>`
+ */
+char *
+pm_test_daemon_url (PmTestDaemon *daemon,
+                    guint         port,
+                    const char   *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+}

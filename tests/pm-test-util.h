@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+G_BEGIN_DECLS
+
+/* How long any single wait in a test may take before it fails. */
+#define PM_TEST_TIMEOUT_MS 10000
+
+typedef gboolean (*PmTestCondition) (gpointer user_data);
+
+gboolean pm_test_wait_until (PmTestCondition condition,
+                             gpointer        user_data,
+                             guint           timeout_ms);
+void     pm_test_wait_ms (guint ms);
+
+guint pm_test_free_port (void);
+
+/**
+ * PmTestResponse:
+ * @status: the HTTP status
+ * @headers: the response headers
+ * @body: the response body
+ */
+typedef struct
+{
+  guint               status;
+  SoupMessageHeaders *headers;
+  GBytes             *body;
+} PmTestResponse;
+
+void pm_test_response_free (PmTestResponse *response);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestResponse, pm_test_response_free)
+
+PmTestResponse *pm_test_http (SoupSession *session,
+                              const char  *method,
+                              const char  *url,
+                              const char  *content_type,
+                              const char  *body,
+                              gssize       length);
+const char     *pm_test_response_text (PmTestResponse *response);
+const char     *pm_test_response_content_type (PmTestResponse *response);
+JsonObject     *pm_test_response_object (PmTestResponse *response);
+char           *pm_test_raw_http (guint       port,
+                                  const char *request,
+                                  gsize       length);
+
+SoupWebsocketConnection *pm_test_websocket_connect (SoupSession *session,
+                                                    const char  *url,
+                                                    GError     **error);
+
+/**
+ * PmTestDaemon:
+ * @process: the running daemon
+ * @listing_port: its listing port
+ * @ports: (element-type guint): its device ports
+ * @output: what it has written to stdout and stderr so far
+ *
+ * A real plutomock process started by a test.
+ */
+typedef struct
+{
+  GSubprocess *process;
+  guint        listing_port;
+  GArray      *ports;
+  GString     *output;
+  GInputStream *stream;
+  GCancellable *cancellable;
+  gboolean     output_closed;
+} PmTestDaemon;
+
+const char   *pm_test_daemon_path (void);
+PmTestDaemon *pm_test_daemon_spawn (const char *const *args,
+                                    const char *const *environment);
+PmTestDaemon *pm_test_daemon_start (guint               n_devices,
+                                    const char *const  *extra_args,
+                                    const char *const  *environment);
+int           pm_test_daemon_stop (PmTestDaemon *daemon);
+int           pm_test_daemon_wait (PmTestDaemon *daemon);
+void          pm_test_daemon_free (PmTestDaemon *daemon);
+gboolean      pm_test_daemon_output_contains (PmTestDaemon *daemon,
+                                              const char   *text,
+                                              guint         timeout_ms);
+guint         pm_test_daemon_count_fds (PmTestDaemon *daemon);
+char         *pm_test_daemon_url (PmTestDaemon *daemon,
+                                  guint         port,
+                                  const char   *path);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestDaemon, pm_test_daemon_free)
+
+G_END_DECLS

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what plutomock needs on Debian 12 (or a derivative), then
+# configures and builds it in _build.  Safe to run again.
+#
+#   bash build-aux/setup.sh            # install, configure, build
+#   PLUTOMOCK_SKIP_DEPS=1 bash ...     # skip the package install
+#   PLUTOMOCK_BUILD_DIR=dir bash ...   # build somewhere else
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+build_dir=${PLUTOMOCK_BUILD_DIR:-_build}
+
+packages=(
+  gcc
+  pkg-config
+  meson
+  ninja-build
+  gettext
+  libglib2.0-dev
+  libglib2.0-bin
+  libsoup-3.0-dev
+  libjson-glib-dev
+  util-linux
+  python3
+)
+
+if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+      sudo="sudo"
+    fi
+    echo "Installing: ${missing[*]}"
+    $sudo apt-get update
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"
+  fi
+fi
+
+if [ -f "$build_dir/build.ninja" ]; then
+  meson setup --reconfigure "$build_dir" "$@"
+else
+  meson setup "$build_dir" "$@"
+fi
+meson compile -C "$build_dir"

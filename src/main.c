@@ -3,8 +3,10 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include <glib/gi18n.h>
 
@@ -13,6 +15,20 @@
 
 /* Exit status for a bad configuration, as for a usage error. */
 #define EXIT_BAD_CONFIG 2
+
+/* Every device holds a listening socket and every client a connection:
+ * take all the descriptors the hard limit allows. */
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+
+  if (getrlimit (RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max)
+    return;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit (RLIMIT_NOFILE, &limit) != 0)
+    g_debug ("Could not raise the descriptor limit: %s", g_strerror (errno));
+}
 
 int
 main (int   argc,
@@ -42,6 +58,7 @@ main (int   argc,
       return 0;
     }
 
+  raise_fd_limit ();
   manager = pm_manager_new (config);
   if (!pm_manager_start (manager, &error))
     {

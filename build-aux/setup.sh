@@ -22,6 +22,7 @@ packages=(
   libjson-glib-dev
   util-linux
   python3
+  python3-websocket
 )
 
 if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then

@@ -293,6 +293,7 @@ pm_config_load (PmConfig           *self,
   g_autoptr(GOptionContext) context = NULL;
   GOptionGroup *group;
   const char *value, *source;
+  const char *listing_source = "the default listing port", *ports_source = "the default ports";
   g_autoptr(GError) local_error = NULL;
   const GOptionEntry entries[] = {
     { "listing-port", 'l', 0, G_OPTION_ARG_STRING, &options.listing_port,
@@ -336,8 +337,12 @@ pm_config_load (PmConfig           *self,
   self->show_version = options.version;
 
   value = pick (options.listing_port, "--listing-port", envp, "LISTING_PORT", &source);
-  if (value != NULL && !pm_config_parse_port (source, value, &self->listing_port, error))
-    return FALSE;
+  if (value != NULL)
+    {
+      if (!pm_config_parse_port (source, value, &self->listing_port, error))
+        return FALSE;
+      listing_source = source;
+    }
 
   value = pick (options.ports, "--ports", envp, "PORTS", &source);
   if (value != NULL)
@@ -348,11 +353,13 @@ pm_config_load (PmConfig           *self,
         return FALSE;
       g_clear_pointer (&self->ports, g_array_unref);
       self->ports = g_steal_pointer (&ports);
+      ports_source = source;
     }
   if (array_contains (self->ports, self->listing_port))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("the listing port %u is also a device port"), self->listing_port);
+                   _("%s: the listing port %u is also a device port in %s"),
+                   listing_source, self->listing_port, ports_source);
       return FALSE;
     }
 

@@ -1,11 +1,1259 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder, being written */
+#define G_LOG_DOMAIN "test-daemon"
+/* For prlimit(). */
+#define _GNU_SOURCE
+
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+
 #include "pm-test-util.h"
+
+/*
+ * Tests of the real daemon, run as a subprocess and spoken to over TCP:
+ * start-up and the listing, signals, configuration errors, the
+ * environment, ports that are taken, --seed, and how it holds up under
+ * abandoned connections, huge bodies and running out of descriptors.
+ */
+
+#define ISO_TIME_PATTERN "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$"
+
+/* ---- helpers -------------------------------------------------------------- */
+
+/* @n ports on 127.0.0.1 that were free, all different and none in @avoid. */
+static GArray *
+free_ports (guint   n,
+            GArray *avoid)
+{
+  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  while (ports->len < n)
+    {
+      guint port = pm_test_free_port ();
+      gboolean taken = FALSE;
+      guint i;
+
+      for (i = 0; i < ports->len; i++)
+        taken |= g_array_index (ports, guint, i) == port;
+      for (i = 0; avoid != NULL && i < avoid->len; i++)
+        taken |= g_array_index (avoid, guint, i) == port;
+      if (!taken)
+        g_array_append_val (ports, port);
+    }
+  return ports;
+}
+
+static char *
+join_ports (GArray *ports)
+{
+  GString *out = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < ports->len; i++)
+    g_string_append_printf (out, "%s%u", i > 0 ? "," : "", g_array_index (ports, guint, i));
+  return g_string_free (out, FALSE);
+}
+
+/* Fails the test with a one-line reason, after showing what the daemon
+ * said (as TAP comments) and stopping it if it still runs. */
+static void G_GNUC_PRINTF (2, 3) G_GNUC_NORETURN
+fail_with_output (PmTestDaemon *daemon,
+                  const char   *format,
+                  ...)
+{
+  g_autofree char *reason = NULL;
+  va_list args;
+
+  va_start (args, format);
+  reason = g_strdup_vprintf (format, args);
+  va_end (args);
+
+  g_test_message ("The daemon said:\n%s", daemon->output->str);
+  if (g_subprocess_get_identifier (daemon->process) != NULL)
+    g_subprocess_force_exit (daemon->process);
+  g_error ("%s", reason);
+}
+
+/* Spawns the daemon and waits until it has written @text. */
+static PmTestDaemon *
+spawn_and_wait_for (const char *const *args,
+                    const char *const *environment,
+                    const char        *text)
+{
+  PmTestDaemon *daemon = pm_test_daemon_spawn (args, environment);
+
+  if (!pm_test_daemon_output_contains (daemon, text, PM_TEST_TIMEOUT_MS))
+    fail_with_output (daemon, "The daemon did not say “%s”", text);
+  return daemon;
+}
+
+/* Starts the daemon on exactly these ports with more arguments. */
+static PmTestDaemon *
+start_on_ports (guint              listing_port,
+                GArray            *ports,
+                const char *const *extra_args,
+                const char        *wait_text)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  PmTestDaemon *daemon;
+  guint i;
+
+  g_ptr_array_add (args, g_strdup ("--listing-port"));
+  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
+  g_ptr_array_add (args, g_strdup ("--ports"));
+  g_ptr_array_add (args, join_ports (ports));
+  for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (extra_args[i]));
+  g_ptr_array_add (args, NULL);
+
+  daemon = spawn_and_wait_for ((const char *const *) args->pdata, NULL, wait_text);
+  daemon->listing_port = listing_port;
+  g_array_append_vals (daemon->ports, ports->data, ports->len);
+  return daemon;
+}
+
+/* Whether one line of the daemon's output contains every one of @needles. */
+static gboolean
+output_has_line_with (PmTestDaemon      *daemon,
+                      const char *const *needles)
+{
+  g_auto(GStrv) lines = g_strsplit (daemon->output->str, "\n", -1);
+  guint i, j;
+
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      gboolean all = TRUE;
+
+      for (j = 0; needles[j] != NULL && all; j++)
+        all = strstr (lines[i], needles[j]) != NULL;
+      if (all)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Connects to @host:@port; returns the error, NULL if it connected. */
+static GError *
+try_connect (const char *host,
+             guint       port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string (host, port);
+  g_autoptr(GSocketConnection) connection = NULL;
+  GError *error = NULL;
+
+  g_assert_nonnull (address);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+  return error;
+}
+
+static void
+assert_refused (const char *host,
+                guint       port)
+{
+  g_autoptr(GError) error = try_connect (host, port);
+
+  if (error == NULL)
+    g_error ("%s port %u accepted a connection; it should refuse it", host, port);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+/* GET /servers: checks the status, type and message; returns the list. */
+static JsonArray *
+get_servers (SoupSession *session,
+             guint        listing_port)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/servers", listing_port);
+  g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", listing_port);
+  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
+  g_autoptr(JsonObject) object = NULL;
+  JsonNode *servers;
+
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
+  object = pm_test_response_object (response);
+  g_assert_cmpstr (json_object_get_string_member_with_default (object, "message", NULL), ==, message);
+  servers = json_object_get_member (object, "servers");
+  g_assert_nonnull (servers);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (servers));
+  return json_array_ref (json_node_get_array (servers));
+}
+
+/* Checks that @servers lists exactly @ports with hostnames mockaxe<N>,
+ * N taken from @numbers. */
+static void
+assert_servers (JsonArray   *servers,
+                const guint *ports,
+                const guint *numbers,
+                guint        n)
+{
+  g_autoptr(GRegex) iso = g_regex_new (ISO_TIME_PATTERN, 0, 0, NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  guint i;
+
+  g_assert_cmpuint (json_array_get_length (servers), ==, n);
+  for (i = 0; i < n; i++)
+    {
+      JsonNode *node = json_array_get_element (servers, i);
+      JsonObject *server;
+      JsonNode *port;
+      const char *start_time;
+      g_autofree char *hostname = g_strdup_printf ("mockaxe%u", numbers[i]);
+      g_autoptr(GDateTime) time = NULL;
+      GTimeSpan skew;
+
+      g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+      server = json_node_get_object (node);
+      g_assert_cmpuint (json_object_get_size (server), ==, 3);
+
+      port = json_object_get_member (server, "port");
+      g_assert_nonnull (port);
+      g_assert_true (JSON_NODE_HOLDS_VALUE (port));
+      g_assert_true (json_node_get_value_type (port) == G_TYPE_INT64);
+      g_assert_cmpint (json_node_get_int (port), ==, ports[i]);
+
+      g_assert_cmpstr (json_object_get_string_member_with_default (server, "hostname", NULL), ==, hostname);
+
+      start_time = json_object_get_string_member_with_default (server, "startTime", NULL);
+      g_assert_nonnull (start_time);
+      if (!g_regex_match (iso, start_time, 0, NULL))
+        g_error ("startTime “%s” is not like 2026-11-27T10:30:45.123Z", start_time);
+      time = g_date_time_new_from_iso8601 (start_time, NULL);
+      g_assert_nonnull (time);
+      g_assert_cmpint (g_date_time_get_utc_offset (time), ==, 0);
+      skew = g_date_time_difference (now, time);
+      g_assert_cmpint (skew, <, 60 * G_TIME_SPAN_SECOND);
+      g_assert_cmpint (skew, >, -60 * G_TIME_SPAN_SECOND);
+    }
+}
+
+/* GET /api/system/info on 127.0.0.1:@port; checks 200 and JSON. */
+static JsonObject *
+get_info (SoupSession *session,
+          const char  *host,
+          guint        port)
+{
+  g_autofree char *url = g_strdup_printf ("http://%s:%u/api/system/info", host, port);
+  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
+
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
+  return pm_test_response_object (response);
+}
+
+static void
+assert_info_hostname (SoupSession *session,
+                      guint        port,
+                      guint        number)
+{
+  g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", port);
+  g_autofree char *hostname = g_strdup_printf ("mockaxe%u", number);
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, hostname);
+}
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_cancel_timeout (gpointer user_data)
+{
+  g_cancellable_cancel (G_CANCELLABLE (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+typedef struct
+{
+  gboolean  done;
+  GBytes   *body;
+  GError   *error;
+} TryData;
+
+static void
+on_try_sent (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  TryData *data = user_data;
+
+  data->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &data->error);
+  data->done = TRUE;
+}
+
+static gboolean
+try_done (gpointer user_data)
+{
+  return ((TryData *) user_data)->done;
+}
+
+/* A GET that gives up after @timeout_ms; returns the status, 0 on error. */
+static guint
+try_get (SoupSession *session,
+         const char  *url,
+         guint        timeout_ms)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  TryData data = { FALSE, NULL, NULL };
+  guint id;
+  guint status;
+
+  id = g_timeout_add (timeout_ms, on_cancel_timeout, cancellable);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, on_try_sent, &data);
+  g_assert_true (pm_test_wait_until (try_done, &data, timeout_ms + PM_TEST_TIMEOUT_MS));
+  if (!g_cancellable_is_cancelled (cancellable))
+    g_source_remove (id);
+
+  status = data.error == NULL ? soup_message_get_status (msg) : 0;
+  g_clear_error (&data.error);
+  g_clear_pointer (&data.body, g_bytes_unref);
+  return status;
+}
+
+/*
+ * Reads one HTTP/1.x response from @in: the headers, then a body of
+ * Content-Length bytes, or up to the end of the stream without one.
+ * Returns the status, 0 if there was no status line.
+ */
+static guint
+read_http_response (GInputStream *in,
+                    GString      *out_body)
+{
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  char chunk[16384];
+  gsize header_length = 0;
+  guint64 content_length = 0;
+  gboolean has_length = FALSE;
+  gssize n;
+
+  for (;;)
+    {
+      if (header_length == 0)
+        {
+          const char *end = strstr (buffer->str, "\r\n\r\n");
+
+          if (end != NULL)
+            {
+              g_autofree char *headers = g_ascii_strdown (buffer->str, end + 2 - buffer->str);
+              const char *length = strstr (headers, "\r\ncontent-length:");
+
+              header_length = end + 4 - buffer->str;
+              if (length != NULL)
+                {
+                  has_length = TRUE;
+                  content_length = g_ascii_strtoull (length + strlen ("\r\ncontent-length:"), NULL, 10);
+                }
+            }
+        }
+      if (header_length > 0 && has_length && buffer->len >= header_length + content_length)
+        break;
+
+      n = g_input_stream_read (in, chunk, sizeof chunk, NULL, NULL);
+      if (n <= 0)
+        break;
+      g_string_append_len (buffer, chunk, n);
+    }
+
+  if (header_length == 0 || !g_str_has_prefix (buffer->str, "HTTP/1.") || buffer->len < 12)
+    return 0;
+  if (out_body != NULL)
+    g_string_append_len (out_body, buffer->str + header_length, buffer->len - header_length);
+  return (guint) g_ascii_strtoull (buffer->str + 9, NULL, 10);
+}
+
+static gboolean
+atomic_true (gpointer user_data)
+{
+  return g_atomic_int_get ((gint *) user_data) != 0;
+}
+
+/* ---- start-up and the listing --------------------------------------------- */
+
+static void
+test_listing (void)
+{
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (3, NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(JsonArray) servers = NULL;
+  const guint numbers[] = { 1, 2, 3 };
+  guint i;
+
+  servers = get_servers (session, daemon->listing_port);
+  assert_servers (servers, (const guint *) daemon->ports->data, numbers, 3);
+
+  for (i = 0; i < json_array_get_length (servers); i++)
+    {
+      JsonObject *server = json_array_get_object_element (servers, i);
+
+      g_assert_cmpint (json_object_get_int_member (server, "port"), !=, daemon->listing_port);
+    }
+
+  for (i = 0; i < 3; i++)
+    {
+      guint port = g_array_index (daemon->ports, guint, i);
+      g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", port);
+      g_autofree char *hostname = g_strdup_printf ("mockaxe%u", i + 1);
+
+      g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, hostname);
+      if (i % 2 == 0)
+        {
+          /* Legacy shape */
+          g_assert_true (json_object_has_member (info, "fanSpeedRpm"));
+          g_assert_false (json_object_has_member (info, "history"));
+        }
+      else
+        {
+          /* New shape */
+          g_assert_true (json_object_has_member (info, "history"));
+          g_assert_false (json_object_has_member (info, "fanSpeedRpm"));
+        }
+    }
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- signals -------------------------------------------------------------- */
+
+static void
+test_signal (gconstpointer data)
+{
+  int signum = GPOINTER_TO_INT (data);
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (2, NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  guint i;
+
+  /* It is up and answering before the signal. */
+  assert_info_hostname (session, g_array_index (daemon->ports, guint, 0), 1);
+  g_object_unref (g_steal_pointer (&session));
+
+  g_subprocess_send_signal (daemon->process, signum);
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
+  g_assert_true (g_subprocess_get_if_exited (daemon->process));
+
+  assert_refused ("127.0.0.1", daemon->listing_port);
+  for (i = 0; i < daemon->ports->len; i++)
+    assert_refused ("127.0.0.1", g_array_index (daemon->ports, guint, i));
+}
+
+static gboolean
+websocket_closed (gpointer user_data)
+{
+  return soup_websocket_connection_get_state (user_data) == SOUP_WEBSOCKET_STATE_CLOSED;
+}
+
+static void
+test_signal_with_websocket (void)
+{
+  const char *const args[] = { "--logs", NULL };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (1, args, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(SoupWebsocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *url = g_strdup_printf ("ws://127.0.0.1:%u/api/ws",
+                                          g_array_index (daemon->ports, guint, 0));
+  gint64 start;
+
+  conn = pm_test_websocket_connect (session, url, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (soup_websocket_connection_get_state (conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  g_assert_true (pm_test_daemon_output_contains (daemon, "log client", PM_TEST_TIMEOUT_MS));
+
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+
+  g_assert_true (pm_test_wait_until (websocket_closed, conn, 3000));
+}
+
+/* ---- configuration errors --------------------------------------------------- */
+
+/*
+ * In the strings of a case, @L@ stands for a free listing port, @P@ and
+ * @Q@ for two free device ports.  Before the case's own environment the
+ * daemon gets LISTING_PORT=@L@ and PORTS=@P@, so that it would start on
+ * free ports if it did start.
+ */
+typedef struct
+{
+  const char *name;
+  const char *args[4];
+  const char *env[3];
+  const char *value;
+  const char *source;
+} ConfigErrorCase;
+
+static const ConfigErrorCase config_error_cases[] = {
+  { "ports-not-a-number", { NULL }, { "PORTS=abc", NULL }, "abc", "PORTS" },
+  { "ports-zero", { NULL }, { "PORTS=0", NULL }, "0", "PORTS" },
+  { "ports-too-large", { NULL }, { "PORTS=70000", NULL }, "70000", "PORTS" },
+  { "ports-empty-entry", { NULL }, { "PORTS=7751,,7752", NULL }, "7751,,7752", "PORTS" },
+  { "ports-twice", { NULL }, { "PORTS=7751,7751", NULL }, "7751", "PORTS" },
+  { "ports-option", { "--ports", "abc", NULL }, { NULL }, "abc", "--ports" },
+  { "listing-not-a-number", { NULL }, { "LISTING_PORT=x", NULL }, "x", "LISTING_PORT" },
+  { "logs-maybe", { NULL }, { "LOGS_PUB_ENABLED=maybe", NULL }, "maybe", "LOGS_PUB_ENABLED" },
+  { "bind-nonsense", { "--bind", "nonsense", NULL }, { NULL }, "nonsense", "--bind" },
+  { "seed-negative", { "--seed", "-1", NULL }, { NULL }, "-1", "--seed" },
+  { "unknown-option", { "--frobnicate", NULL }, { NULL }, "--frobnicate", "--frobnicate" },
+  { "listing-in-ports", { NULL }, { "LISTING_PORT=@P@", "PORTS=@P@,@Q@", NULL }, "@P@", "LISTING_PORT" },
+};
+
+static char *
+substitute (const char *text,
+            guint       listing,
+            guint       p,
+            guint       q)
+{
+  g_autofree char *l_text = g_strdup_printf ("%u", listing);
+  g_autofree char *p_text = g_strdup_printf ("%u", p);
+  g_autofree char *q_text = g_strdup_printf ("%u", q);
+  g_auto(GStrv) l_parts = g_strsplit (text, "@L@", -1);
+  g_autofree char *l_done = g_strjoinv (l_text, l_parts);
+  g_auto(GStrv) p_parts = g_strsplit (l_done, "@P@", -1);
+  g_autofree char *p_done = g_strjoinv (p_text, p_parts);
+  g_auto(GStrv) q_parts = g_strsplit (p_done, "@Q@", -1);
+
+  return g_strjoinv (q_text, q_parts);
+}
+
+static void
+test_config_error (gconstpointer data)
+{
+  const ConfigErrorCase *c = data;
+  g_autoptr(GArray) ports = free_ports (3, NULL);
+  guint listing = g_array_index (ports, guint, 0);
+  guint p = g_array_index (ports, guint, 1);
+  guint q = g_array_index (ports, guint, 2);
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autofree char *value = substitute (c->value, listing, p, q);
+  g_autofree char *escaped = g_regex_escape_string (value, -1);
+  g_autofree char *pattern = g_strdup_printf ("(?<![[:alnum:]])%s(?![[:alnum:]])", escaped);
+  guint i;
+
+  for (i = 0; c->args[i] != NULL; i++)
+    g_ptr_array_add (args, substitute (c->args[i], listing, p, q));
+  g_ptr_array_add (args, NULL);
+  g_ptr_array_add (env, g_strdup_printf ("LISTING_PORT=%u", listing));
+  g_ptr_array_add (env, g_strdup_printf ("PORTS=%u", p));
+  for (i = 0; c->env[i] != NULL; i++)
+    g_ptr_array_add (env, substitute (c->env[i], listing, p, q));
+  g_ptr_array_add (env, NULL);
+
+  daemon = pm_test_daemon_spawn ((const char *const *) args->pdata,
+                                 (const char *const *) env->pdata);
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 2);
+
+  /* These fail the case but let the others run. */
+  if (!g_regex_match_simple (pattern, daemon->output->str, 0, 0))
+    {
+      g_test_message ("The daemon said:\n%s", daemon->output->str);
+      g_test_fail_printf ("The message does not name the bad value “%s”", value);
+    }
+  if (strstr (daemon->output->str, c->source) == NULL)
+    {
+      g_test_message ("The daemon said:\n%s", daemon->output->str);
+      g_test_fail_printf ("The message does not name where the value came from (%s)", c->source);
+    }
+
+  /* Nothing was started. */
+  g_assert_null (strstr (daemon->output->str, "listening on"));
+  g_assert_null (strstr (daemon->output->str, "Listing server on"));
+  assert_refused ("127.0.0.1", listing);
+  assert_refused ("127.0.0.1", p);
+  assert_refused ("127.0.0.1", q);
+}
+
+/* ---- the environment ---------------------------------------------------- */
+
+static void
+test_environment (void)
+{
+  g_autoptr(GArray) ports = free_ports (3, NULL);
+  guint listing = g_array_index (ports, guint, 0);
+  guint device_ports[2];
+  g_autofree char *listing_env = g_strdup_printf ("LISTING_PORT=%u", listing);
+  g_autofree char *ports_env = NULL;
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(JsonArray) servers = NULL;
+  g_autoptr(SoupWebsocketConnection) conn = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ws_url = NULL;
+  const guint numbers[] = { 1, 2 };
+  const char *env[4] = { NULL, NULL, "LOGS_PUB_ENABLED=true", NULL };
+  const char *const no_args[] = { NULL };
+
+  device_ports[0] = g_array_index (ports, guint, 1);
+  device_ports[1] = g_array_index (ports, guint, 2);
+  ports_env = g_strdup_printf ("PORTS=%u,%u", device_ports[0], device_ports[1]);
+  env[0] = listing_env;
+  env[1] = ports_env;
+
+  daemon = spawn_and_wait_for (no_args, env, "Listing server on");
+  servers = get_servers (session, listing);
+  assert_servers (servers, device_ports, numbers, 2);
+  assert_info_hostname (session, device_ports[1], 2);
+
+  ws_url = g_strdup_printf ("ws://127.0.0.1:%u/api/ws", device_ports[0]);
+  conn = pm_test_websocket_connect (session, ws_url, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (conn);
+  g_assert_cmpint (soup_websocket_connection_get_state (conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (pm_test_wait_until (websocket_closed, conn, PM_TEST_TIMEOUT_MS));
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+static void
+test_option_beats_environment (void)
+{
+  g_autoptr(GArray) ports = free_ports (5, NULL);
+  guint env_listing = g_array_index (ports, guint, 0);
+  guint listing = g_array_index (ports, guint, 1);
+  guint a = g_array_index (ports, guint, 2);
+  guint b = g_array_index (ports, guint, 3);
+  guint c = g_array_index (ports, guint, 4);
+  g_autofree char *listing_env = g_strdup_printf ("LISTING_PORT=%u", env_listing);
+  g_autofree char *ports_env = g_strdup_printf ("PORTS=%u,%u", a, b);
+  g_autofree char *listing_arg = g_strdup_printf ("%u", listing);
+  g_autofree char *ports_arg = g_strdup_printf ("%u", c);
+  const char *const env[] = { listing_env, ports_env, "LOGS_PUB_ENABLED=true", NULL };
+  const char *const args[] = { "--listing-port", listing_arg, "--ports", ports_arg,
+                               "--logs=false", NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(JsonArray) servers = NULL;
+  g_autoptr(PmTestResponse) ws = NULL;
+  g_autofree char *ws_url = g_strdup_printf ("http://127.0.0.1:%u/api/ws", c);
+  const guint numbers[] = { 1 };
+
+  daemon = spawn_and_wait_for (args, env, "Listing server on");
+  servers = get_servers (session, listing);
+  assert_servers (servers, &c, numbers, 1);
+  assert_info_hostname (session, c, 1);
+  assert_refused ("127.0.0.1", env_listing);
+  assert_refused ("127.0.0.1", a);
+  assert_refused ("127.0.0.1", b);
+
+  /* --logs=false beats LOGS_PUB_ENABLED=true: no log stream. */
+  ws = pm_test_http (session, "GET", ws_url, NULL, NULL, 0);
+  g_assert_cmpuint (ws->status, ==, SOUP_STATUS_NOT_FOUND);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- --version and --help ------------------------------------------------ */
+
+static void
+test_version (void)
+{
+  const char *const args[] = { "--version", NULL };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_spawn (args, NULL);
+
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
+  g_assert_cmpstr (daemon->output->str, ==, "plutomock " PACKAGE_VERSION "\n");
+}
+
+static void
+test_help (void)
+{
+  const char *const args[] = { "--help", NULL };
+  const char *const options[] = { "--listing-port", "--ports", "--logs", "--bind", "--seed" };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_spawn (args, NULL);
+  gsize i;
+
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
+  for (i = 0; i < G_N_ELEMENTS (options); i++)
+    if (strstr (daemon->output->str, options[i]) == NULL)
+      fail_with_output (daemon, "--help does not mention %s", options[i]);
+}
+
+/* ---- taken ports ------------------------------------------------------------ */
+
+/* A socket listening on 127.0.0.1:@port, so nobody else can have it. */
+static GSocket *
+occupy_port (guint port)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  g_autoptr(GError) error = NULL;
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  g_socket_bind (socket, address, FALSE, &error);
+  g_assert_no_error (error);
+  g_socket_listen (socket, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&socket);
+}
+
+static void
+test_device_port_taken (void)
+{
+  g_autoptr(GArray) all = free_ports (4, NULL);
+  guint listing = g_array_index (all, guint, 0);
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GSocket) taken = NULL;
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(JsonArray) servers = NULL;
+  g_autofree char *taken_text = NULL;
+  guint listed[2];
+  const guint numbers[] = { 1, 3 };
+
+  g_array_append_vals (ports, &g_array_index (all, guint, 1), 3);
+  taken = occupy_port (g_array_index (ports, guint, 1));
+  taken_text = g_strdup_printf ("%u", g_array_index (ports, guint, 1));
+
+  daemon = start_on_ports (listing, ports, NULL, "Listing server on");
+
+  {
+    const char *const needles[] = { "mockaxe2", taken_text, "in use", NULL };
+
+    if (!output_has_line_with (daemon, needles))
+      fail_with_output (daemon, "No line names mockaxe2, port %s and why", taken_text);
+  }
+
+  listed[0] = g_array_index (ports, guint, 0);
+  listed[1] = g_array_index (ports, guint, 2);
+  servers = get_servers (session, listing);
+  assert_servers (servers, listed, numbers, 2);
+  assert_info_hostname (session, listed[0], 1);
+  assert_info_hostname (session, listed[1], 3);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+static void
+test_listing_port_taken (void)
+{
+  g_autoptr(GArray) all = free_ports (3, NULL);
+  guint listing = g_array_index (all, guint, 0);
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GSocket) taken = occupy_port (listing);
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *listing_text = g_strdup_printf ("%u", listing);
+  const char *const needles[] = { "Listing server", listing_text, "in use", NULL };
+
+  g_array_append_vals (ports, &g_array_index (all, guint, 1), 2);
+  daemon = start_on_ports (listing, ports, NULL, "Listing server");
+
+  if (!output_has_line_with (daemon, needles))
+    fail_with_output (daemon, "No line says the listing port %u is taken", listing);
+  g_assert_null (strstr (daemon->output->str, "Listing server on"));
+
+  assert_info_hostname (session, g_array_index (ports, guint, 0), 1);
+  assert_info_hostname (session, g_array_index (ports, guint, 1), 2);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- --seed ---------------------------------------------------------------- */
+
+/* The info without what depends on the clock. */
+static char *
+info_without_clock (JsonObject *info)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_object_remove_member (info, "uptimeSeconds");
+  json_object_remove_member (info, "hashRateTimestamp");
+  if (json_object_has_member (info, "history"))
+    json_object_remove_member (json_object_get_object_member (info, "history"), "timestampBase");
+  json_node_set_object (node, info);
+  return json_to_string (node, FALSE);
+}
+
+typedef struct
+{
+  char   *version;
+  double  power;
+  char   *rest;
+} Sample;
+
+static void
+sample_clear (Sample *sample)
+{
+  g_clear_pointer (&sample->version, g_free);
+  g_clear_pointer (&sample->rest, g_free);
+}
+
+/* Runs a fleet on @ports with @seed (NULL for none), takes the first
+ * GET of each device, stops it; returns the seed it logged. */
+static guint64
+run_fleet (guint       listing,
+           GArray     *ports,
+           const char *seed,
+           GArray     *samples)
+{
+  const char *const seed_args[] = { "--seed", seed, NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GRegex) regex = g_regex_new ("Seed ([0-9]+)", 0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *logged = NULL;
+  guint i;
+
+  daemon = start_on_ports (listing, ports, seed != NULL ? seed_args : NULL, "Listing server on");
+  for (i = 0; i < ports->len; i++)
+    {
+      g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", g_array_index (ports, guint, i));
+      Sample sample = { NULL, 0, NULL };
+
+      sample.version = g_strdup (json_object_get_string_member (info, "version"));
+      sample.power = json_object_get_double_member (info, "power");
+      sample.rest = info_without_clock (info);
+      g_array_append_val (samples, sample);
+    }
+  g_object_unref (g_steal_pointer (&session));
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+
+  if (!g_regex_match (regex, daemon->output->str, 0, &match))
+    fail_with_output (daemon, "The daemon did not log its seed");
+  logged = g_match_info_fetch (match, 1);
+  return g_ascii_strtoull (logged, NULL, 10);
+}
+
+static GArray *
+samples_new (void)
+{
+  GArray *samples = g_array_new (FALSE, TRUE, sizeof (Sample));
+
+  g_array_set_clear_func (samples, (GDestroyNotify) sample_clear);
+  return samples;
+}
+
+static void
+assert_same_samples (GArray *a,
+                     GArray *b)
+{
+  guint i;
+
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (i = 0; i < a->len; i++)
+    {
+      Sample *x = &g_array_index (a, Sample, i);
+      Sample *y = &g_array_index (b, Sample, i);
+
+      g_assert_cmpstr (x->version, ==, y->version);
+      g_assert_cmpfloat (x->power, ==, y->power);
+      g_assert_cmpstr (x->rest, ==, y->rest);
+    }
+}
+
+static void
+test_seed (void)
+{
+  g_autoptr(GArray) all = free_ports (9, NULL);
+  guint listing = g_array_index (all, guint, 0);
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autoptr(GArray) first = samples_new ();
+  g_autoptr(GArray) second = samples_new ();
+  g_autoptr(GArray) other = samples_new ();
+  g_autoptr(GArray) drawn = samples_new ();
+  g_autoptr(GArray) replayed = samples_new ();
+  g_autofree char *drawn_text = NULL;
+  guint64 seed;
+  guint i, differ = 0;
+
+  g_array_append_vals (ports, &g_array_index (all, guint, 1), 8);
+
+  /* The same seed twice: the same fleet. */
+  g_assert_cmpuint (run_fleet (listing, ports, "12345", first), ==, 12345);
+  g_assert_cmpuint (run_fleet (listing, ports, "12345", second), ==, 12345);
+  assert_same_samples (first, second);
+
+  /* Another seed: another fleet. */
+  g_assert_cmpuint (run_fleet (listing, ports, "54321", other), ==, 54321);
+  for (i = 0; i < ports->len; i++)
+    {
+      Sample *x = &g_array_index (first, Sample, i);
+      Sample *y = &g_array_index (other, Sample, i);
+
+      if (g_strcmp0 (x->version, y->version) != 0 || x->power != y->power)
+        differ++;
+    }
+  g_assert_cmpuint (differ, >, 0);
+
+  /* No seed: it logs the one it drew, and that one gives the same fleet. */
+  seed = run_fleet (listing, ports, NULL, drawn);
+  drawn_text = g_strdup_printf ("%" G_GUINT64_FORMAT, seed);
+  g_assert_cmpuint (run_fleet (listing, ports, drawn_text, replayed), ==, seed);
+  assert_same_samples (drawn, replayed);
+}
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+typedef struct
+{
+  guint port;
+  guint n;
+  guint ok;
+  gint  done;
+} ClientsData;
+
+static gpointer
+keep_alive_clients_thread (gpointer user_data)
+{
+  static const char request[] =
+    "GET /api/system/info HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n";
+  ClientsData *data = user_data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", data->port);
+  guint i;
+
+  for (i = 0; i < data->n; i++)
+    {
+      g_autoptr(GSocketConnection) connection = NULL;
+      GIOStream *stream;
+
+      connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
+      if (connection == NULL)
+        continue;
+      stream = G_IO_STREAM (connection);
+      if (g_output_stream_write_all (g_io_stream_get_output_stream (stream), request,
+                                     strlen (request), NULL, NULL, NULL) &&
+          read_http_response (g_io_stream_get_input_stream (stream), NULL) == SOUP_STATUS_OK)
+        data->ok++;
+      g_io_stream_close (stream, NULL, NULL);
+    }
+
+  g_atomic_int_set (&data->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+typedef struct
+{
+  PmTestDaemon *daemon;
+  guint         limit;
+} FdWait;
+
+static gboolean
+fds_at_most (gpointer user_data)
+{
+  FdWait *wait = user_data;
+
+  return pm_test_daemon_count_fds (wait->daemon) <= wait->limit;
+}
+
+static void
+test_no_fd_growth (void)
+{
+  static const char warm_up[] = "GET /api/system/info HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (1, NULL, NULL);
+  guint port = g_array_index (daemon->ports, guint, 0);
+  g_autofree char *reply = NULL;
+  ClientsData data = { port, 500, 0, FALSE };
+  FdWait wait;
+  GThread *thread;
+  guint baseline, tick;
+
+  /* The reply has been read to the end when this returns. */
+  reply = pm_test_raw_http (port, warm_up, strlen (warm_up));
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 200"));
+  baseline = pm_test_daemon_count_fds (daemon);
+
+  thread = g_thread_new ("keep-alive-clients", keep_alive_clients_thread, &data);
+  g_assert_true (pm_test_wait_until (atomic_true, &data.done, 60000));
+  g_thread_join (thread);
+  g_assert_cmpuint (data.ok, ==, 500);
+
+  wait.daemon = daemon;
+  wait.limit = baseline;
+  tick = g_timeout_add (50, on_tick, NULL);
+  pm_test_wait_until (fds_at_most, &wait, 5000);
+  g_source_remove (tick);
+  g_assert_cmpuint (pm_test_daemon_count_fds (daemon), <=, baseline);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- body limit ------------------------------------------------------------ */
+
+#define BIG_BUFFER_SIZE (64 * 1024)
+
+typedef struct
+{
+  guint    port;
+  gboolean chunked;
+  guint64  size;
+  guint64  sent;
+  guint    status;
+  GString *body;
+  gint     done;
+} BigBody;
+
+static gpointer
+big_body_thread (gpointer user_data)
+{
+  BigBody *data = user_data;
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", data->port);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autofree char *buffer = g_malloc (BIG_BUFFER_SIZE);
+  g_autofree char *head = NULL;
+  g_autofree char *chunk_head = g_strdup_printf ("%x\r\n", BIG_BUFFER_SIZE);
+  GOutputStream *out;
+  guint64 sent = 0;
+
+  memset (buffer, ' ', BIG_BUFFER_SIZE);
+  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, NULL);
+  if (connection == NULL)
+    goto out;
+  out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+
+  if (data->chunked)
+    head = g_strdup ("PATCH /api/system HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n");
+  else
+    head = g_strdup_printf ("PATCH /api/system HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                            "Content-Length: %" G_GUINT64_FORMAT "\r\n\r\n", data->size);
+
+  /* The server may answer and close before it has read it all. */
+  if (g_output_stream_write_all (out, head, strlen (head), NULL, NULL, NULL))
+    {
+      while (sent < data->size)
+        {
+          gsize n = MIN (BIG_BUFFER_SIZE, data->size - sent);
+
+          if (data->chunked)
+            {
+              g_assert (n == BIG_BUFFER_SIZE);
+              if (!g_output_stream_write_all (out, chunk_head, strlen (chunk_head), NULL, NULL, NULL) ||
+                  !g_output_stream_write_all (out, buffer, n, NULL, NULL, NULL) ||
+                  !g_output_stream_write_all (out, "\r\n", 2, NULL, NULL, NULL))
+                break;
+            }
+          else if (!g_output_stream_write_all (out, buffer, n, NULL, NULL, NULL))
+            {
+              break;
+            }
+          sent += n;
+        }
+      if (data->chunked && sent == data->size)
+        g_output_stream_write_all (out, "0\r\n\r\n", 5, NULL, NULL, NULL);
+    }
+
+  data->sent = sent;
+  data->status = read_http_response (g_io_stream_get_input_stream (G_IO_STREAM (connection)),
+                                     data->body);
+
+out:
+  g_atomic_int_set (&data->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static guint
+send_big_body (guint    port,
+               gboolean chunked,
+               guint64  size,
+               GString *body)
+{
+  BigBody data = { port, chunked, size, 0, 0, body, FALSE };
+  GThread *thread = g_thread_new ("big-body", big_body_thread, &data);
+
+  g_assert_true (pm_test_wait_until (atomic_true, &data.done, 60000));
+  g_thread_join (thread);
+  g_test_message ("%s body: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes sent, status %u",
+                  chunked ? "chunked" : "Content-Length", data.sent, size, data.status);
+  return data.status;
+}
+
+/* VmHWM of the daemon, in kB. */
+static guint64
+daemon_peak_kb (PmTestDaemon *daemon)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
+  g_autofree char *status = NULL;
+  const char *line;
+
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  line = strstr (status, "\nVmHWM:");
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
+}
+
+static void
+assert_error_body (GString *body)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = json_from_string (body->str, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  g_assert_nonnull (json_object_get_string_member_with_default (json_node_get_object (node), "error", NULL));
+}
+
+static void
+test_body_limit (void)
+{
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (1, NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GString) chunked_body = g_string_new (NULL);
+  g_autoptr(GString) length_body = g_string_new (NULL);
+  guint port = g_array_index (daemon->ports, guint, 0);
+  guint64 before, after;
+
+  assert_info_hostname (session, port, 1);
+  before = daemon_peak_kb (daemon);
+
+  g_assert_cmpuint (send_big_body (port, TRUE, 64 * 1024 * 1024, chunked_body), ==,
+                    SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  assert_error_body (chunked_body);
+  g_assert_cmpuint (send_big_body (port, FALSE, 100000000, length_body), ==,
+                    SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
+  assert_error_body (length_body);
+
+  after = daemon_peak_kb (daemon);
+  g_test_message ("VmHWM %" G_GUINT64_FORMAT " kB before, %" G_GUINT64_FORMAT " kB after",
+                  before, after);
+  g_assert_cmpuint (after, <, before + 16 * 1024);
+
+  assert_info_hostname (session, port, 1);
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- running out of descriptors ---------------------------------------- */
+
+static void
+test_out_of_fds (void)
+{
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (1, NULL, NULL);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(GPtrArray) idle = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  guint port = g_array_index (daemon->ports, guint, 0);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/api/system/info", port);
+  struct rlimit limit = { 64, 64 };
+  gint64 deadline;
+  guint status = 0;
+  guint i;
+
+  assert_info_hostname (session, port, 1);
+
+  /* The same as starting it under `prlimit --nofile=64:64`. */
+  if (prlimit ((pid_t) atoi (g_subprocess_get_identifier (daemon->process)),
+               RLIMIT_NOFILE, &limit, NULL) != 0)
+    g_error ("prlimit() failed: %s", g_strerror (errno));
+
+  for (i = 0; i < 80; i++)
+    {
+      g_autoptr(GError) error = NULL;
+      GSocketConnection *connection;
+
+      connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (idle, connection);
+    }
+  g_assert_true (pm_test_daemon_output_contains (daemon, "Out of file descriptors", PM_TEST_TIMEOUT_MS));
+
+  for (i = 0; i < idle->len; i++)
+    g_io_stream_close (g_ptr_array_index (idle, i), NULL, NULL);
+  g_ptr_array_set_size (idle, 0);
+
+  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  while (g_get_monotonic_time () < deadline)
+    {
+      status = try_get (session, url, 1000);
+      if (status == SOUP_STATUS_OK)
+        break;
+      pm_test_wait_ms (50);
+    }
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* ---- bind address ------------------------------------------------------------ */
+
+static gboolean
+ipv6_loopback_works (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV6);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV6, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  return socket != NULL && g_socket_bind (socket, address, FALSE, NULL);
+}
+
+static void
+test_bind_ipv6 (void)
+{
+  const char *const args[] = { "--bind", "::1", NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autoptr(JsonObject) info = NULL;
+  g_autofree char *servers_url = NULL;
+  g_autoptr(PmTestResponse) servers = NULL;
+  guint port;
+
+  if (!ipv6_loopback_works ())
+    {
+      g_test_skip ("IPv6 loopback is not available");
+      return;
+    }
+
+  daemon = pm_test_daemon_start (1, args, NULL);
+  port = g_array_index (daemon->ports, guint, 0);
+
+  info = get_info (session, "[::1]", port);
+  g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, "mockaxe1");
+  servers_url = g_strdup_printf ("http://[::1]:%u/servers", daemon->listing_port);
+  servers = pm_test_http (session, "GET", servers_url, NULL, NULL, 0);
+  g_assert_cmpuint (servers->status, ==, SOUP_STATUS_OK);
+
+  assert_refused ("127.0.0.1", port);
+  assert_refused ("127.0.0.1", daemon->listing_port);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
 
 int
 main (int   argc,
       char *argv[])
 {
+  gsize i;
+
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/daemon/listing", test_listing);
+  g_test_add_data_func ("/daemon/signal/term", GINT_TO_POINTER (SIGTERM), test_signal);
+  g_test_add_data_func ("/daemon/signal/int", GINT_TO_POINTER (SIGINT), test_signal);
+  g_test_add_func ("/daemon/signal/term-with-websocket", test_signal_with_websocket);
+  g_test_add_func ("/daemon/port-taken/device", test_device_port_taken);
+  g_test_add_func ("/daemon/port-taken/listing", test_listing_port_taken);
+  for (i = 0; i < G_N_ELEMENTS (config_error_cases); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/daemon/config-error/%s", config_error_cases[i].name);
+
+      g_test_add_data_func (path, &config_error_cases[i], test_config_error);
+    }
+  g_test_add_func ("/daemon/environment", test_environment);
+  g_test_add_func ("/daemon/option-beats-environment", test_option_beats_environment);
+  g_test_add_func ("/daemon/version", test_version);
+  g_test_add_func ("/daemon/help", test_help);
+  g_test_add_func ("/daemon/seed", test_seed);
+  g_test_add_func ("/daemon/no-fd-growth", test_no_fd_growth);
+  g_test_add_func ("/daemon/body-limit", test_body_limit);
+  g_test_add_func ("/daemon/out-of-fds", test_out_of_fds);
+  g_test_add_func ("/daemon/bind-ipv6", test_bind_ipv6);
+
   return g_test_run ();
 }

@@ -14,58 +14,254 @@
  * leaves the device's overrides exactly as they were.
  */
 
-/* The deepest nesting of [ and { in @data, outside strings.  Scanned
- * before parsing so that a hostile document cannot drive the recursive
- * parser into the stack. Stops counting past @limit. */
-static guint
-nesting_depth (const char *data,
-               gsize       length,
-               guint       limit)
+/*
+ * A strict RFC 8259 check of the whole document, run before json-glib
+ * parses it.  json-glib 1.6 is lenient (it takes single quotes, comments,
+ * octal and hex numbers, raw control characters and trailing documents),
+ * and its parser recurses without a limit; this check accepts only JSON,
+ * and refuses nesting deeper than PM_UPDATE_MAX_DEPTH before any recursion
+ * can go deep.
+ */
+
+typedef struct
 {
-  gboolean in_string = FALSE;
-  gboolean escaped = FALSE;
-  guint depth = 0, deepest = 0;
-  gsize i;
+  const char *data;
+  gsize       length;
+  gsize       pos;
+  guint       depth;
+  PmError     code;
+  const char *problem;  /* static */
+} Checker;
 
-  for (i = 0; i < length; i++)
+static gboolean check_value (Checker *c);
+
+static gboolean
+fail (Checker    *c,
+      PmError     code,
+      const char *problem)
+{
+  c->code = code;
+  c->problem = problem;
+  return FALSE;
+}
+
+static inline int
+peek (Checker *c)
+{
+  return c->pos < c->length ? (guchar) c->data[c->pos] : -1;
+}
+
+static void
+skip_blanks (Checker *c)
+{
+  while (c->pos < c->length &&
+         (c->data[c->pos] == ' ' || c->data[c->pos] == '\t' ||
+          c->data[c->pos] == '\n' || c->data[c->pos] == '\r'))
+    c->pos++;
+}
+
+static gboolean
+check_literal (Checker    *c,
+               const char *word)
+{
+  gsize n = strlen (word);
+
+  if (c->length - c->pos < n || memcmp (c->data + c->pos, word, n) != 0)
+    return fail (c, PM_ERROR_INVALID_JSON, "unexpected text");
+  c->pos += n;
+  return TRUE;
+}
+
+static gboolean
+check_digits (Checker *c)
+{
+  if (!g_ascii_isdigit (peek (c)))
+    return fail (c, PM_ERROR_INVALID_JSON, "a number is missing digits");
+  while (g_ascii_isdigit (peek (c)))
+    c->pos++;
+  return TRUE;
+}
+
+static gboolean
+check_number (Checker *c)
+{
+  if (peek (c) == '-')
+    c->pos++;
+  if (peek (c) == '0')
     {
-      char c = data[i];
+      c->pos++;
+      if (g_ascii_isdigit (peek (c)))
+        return fail (c, PM_ERROR_INVALID_JSON, "a number has a leading zero");
+    }
+  else if (!check_digits (c))
+    {
+      return FALSE;
+    }
+  if (peek (c) == '.')
+    {
+      c->pos++;
+      if (!check_digits (c))
+        return FALSE;
+    }
+  if (peek (c) == 'e' || peek (c) == 'E')
+    {
+      c->pos++;
+      if (peek (c) == '+' || peek (c) == '-')
+        c->pos++;
+      if (!check_digits (c))
+        return FALSE;
+    }
+  return TRUE;
+}
 
-      if (in_string)
-        {
-          if (escaped)
-            escaped = FALSE;
-          else if (c == '\\')
-            escaped = TRUE;
-          else if (c == '"')
-            in_string = FALSE;
-          continue;
-        }
+static gboolean
+check_string (Checker *c)
+{
+  c->pos++;  /* the opening quote */
+  for (;;)
+    {
+      int ch = peek (c);
 
-      switch (c)
+      if (ch < 0)
+        return fail (c, PM_ERROR_INVALID_JSON, "a string is not closed");
+      c->pos++;
+      if (ch == '"')
+        return TRUE;
+      if (ch < 0x20)
+        return fail (c, PM_ERROR_INVALID_JSON, "a string holds a raw control character");
+      if (ch != '\\')
+        continue;
+
+      ch = peek (c);
+      c->pos++;
+      switch (ch)
         {
         case '"':
-          in_string = TRUE;
+        case '\\':
+        case '/':
+        case 'b':
+        case 'f':
+        case 'n':
+        case 'r':
+        case 't':
           break;
-        case '[':
-        case '{':
-          depth++;
-          if (depth > deepest)
-            deepest = depth;
-          if (deepest > limit)
-            return deepest;
-          break;
-        case ']':
-        case '}':
-          if (depth > 0)
-            depth--;
+        case 'u':
+          {
+            guint i;
+
+            for (i = 0; i < 4; i++, c->pos++)
+              if (!g_ascii_isxdigit (peek (c)))
+                return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
+          }
           break;
         default:
-          break;
+          return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unknown escape");
         }
     }
+}
 
-  return deepest;
+/* An array or object, the opening bracket at the current position. */
+static gboolean
+check_container (Checker *c,
+                 gboolean is_object)
+{
+  char close = is_object ? '}' : ']';
+
+  if (++c->depth > PM_UPDATE_MAX_DEPTH)
+    return fail (c, PM_ERROR_TOO_DEEP, NULL);
+  c->pos++;
+  skip_blanks (c);
+  if (peek (c) == close)
+    {
+      c->pos++;
+      c->depth--;
+      return TRUE;
+    }
+
+  for (;;)
+    {
+      if (is_object)
+        {
+          if (peek (c) != '"')
+            return fail (c, PM_ERROR_INVALID_JSON, "an object member needs a name in double quotes");
+          if (!check_string (c))
+            return FALSE;
+          skip_blanks (c);
+          if (peek (c) != ':')
+            return fail (c, PM_ERROR_INVALID_JSON, "a member name must be followed by a colon");
+          c->pos++;
+          skip_blanks (c);
+        }
+      if (!check_value (c))
+        return FALSE;
+      skip_blanks (c);
+      if (peek (c) == ',')
+        {
+          c->pos++;
+          skip_blanks (c);
+          continue;
+        }
+      if (peek (c) == close)
+        {
+          c->pos++;
+          c->depth--;
+          return TRUE;
+        }
+      return fail (c, PM_ERROR_INVALID_JSON,
+                   is_object ? "expected a comma or } in an object" : "expected a comma or ] in an array");
+    }
+}
+
+static gboolean
+check_value (Checker *c)
+{
+  switch (peek (c))
+    {
+    case '{':
+      return check_container (c, TRUE);
+    case '[':
+      return check_container (c, FALSE);
+    case '"':
+      return check_string (c);
+    case 't':
+      return check_literal (c, "true");
+    case 'f':
+      return check_literal (c, "false");
+    case 'n':
+      return check_literal (c, "null");
+    case -1:
+      return fail (c, PM_ERROR_INVALID_JSON, "the document ends too early");
+    default:
+      if (peek (c) == '-' || g_ascii_isdigit (peek (c)))
+        return check_number (c);
+      return fail (c, PM_ERROR_INVALID_JSON, "unexpected character");
+    }
+}
+
+/* Checks that @data is exactly one JSON value, within the depth limit. */
+static gboolean
+check_json (const char *data,
+            gsize       length,
+            GError    **error)
+{
+  Checker c = { data, length, 0, 0, PM_ERROR_INVALID_JSON, NULL };
+
+  skip_blanks (&c);
+  if (check_value (&c))
+    {
+      skip_blanks (&c);
+      if (c.pos == length)
+        return TRUE;
+      fail (&c, PM_ERROR_INVALID_JSON, "more text follows the document");
+    }
+
+  if (c.code == PM_ERROR_TOO_DEEP)
+    g_set_error (error, PM_ERROR, PM_ERROR_TOO_DEEP,
+                 "body nests deeper than %d levels", PM_UPDATE_MAX_DEPTH);
+  else
+    g_set_error (error, PM_ERROR, PM_ERROR_INVALID_JSON,
+                 "malformed JSON at byte %" G_GSIZE_FORMAT ": %s", c.pos, c.problem);
+  return FALSE;
 }
 
 static gboolean
@@ -125,7 +321,6 @@ pm_update_parse (const char *data,
   g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
-  guint depth;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
 
@@ -148,13 +343,8 @@ pm_update_parse (const char *data,
                            "body is not valid UTF-8 text");
       return NULL;
     }
-  depth = nesting_depth (data, length, PM_UPDATE_MAX_DEPTH);
-  if (depth > PM_UPDATE_MAX_DEPTH)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_TOO_DEEP,
-                   "body nests deeper than %d levels", PM_UPDATE_MAX_DEPTH);
-      return NULL;
-    }
+  if (!check_json (data, length, error))
+    return NULL;
 
   parser = json_parser_new_immutable ();
   if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))

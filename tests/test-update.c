@@ -1,11 +1,662 @@
 /* SPDX-License-Identifier: MIT */
-/* placeholder, being written */
+#define G_LOG_DOMAIN "test-update"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-error.h"
 #include "pm-test-util.h"
+#include "pm-update.h"
+
+/*
+ * Unit tests of the PATCH /api/system document checks and of the merge of
+ * an accepted document into a device's stored overrides.
+ */
+
+static JsonObject *
+parse_ok (const char *data,
+          gsize       length)
+{
+  g_autoptr(GError) error = NULL;
+  JsonObject *object;
+
+  object = pm_update_parse (data, length, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (object);
+  return object;
+}
+
+static JsonObject *
+parse_text_ok (const char *text)
+{
+  return parse_ok (text, strlen (text));
+}
+
+/* Checks that @data is rejected with @code and returns the message. */
+static char *
+parse_fails (const char *data,
+             gsize       length,
+             PmError     code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = NULL;
+
+  object = pm_update_parse (data, length, &error);
+  g_assert_null (object);
+  g_assert_error (error, PM_ERROR, (gint) code);
+  g_assert_nonnull (error->message);
+  g_assert_cmpstr (error->message, !=, "");
+  g_test_message ("rejected (%d): %s", error->code, error->message);
+
+  /* The same without an error location does not crash. */
+  g_assert_null (pm_update_parse (data, length, NULL));
+
+  return g_strdup (error->message);
+}
+
+static char *
+parse_text_fails (const char *text,
+                  PmError     code)
+{
+  return parse_fails (text, strlen (text), code);
+}
+
+static char *
+object_to_string (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_new (JSON_NODE_OBJECT);
+
+  json_node_set_object (node, object);
+  return json_to_string (node, FALSE);
+}
+
+/* A document of @depth nested containers, the outermost an object:
+ * {"a":[[...[1]...]]}, @depth counting the object. */
+static char *
+nested_document (guint    depth,
+                 gboolean objects)
+{
+  GString *out = g_string_new ("{\"a\":");
+  guint i;
+
+  g_assert_cmpuint (depth, >=, 1);
+  for (i = 1; i < depth; i++)
+    g_string_append (out, objects ? "{\"a\":" : "[");
+  g_string_append (out, "1");
+  for (i = 1; i < depth; i++)
+    g_string_append_c (out, objects ? '}' : ']');
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
+}
+
+/* {"k":"xxx..."} of exactly @size bytes. */
+static char *
+document_of_size (gsize size)
+{
+  const char *head = "{\"k\":\"";
+  const char *tail = "\"}";
+  gsize fill = size - strlen (head) - strlen (tail);
+  GString *out = g_string_sized_new (size + 1);
+
+  g_string_append (out, head);
+  while (fill-- > 0)
+    g_string_append_c (out, 'x');
+  g_string_append (out, tail);
+  g_assert_cmpuint (out->len, ==, size);
+  return g_string_free (out, FALSE);
+}
+
+/* ---- accepted documents --------------------------------------------------- */
+
+static void
+test_parse_object (void)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(JsonObject) empty = NULL;
+  g_autoptr(JsonObject) spaced = NULL;
+  g_autoptr(JsonObject) nested = NULL;
+  g_autoptr(JsonObject) unicode = NULL;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *member;
+  const char *names[] = { "power", "frequency", "ssid", "flag", "none", "ratio" };
+  guint index = 0;
+
+  object = parse_text_ok ("{\"power\":20,\"frequency\":550,\"ssid\":\"lab\","
+                          "\"flag\":true,\"none\":null,\"ratio\":0.25}");
+  g_assert_cmpuint (json_object_get_size (object), ==, 6);
+  g_assert_cmpint (json_object_get_int_member (object, "power"), ==, 20);
+  g_assert_cmpint (json_object_get_int_member (object, "frequency"), ==, 550);
+  g_assert_cmpstr (json_object_get_string_member (object, "ssid"), ==, "lab");
+  g_assert_true (json_object_get_boolean_member (object, "flag"));
+  g_assert_true (json_object_get_null_member (object, "none"));
+  g_assert_cmpfloat (json_object_get_double_member (object, "ratio"), ==, 0.25);
+
+  /* Members come back in document order. */
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &member))
+    {
+      g_assert_cmpuint (index, <, G_N_ELEMENTS (names));
+      g_assert_cmpstr (name, ==, names[index]);
+      index++;
+    }
+  g_assert_cmpuint (index, ==, G_N_ELEMENTS (names));
+
+  empty = parse_text_ok ("{}");
+  g_assert_cmpuint (json_object_get_size (empty), ==, 0);
+
+  spaced = parse_text_ok (" \r\n\t{ \"power\" : 21 }\n\n");
+  g_assert_cmpint (json_object_get_int_member (spaced, "power"), ==, 21);
+
+  nested = parse_text_ok ("{\"pools\":[{\"id\":0,\"url\":\"a\"},{\"id\":1}],\"o\":{\"p\":{}}}");
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (nested, "pools")), ==, 2);
+  g_assert_true (json_object_has_member (json_object_get_object_member (nested, "o"), "p"));
+
+  unicode = parse_text_ok ("{\"s\":\"caf\xc3\xa9 \\u00e9 \\ud83d\\ude00 \xf0\x9f\x98\x80\"}");
+  g_assert_cmpstr (json_object_get_string_member (unicode, "s"), ==,
+                   "caf\xc3\xa9 \xc3\xa9 \xf0\x9f\x98\x80 \xf0\x9f\x98\x80");
+}
+
+/* Only @length bytes are read: what follows is not part of the body. */
+static void
+test_parse_length (void)
+{
+  const char buffer[] = "{\"power\":22}GARBAGE{[";
+  g_autoptr(JsonObject) object = parse_ok (buffer, strlen ("{\"power\":22}"));
+  g_autofree char *message = NULL;
+
+  g_assert_cmpint (json_object_get_int_member (object, "power"), ==, 22);
+
+  /* Cut short, the same bytes are malformed. */
+  message = parse_fails (buffer, 5, PM_ERROR_INVALID_JSON);
+}
+
+/* ---- rejected documents --------------------------------------------------- */
+
+static void
+test_parse_empty (void)
+{
+  const char *blanks[] = { " ", "\n", "\r\n", "\t \t", "    \n\n\n   " };
+  g_autofree char *message = NULL;
+  gsize i;
+
+  message = parse_fails ("", 0, PM_ERROR_INVALID_JSON);
+  g_assert_nonnull (strstr (message, "empty"));
+  g_clear_pointer (&message, g_free);
+
+  message = parse_fails (NULL, 0, PM_ERROR_INVALID_JSON);
+  g_assert_nonnull (strstr (message, "empty"));
+
+  for (i = 0; i < G_N_ELEMENTS (blanks); i++)
+    {
+      g_autofree char *blank_message = parse_text_fails (blanks[i], PM_ERROR_INVALID_JSON);
+
+      g_assert_nonnull (strstr (blank_message, "empty"));
+    }
+}
+
+static void
+test_parse_malformed (void)
+{
+  const char *documents[] = {
+    "{",
+    "}",
+    "{\"power\":",
+    "{\"power\":}",
+    "{\"power\":20,}",
+    "{\"power\" 20}",
+    "{\"power\":20 \"frequency\":550}",
+    "{power:20}",
+    "{\"power\":tru}",
+    "{\"power\":NaN}",
+    "{\"power\":+1}",
+    "{\"power\":[1,]}",
+    "{\"power\":20}}",
+    "{\"power\":\"unterminated}",
+    "{\"s\":\"\\ud83d\"}",
+    "hello",
+    "<html></html>",
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (documents); i++)
+    {
+      g_autofree char *message = NULL;
+
+      g_test_message ("%s", documents[i]);
+      message = parse_text_fails (documents[i], PM_ERROR_INVALID_JSON);
+      g_assert_nonnull (strstr (message, "JSON"));
+    }
+}
+
+/* Documents that are not JSON by RFC 8259 but that a lenient parser might
+ * take: each must be rejected as malformed too. */
+static void
+test_parse_malformed_lenient (void)
+{
+  const char *documents[] = {
+    "{\"power\":20} {\"power\":25}",   /* two documents */
+    "{\"power\":20} [1]",              /* trailing content */
+    "{'power':20}",                    /* single quotes */
+    "{\"power\":20 /* comment */}",    /* comments */
+    "{\"power\":20} // comment",       /* comments */
+    "{\"power\":020}",                 /* leading zero */
+    "{\"power\":.5}",                  /* no integer part */
+    "{\"power\":5.}",                  /* no fraction digits */
+    "{\"power\":0x14}",                /* hex */
+    "{\"s\":\"tab\tinside\"}",         /* raw control character in a string */
+    "{\"s\":\"\\x41\"}",               /* unknown escape */
+  };
+  g_autoptr(GString) accepted = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (documents); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) object = pm_update_parse (documents[i], strlen (documents[i]),
+                                                      &error);
+
+      if (object != NULL)
+        {
+          g_autofree char *parsed = object_to_string (object);
+
+          g_test_message ("malformed JSON %s was accepted as %s", documents[i], parsed);
+          g_string_append_printf (accepted, "%s%s", accepted->len > 0 ? "  " : "", documents[i]);
+        }
+      else
+        {
+          g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_JSON);
+        }
+    }
+
+  if (accepted->len > 0)
+    g_test_fail_printf ("malformed JSON accepted: %s", accepted->str);
+}
+
+static void
+test_parse_not_object (void)
+{
+  const struct
+  {
+    const char *document;
+    const char *kind;
+  } cases[] = {
+    { "[]", "array" },
+    { "[{\"power\":20}]", "array" },
+    { "\"power\"", "string" },
+    { "42", "number" },
+    { "-1.5", "number" },
+    { "true", "boolean" },
+    { "false", "boolean" },
+    { "null", "null" },
+    { "  [1, 2, 3]  ", "array" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *message = NULL;
+
+      g_test_message ("%s", cases[i].document);
+      message = parse_text_fails (cases[i].document, PM_ERROR_NOT_AN_OBJECT);
+      /* Says what was expected and what came. */
+      g_assert_nonnull (strstr (message, "JSON object"));
+      g_assert_nonnull (strstr (message, cases[i].kind));
+    }
+}
+
+static void
+test_parse_invalid_utf8 (void)
+{
+  const char *documents[] = {
+    "{\"s\":\"\xff\"}",                 /* never valid */
+    "{\"s\":\"\xc3\"}",                 /* truncated sequence */
+    "{\"s\":\"\xc0\xaf\"}",             /* overlong '/' */
+    "{\"s\":\"\xed\xa0\x80\"}",         /* encoded surrogate */
+    "{\"s\":\"\xf4\x90\x80\x80\"}",     /* beyond U+10FFFF */
+    "{\"s\":\"ok\"}\xe2\x82",           /* truncated at the end */
+    "{\"\xfe\":1}",                     /* in a name */
+    "\xef\xbb\xbf\xff{}",               /* after a byte order mark */
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (documents); i++)
+    {
+      g_autofree char *message = parse_text_fails (documents[i], PM_ERROR_INVALID_JSON);
+
+      g_assert_nonnull (strstr (message, "UTF-8"));
+    }
+}
+
+static void
+test_parse_embedded_nul (void)
+{
+  const char in_string[] = "{\"s\":\"a\0b\"}";
+  const char after[] = "{\"s\":1}\0";
+  const char before[] = "\0{\"s\":1}";
+  g_autofree char *message1 = NULL;
+  g_autofree char *message2 = NULL;
+  g_autofree char *message3 = NULL;
+
+  message1 = parse_fails (in_string, sizeof in_string - 1, PM_ERROR_INVALID_JSON);
+  message2 = parse_fails (after, sizeof after - 1, PM_ERROR_INVALID_JSON);
+  message3 = parse_fails (before, sizeof before - 1, PM_ERROR_INVALID_JSON);
+}
+
+static void
+test_parse_size_limit (void)
+{
+  g_autofree char *at_limit = document_of_size (PM_UPDATE_MAX_BYTES);
+  g_autofree char *over_limit = document_of_size (PM_UPDATE_MAX_BYTES + 1);
+  g_autofree char *far_over = document_of_size (16 * PM_UPDATE_MAX_BYTES);
+  g_autofree char *limit_text = g_strdup_printf ("%d", PM_UPDATE_MAX_BYTES);
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *message = NULL;
+  g_autofree char *message_far = NULL;
+  g_autofree char *blank = NULL;
+  g_autofree char *message_blank = NULL;
+
+  g_assert_cmpint (PM_UPDATE_MAX_BYTES, ==, 64 * 1024);
+
+  object = parse_ok (at_limit, PM_UPDATE_MAX_BYTES);
+  g_assert_cmpuint (strlen (json_object_get_string_member (object, "k")), ==,
+                    PM_UPDATE_MAX_BYTES - strlen ("{\"k\":\"\"}"));
+
+  message = parse_fails (over_limit, PM_UPDATE_MAX_BYTES + 1, PM_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (message, limit_text));
+  message_far = parse_fails (far_over, 16 * PM_UPDATE_MAX_BYTES, PM_ERROR_TOO_LARGE);
+
+  /* Size is checked before anything else. */
+  blank = g_strnfill (PM_UPDATE_MAX_BYTES + 1, ' ');
+  message_blank = parse_fails (blank, PM_UPDATE_MAX_BYTES + 1, PM_ERROR_TOO_LARGE);
+}
+
+static void
+test_parse_depth_limit (void)
+{
+  gboolean objects;
+
+  g_assert_cmpint (PM_UPDATE_MAX_DEPTH, ==, 64);
+
+  for (objects = FALSE; objects <= TRUE; objects++)
+    {
+      g_autofree char *at_limit = nested_document (PM_UPDATE_MAX_DEPTH, objects);
+      g_autofree char *over_limit = nested_document (PM_UPDATE_MAX_DEPTH + 1, objects);
+      g_autoptr(JsonObject) object = parse_text_ok (at_limit);
+      g_autofree char *message = parse_text_fails (over_limit, PM_ERROR_TOO_DEEP);
+      g_autofree char *limit_text = g_strdup_printf ("%d", PM_UPDATE_MAX_DEPTH);
+      JsonNode *node = json_object_get_member (object, "a");
+      guint depth = 1;
+
+      g_assert_nonnull (strstr (message, limit_text));
+
+      /* The accepted document really is 64 deep. */
+      while (!JSON_NODE_HOLDS_VALUE (node))
+        {
+          depth++;
+          if (JSON_NODE_HOLDS_ARRAY (node))
+            node = json_array_get_element (json_node_get_array (node), 0);
+          else
+            node = json_object_get_member (json_node_get_object (node), "a");
+        }
+      g_assert_cmpuint (depth, ==, PM_UPDATE_MAX_DEPTH);
+      g_assert_cmpint (json_node_get_int (node), ==, 1);
+    }
+
+  /* Sixty-four levels reached twice, one after the other, is still 64;
+   * one more level in the second is not. */
+  {
+    g_autofree char *open = g_strnfill (PM_UPDATE_MAX_DEPTH - 1, '[');
+    g_autofree char *close = g_strnfill (PM_UPDATE_MAX_DEPTH - 1, ']');
+    g_autofree char *twice = g_strdup_printf ("{\"x\":%s1%s,\"y\":%s2%s}",
+                                              open, close, open, close);
+    g_autofree char *deeper = g_strdup_printf ("{\"x\":%s1%s,\"y\":[%s2%s]}",
+                                               open, close, open, close);
+    g_autoptr(JsonObject) object = parse_text_ok (twice);
+    g_autofree char *message = parse_text_fails (deeper, PM_ERROR_TOO_DEEP);
+
+    g_assert_true (json_object_has_member (object, "y"));
+  }
+}
+
+/* Deep nesting fails quickly and without exhausting the stack, inside the
+ * size limit (about 32000 levels) and far beyond it. */
+static void
+test_parse_deep_fast (void)
+{
+  const guint depths[] = { 1000, 32000, 100000 };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (depths); i++)
+    {
+      g_autofree char *open = g_strnfill (depths[i], '[');
+      g_autofree char *close = g_strnfill (depths[i], ']');
+      g_autofree char *balanced = g_strconcat (open, close, NULL);
+      g_autofree char *objects = NULL;
+      GString *object_text = g_string_new (NULL);
+      gint64 start = g_get_monotonic_time ();
+      guint j;
+
+      for (j = 0; j < depths[i]; j++)
+        g_string_append (object_text, "{\"a\":");
+      objects = g_string_free (object_text, FALSE);
+
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) object = pm_update_parse (balanced, strlen (balanced), &error);
+
+        g_assert_null (object);
+        g_assert_true (g_error_matches (error, PM_ERROR, PM_ERROR_TOO_DEEP) ||
+                       g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE));
+        if (strlen (balanced) <= PM_UPDATE_MAX_BYTES)
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
+      }
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) object = pm_update_parse (open, strlen (open), &error);
+
+        g_assert_null (object);
+        if (strlen (open) <= PM_UPDATE_MAX_BYTES)
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
+        else
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
+      }
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(JsonObject) object = pm_update_parse (objects, strlen (objects), &error);
+
+        g_assert_null (object);
+        if (strlen (objects) <= PM_UPDATE_MAX_BYTES)
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
+        else
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
+      }
+
+      g_test_message ("depth %u: %" G_GINT64_FORMAT " µs", depths[i],
+                      g_get_monotonic_time () - start);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+    }
+}
+
+/* Brackets inside strings are text, not nesting; escaped quotes do not end
+ * a string, escaped backslashes do. */
+static void
+test_parse_depth_strings (void)
+{
+  g_autofree char *brackets = g_strnfill (200, '[');
+  g_autofree char *braces = g_strnfill (200, '{');
+  g_autofree char *closers = g_strnfill (200, ']');
+  g_autofree char *in_string = g_strdup_printf ("{\"a\":\"%s%s%s\",\"%s\":1}",
+                                                brackets, braces, closers, brackets);
+  g_autofree char *after_quote = g_strdup_printf ("{\"a\":\"\\\"%s\\\"%s\"}", brackets, braces);
+  g_autofree char *deep = nested_document (PM_UPDATE_MAX_DEPTH + 1, FALSE);
+  g_autofree char *after_backslash = g_strdup_printf ("{\"k\":\"\\\\\",\"n\":%s}", deep + 5);
+  g_autoptr(JsonObject) object1 = NULL;
+  g_autoptr(JsonObject) object2 = NULL;
+  g_autofree char *message = NULL;
+
+  object1 = parse_text_ok (in_string);
+  g_assert_cmpuint (strlen (json_object_get_string_member (object1, "a")), ==, 600);
+  g_assert_true (json_object_has_member (object1, brackets));
+
+  object2 = parse_text_ok (after_quote);
+  g_assert_cmpuint (strlen (json_object_get_string_member (object2, "a")), ==, 402);
+
+  /* {"k":"\\","n":[[[...]]]}: the string ends after the escaped
+   * backslash, so the 65 levels after it count. */
+  after_backslash[strlen (after_backslash) - 1] = '\0';
+  g_test_message ("%s", after_backslash);
+  message = parse_text_fails (after_backslash, PM_ERROR_TOO_DEEP);
+}
+
+/* ---- merging -------------------------------------------------------------- */
+
+static void
+merge_text (JsonObject *overrides,
+            const char *text)
+{
+  g_autoptr(JsonObject) update = parse_text_ok (text);
+
+  pm_update_merge (overrides, update);
+}
+
+static void
+test_merge_example (void)
+{
+  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autofree char *text = NULL;
+
+  merge_text (overrides, "{\"power\":20,\"frequency\":550}");
+  g_assert_cmpuint (json_object_get_size (overrides), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (overrides, "power"), ==, 20);
+  g_assert_cmpint (json_object_get_int_member (overrides, "frequency"), ==, 550);
+
+  merge_text (overrides, "{\"power\":25}");
+  g_assert_cmpuint (json_object_get_size (overrides), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (overrides, "power"), ==, 25);
+  g_assert_cmpint (json_object_get_int_member (overrides, "frequency"), ==, 550);
+
+  /* A replaced member keeps its place; new ones go last. */
+  merge_text (overrides, "{\"ssid\":\"x\",\"power\":\"high\"}");
+  text = object_to_string (overrides);
+  g_assert_cmpstr (text, ==, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
+
+  /* An empty update changes nothing. */
+  merge_text (overrides, "{}");
+  g_clear_pointer (&text, g_free);
+  text = object_to_string (overrides);
+  g_assert_cmpstr (text, ==, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
+}
+
+/* A nested value is replaced whole, not merged into. */
+static void
+test_merge_shallow (void)
+{
+  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autofree char *text = NULL;
+
+  merge_text (overrides, "{\"nested\":{\"a\":1,\"b\":2},\"list\":[1,2,3],\"keep\":true}");
+  merge_text (overrides, "{\"nested\":{\"c\":3},\"list\":[4]}");
+  text = object_to_string (overrides);
+  g_assert_cmpstr (text, ==, "{\"nested\":{\"c\":3},\"list\":[4],\"keep\":true}");
+
+  /* A value may change type, including to null. */
+  merge_text (overrides, "{\"nested\":null,\"list\":\"none\"}");
+  g_clear_pointer (&text, g_free);
+  text = object_to_string (overrides);
+  g_assert_cmpstr (text, ==, "{\"nested\":null,\"list\":\"none\",\"keep\":true}");
+}
+
+/* The stored overrides outlive the update they came from. */
+static void
+test_merge_owns_values (void)
+{
+  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  JsonObject *update = parse_text_ok ("{\"pool\":{\"url\":\"stratum+tcp://x\",\"ports\":[1,2]},"
+                                      "\"s\":\"value\"}");
+
+  pm_update_merge (overrides, update);
+  before = object_to_string (overrides);
+  json_object_unref (update);
+
+  after = object_to_string (overrides);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpstr (after, ==, "{\"pool\":{\"url\":\"stratum+tcp://x\",\"ports\":[1,2]},\"s\":\"value\"}");
+}
+
+/* A rejected update leaves the stored overrides exactly as they were. */
+static void
+test_merge_failed_parse (void)
+{
+  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autofree char *before = NULL;
+  g_autofree char *deep = nested_document (PM_UPDATE_MAX_DEPTH + 1, TRUE);
+  g_autofree char *large = document_of_size (PM_UPDATE_MAX_BYTES + 1);
+  const char *bad[] = {
+    "", "   ", "{\"power\":30", "[{\"power\":30}]", "\"power\"", "30", "true", "null",
+    "{\"power\":\"\xff\"}", deep, large,
+  };
+  gsize i;
+
+  merge_text (overrides, "{\"power\":20,\"frequency\":550,\"nested\":{\"a\":[1,{\"b\":null}]}}");
+  before = object_to_string (overrides);
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(JsonObject) update = pm_update_parse (bad[i], strlen (bad[i]), &error);
+      g_autofree char *after = NULL;
+
+      g_assert_null (update);
+      g_assert_nonnull (error);
+      g_assert_true (error->domain == PM_ERROR);
+      /* What a caller does: merge only what was accepted. */
+      if (update != NULL)
+        pm_update_merge (overrides, update);
+      after = object_to_string (overrides);
+      g_assert_cmpstr (after, ==, before);
+    }
+
+  /* A NUL inside the body, which strlen() would hide. */
+  {
+    const char with_nul[] = "{\"power\":99}\0{\"x\":1}";
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) update = pm_update_parse (with_nul, sizeof with_nul - 1, &error);
+    g_autofree char *after = NULL;
+
+    g_assert_null (update);
+    g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_JSON);
+    after = object_to_string (overrides);
+    g_assert_cmpstr (after, ==, before);
+  }
+}
 
 int
 main (int   argc,
       char *argv[])
 {
   g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/update/parse/object", test_parse_object);
+  g_test_add_func ("/update/parse/length", test_parse_length);
+  g_test_add_func ("/update/parse/empty", test_parse_empty);
+  g_test_add_func ("/update/parse/malformed", test_parse_malformed);
+  g_test_add_func ("/update/parse/not-object", test_parse_not_object);
+  g_test_add_func ("/update/parse/invalid-utf8", test_parse_invalid_utf8);
+  g_test_add_func ("/update/parse/embedded-nul", test_parse_embedded_nul);
+  g_test_add_func ("/update/parse/size-limit", test_parse_size_limit);
+  g_test_add_func ("/update/parse/depth-limit", test_parse_depth_limit);
+  g_test_add_func ("/update/parse/deep-fast", test_parse_deep_fast);
+  g_test_add_func ("/update/parse/depth-strings", test_parse_depth_strings);
+  g_test_add_func ("/update/merge/example", test_merge_example);
+  g_test_add_func ("/update/merge/shallow", test_merge_shallow);
+  g_test_add_func ("/update/merge/owns-values", test_merge_owns_values);
+  g_test_add_func ("/update/merge/failed-parse", test_merge_failed_parse);
+  /* Last: it fails on a lenient parser, which stops the run. */
+  g_test_add_func ("/update/strict-json/malformed", test_parse_malformed_lenient);
+
   return g_test_run ();
 }

@@ -266,6 +266,7 @@ on_early_request (SoupServer        *server,
   PmDevice *self = PM_DEVICE (user_data);
   g_autoptr(GError) error = NULL;
 
+  pm_http_close_after (msg);
   if (self->restarting)
     {
       g_autofree char *retry = NULL;
@@ -297,6 +298,9 @@ on_early_request (SoupServer        *server,
                                "not a WebSocket handshake: %s", error->message);
           return;
         }
+      /* The connection lives on as the WebSocket. */
+      soup_message_headers_remove (soup_server_message_get_response_headers (msg),
+                                   "Connection");
     }
 }
 

@@ -138,8 +138,6 @@ limit_body (SoupServerMessage *msg,
       pm_http_reply_error (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
                            "request body of %" G_GINT64_FORMAT " bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
                            soup_message_headers_get_content_length (headers), limit);
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                           "Connection", "close");
       return FALSE;
 
     case SOUP_ENCODING_UNRECOGNIZED:
@@ -194,6 +192,21 @@ method_listed (const char *methods,
 }
 
 /**
+ * pm_http_close_after:
+ * @msg: a message
+ *
+ * Says `Connection: close`: plutomock's servers close every connection
+ * after its response (see #PmAcceptor), and a client must know not to
+ * send another request on it.
+ */
+void
+pm_http_close_after (SoupServerMessage *msg)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Connection", "close");
+}
+
+/**
  * pm_http_route_find:
  * @routes: the server's routes
  * @n_routes: how many
@@ -240,6 +253,7 @@ pm_http_route_check (const PmRoute     *routes,
   const PmRoute *route;
 
   soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
+  pm_http_close_after (msg);
 
   if (!limit_body (msg, body_limit))
     return FALSE;

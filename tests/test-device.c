@@ -1618,6 +1618,59 @@ test_socket_stop (Fixture       *fixture,
   }
 }
 
+/* Every reply says Connection: close, as the server closes every
+ * connection after its response; a WebSocket upgrade says Upgrade. */
+static void
+test_socket_connection_close (Fixture      *fixture,
+                              gconstpointer user_data)
+{
+  static const char *const cases[][3] = {
+    { "GET", "/api/system/info", NULL },
+    { "HEAD", "/api/system/info", NULL },
+    { "PATCH", "/api/system", "{\"power\":21}" },
+    { "PATCH", "/api/system", "[1]" },
+    { "GET", "/nowhere", NULL },
+    { "GET", "/api/system", NULL },
+    { "OPTIONS", "/api/system", NULL },
+  };
+  g_autoptr(PmDevice) streaming = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *two_requests = "GET /api/system/info HTTP/1.1\r\nHost: x\r\n\r\n"
+                             "GET /api/system/info HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_autofree char *pipelined = NULL;
+  g_autofree char *upgrade = NULL;
+  g_autofree char *upgrade_request = NULL;
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PmTestResponse) response =
+        request (fixture, fixture->legacy, cases[i][0], cases[i][1], cases[i][2], -1);
+
+      g_test_message ("%s %s -> %u", cases[i][0], cases[i][1], response->status);
+      g_assert_cmpstr (soup_message_headers_get_list (response->headers, "Connection"), ==, "close");
+    }
+
+  /* Two pipelined requests: one reply, then the server closes. */
+  pipelined = pm_test_raw_http (pm_device_get_port (fixture->legacy), two_requests,
+                                strlen (two_requests));
+  g_assert_true (g_str_has_prefix (pipelined, "HTTP/1.1 200 OK\r\n"));
+  g_assert_nonnull (strstr (pipelined, "\r\nConnection: close\r\n"));
+  g_assert_null (strstr (pipelined + 1, "HTTP/1.1 "));
+
+  streaming = pm_device_new (fixture->acceptor, 0, "mockaxe9", PM_API_VERSION_LEGACY, NULL, TRUE, 1);
+  g_assert_true (pm_device_start (streaming, "127.0.0.1", &error));
+  g_assert_no_error (error);
+  upgrade_request = g_strdup ("GET /api/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                              "Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+                              "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n");
+  upgrade = pm_test_raw_http (pm_device_get_port (streaming), upgrade_request, strlen (upgrade_request));
+  g_assert_true (g_str_has_prefix (upgrade, "HTTP/1.1 101 "));
+  g_assert_nonnull (strstr (upgrade, "\r\nConnection: Upgrade\r\n"));
+  g_assert_null (strstr (upgrade, "close"));
+  pm_device_stop (streaming);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1640,6 +1693,7 @@ main (int   argc,
   ADD ("/device/socket/slow-client", test_socket_slow_client);
   ADD ("/device/socket/port-in-use", test_socket_port_in_use);
   ADD ("/device/socket/stop", test_socket_stop);
+  ADD ("/device/socket/connection-close", test_socket_connection_close);
 #undef ADD
 
   return g_test_run ();

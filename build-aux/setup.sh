@@ -12,6 +12,7 @@ build_dir=${PLUTOMOCK_BUILD_DIR:-_build}
 
 packages=(
   gcc
+  libc6-dev
   pkg-config
   meson
   ninja-build

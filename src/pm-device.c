@@ -149,7 +149,7 @@ start_log_ticks (PmDevice *self)
   g_source_set_callback (self->log_source, on_log_tick, self, NULL);
   g_source_set_ready_time (self->log_source,
                            g_get_monotonic_time () + (gint64) self->log_interval_ms * 1000);
-  g_source_attach (self->log_source, NULL);
+  g_source_attach (self->log_source, g_main_context_get_thread_default ());
 }
 
 static void
@@ -391,7 +391,7 @@ pm_device_restart (PmDevice *self,
   self->restart_source = g_timeout_source_new (PM_DEVICE_RESTART_MS);
   g_source_set_name (self->restart_source, "pm-device-restart");
   g_source_set_callback (self->restart_source, on_restart_done, self, NULL);
-  g_source_attach (self->restart_source, NULL);
+  g_source_attach (self->restart_source, g_main_context_get_thread_default ());
 
   g_message ("%s: restarting; unavailable for %d s", self->hostname,
              PM_DEVICE_RESTART_MS / 1000);

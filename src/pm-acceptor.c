@@ -32,7 +32,11 @@
  *
  * Connections handed over with soup_server_accept_iostream() are closed
  * after each response, which also keeps abandoned keep-alive connections
- * from piling up.
+ * from piling up.  A connection that has not delivered a complete request
+ * within #PmAcceptor:request-timeout (a client that connects and stays
+ * silent, or dribbles its headers) is shut down, so idle peers cannot hold
+ * descriptors for ever.  A WebSocket, once its upgrade request is read,
+ * is not affected.
  */
 
 /* Connections accepted from one socket per wake-up, so a flood on one
@@ -40,13 +44,32 @@
 #define ACCEPT_BATCH 64
 /* How long accepting pauses after running out of descriptors. */
 #define BACKOFF_MS 100
+/* How long a connection may take to deliver its request. */
+#define REQUEST_TIMEOUT_MS 30000
+/* Where a connection's Pending entry hangs, on its remote address. */
+#define PENDING_KEY "pm-acceptor-pending"
 
 typedef struct
 {
   GSocket        *socket;  /* (owned) */
   SoupServer     *server;  /* (owned) */
   GSocketAddress *local;   /* (owned) */
+  gulong          request_read_id;
 } Listener;
+
+
+/* A connection whose request has not been read yet.  It hangs on the
+ * connection's remote address, which libsoup keeps as long as the
+ * connection: the entry goes when the request is read, when the address
+ * is freed with the connection, or when its deadline passes. */
+typedef struct
+{
+  GList           link;        /* in PmAcceptor.pending; data is this */
+  PmAcceptor     *acceptor;    /* (unowned) */
+  GSocketAddress *remote;      /* (unowned) holds this as PENDING_KEY */
+  GWeakRef        connection;  /* GSocketConnection */
+  gint64          deadline;    /* monotonic */
+} Pending;
 
 struct _PmAcceptor
 {
@@ -57,13 +80,25 @@ struct _PmAcceptor
   GSource      *watch;      /* (owned) (nullable) */
   GSource      *backoff;    /* (owned) (nullable) */
   GHashTable   *listeners;  /* (owned) fd → (owned) Listener */
+
+  guint         request_timeout_ms;
+  GQueue        pending;    /* (owned) Pending, oldest first */
+  GSource      *sweep;      /* (owned) (nullable) */
 };
+
+typedef enum
+{
+  PROP_REQUEST_TIMEOUT = 1,
+} PmAcceptorProperty;
+
+static GParamSpec *props[PROP_REQUEST_TIMEOUT + 1] = { NULL, };
 
 G_DEFINE_FINAL_TYPE (PmAcceptor, pm_acceptor, G_TYPE_OBJECT)
 
 static void
 listener_free (Listener *listener)
 {
+  g_clear_signal_handler (&listener->request_read_id, listener->server);
   g_clear_object (&listener->socket);
   g_clear_object (&listener->server);
   g_clear_object (&listener->local);
@@ -71,6 +106,103 @@ listener_free (Listener *listener)
 }
 
 static void start_watch (PmAcceptor *self);
+
+static void
+pending_free (Pending *pending)
+{
+  g_queue_unlink (&pending->acceptor->pending, &pending->link);
+  g_weak_ref_clear (&pending->connection);
+  g_free (pending);
+}
+
+/* The connection is gone, and its address with it. */
+static void
+on_pending_address_gone (gpointer data)
+{
+  pending_free (data);
+}
+
+/* Takes the entry off its address without running the notify. */
+static void
+pending_detach (Pending *pending)
+{
+  g_object_steal_data (G_OBJECT (pending->remote), PENDING_KEY);
+}
+
+static gboolean
+on_sweep (gpointer user_data)
+{
+  PmAcceptor *self = PM_ACCEPTOR (user_data);
+  gint64 now = g_get_monotonic_time ();
+  Pending *pending;
+
+  while ((pending = g_queue_peek_head (&self->pending)) != NULL && pending->deadline <= now)
+    {
+      g_autoptr(GSocketConnection) connection = g_weak_ref_get (&pending->connection);
+
+      pending_detach (pending);
+      pending_free (pending);
+      if (connection != NULL)
+        {
+          GSocket *socket = g_socket_connection_get_socket (connection);
+
+          if (!g_socket_is_closed (socket))
+            {
+              g_debug ("Closing a connection that sent no complete request in %u ms",
+                       self->request_timeout_ms);
+              g_socket_shutdown (socket, TRUE, TRUE, NULL);
+            }
+        }
+    }
+
+  if (g_queue_is_empty (&self->pending))
+    {
+      g_clear_pointer (&self->sweep, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+watch_request (PmAcceptor        *self,
+               GSocketConnection *connection,
+               GSocketAddress    *remote)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->link.data = pending;
+  pending->acceptor = self;
+  pending->remote = remote;
+  g_weak_ref_init (&pending->connection, connection);
+  pending->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
+  g_queue_push_tail_link (&self->pending, &pending->link);
+  g_object_set_data_full (G_OBJECT (remote), PENDING_KEY, pending, on_pending_address_gone);
+
+  if (self->sweep == NULL)
+    {
+      self->sweep = g_timeout_source_new (MAX (10, MIN (1000, self->request_timeout_ms / 4)));
+      g_source_set_name (self->sweep, "pm-acceptor-sweep");
+      g_source_set_callback (self->sweep, on_sweep, self, NULL);
+      g_source_attach (self->sweep, self->context);
+    }
+}
+
+/* A request has been read on some connection of @server: its connection
+ * has delivered in time. */
+static void
+on_request_read (SoupServer        *server,
+                 SoupServerMessage *msg,
+                 gpointer           user_data)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  Pending *pending;
+
+  if (remote == NULL)
+    return;
+  pending = g_object_steal_data (G_OBJECT (remote), PENDING_KEY);
+  if (pending != NULL)
+    pending_free (pending);
+}
 
 static gboolean
 on_backoff_done (gpointer user_data)
@@ -103,7 +235,8 @@ pause_accepting (PmAcceptor *self)
 /* Accepts up to a batch of connections from @listener.  Returns FALSE if
  * the process ran out of descriptors. */
 static gboolean
-accept_batch (GSocket        *listener,
+accept_batch (PmAcceptor     *self,
+              GSocket        *listener,
               SoupServer     *server,
               GSocketAddress *local)
 {
@@ -133,6 +266,7 @@ accept_batch (GSocket        *listener,
         continue;
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
       connection = g_socket_connection_factory_create_connection (client);
+      watch_request (self, connection, remote);
       if (!soup_server_accept_iostream (server, G_IO_STREAM (connection),
                                         local, remote, &error))
         g_debug ("Could not hand over a connection: %s", error->message);
@@ -174,7 +308,7 @@ on_epoll_ready (int          fd,
       socket = g_object_ref (listener->socket);
       server = g_object_ref (listener->server);
       local = g_object_ref (listener->local);
-      if (!accept_batch (socket, server, local))
+      if (!accept_batch (self, socket, server, local))
         {
           pause_accepting (self);
           break;
@@ -210,6 +344,18 @@ pm_acceptor_dispose (GObject *object)
       g_source_destroy (self->backoff);
       g_clear_pointer (&self->backoff, g_source_unref);
     }
+  if (self->sweep != NULL)
+    {
+      g_source_destroy (self->sweep);
+      g_clear_pointer (&self->sweep, g_source_unref);
+    }
+  while (!g_queue_is_empty (&self->pending))
+    {
+      Pending *pending = g_queue_peek_head (&self->pending);
+
+      pending_detach (pending);
+      pending_free (pending);
+    }
   if (self->listeners != NULL)
     g_hash_table_remove_all (self->listeners);
 
@@ -230,12 +376,63 @@ pm_acceptor_finalize (GObject *object)
 }
 
 static void
+pm_acceptor_get_property (GObject    *object,
+                          guint       property_id,
+                          GValue     *value,
+                          GParamSpec *pspec)
+{
+  PmAcceptor *self = PM_ACCEPTOR (object);
+
+  switch ((PmAcceptorProperty) property_id)
+    {
+    case PROP_REQUEST_TIMEOUT:
+      g_value_set_uint (value, self->request_timeout_ms);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
+pm_acceptor_set_property (GObject      *object,
+                          guint         property_id,
+                          const GValue *value,
+                          GParamSpec   *pspec)
+{
+  PmAcceptor *self = PM_ACCEPTOR (object);
+
+  switch ((PmAcceptorProperty) property_id)
+    {
+    case PROP_REQUEST_TIMEOUT:
+      self->request_timeout_ms = g_value_get_uint (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
 pm_acceptor_class_init (PmAcceptorClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = pm_acceptor_dispose;
   object_class->finalize = pm_acceptor_finalize;
+  object_class->get_property = pm_acceptor_get_property;
+  object_class->set_property = pm_acceptor_set_property;
+
+  /**
+   * PmAcceptor:request-timeout:
+   *
+   * How long, in milliseconds, a connection may take to deliver a
+   * complete request before it is shut down.  For tests; the daemon
+   * uses 30 s.
+   */
+  props[PROP_REQUEST_TIMEOUT] =
+    g_param_spec_uint ("request-timeout", NULL, NULL, 1, G_MAXUINT, REQUEST_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
 static void
@@ -246,6 +443,8 @@ pm_acceptor_init (PmAcceptor *self)
     g_error ("epoll_create1() failed: %s", g_strerror (errno));
   self->context = g_main_context_ref_thread_default ();
   self->listeners = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listener_free);
+  self->request_timeout_ms = REQUEST_TIMEOUT_MS;
+  g_queue_init (&self->pending);
   start_watch (self);
 }
 
@@ -364,6 +563,9 @@ pm_acceptor_serve (PmAcceptor *self,
       listener_free (entry);
       return;
     }
+
+  entry->request_read_id = g_signal_connect (server, "request-read",
+                                             G_CALLBACK (on_request_read), self);
 
   event.events = EPOLLIN;
   event.data.fd = fd;

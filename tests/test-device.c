@@ -1671,6 +1671,119 @@ test_socket_connection_close (Fixture      *fixture,
   pm_device_stop (streaming);
 }
 
+/* A client that connects and stays silent (or sends half a request)
+ * holds its connection only until the request timeout; one whose request
+ * was read, such as a WebSocket, keeps it. */
+typedef struct
+{
+  guint    port;
+  char    *send;      /* (nullable) bytes to send, then wait */
+  gint64   closed_after_us;
+  gboolean done;
+} SilentClient;
+
+static gpointer
+silent_client_thread (gpointer user_data)
+{
+  SilentClient *client = user_data;
+  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  gint64 start = g_get_monotonic_time ();
+  char buffer[256];
+
+  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", client->port, NULL, NULL);
+  if (connection != NULL)
+    {
+      GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+
+      if (client->send != NULL)
+        g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                   client->send, strlen (client->send), NULL, NULL, NULL);
+      /* Blocks until the server closes the connection. */
+      while (g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL) > 0)
+        ;
+      client->closed_after_us = g_get_monotonic_time () - start;
+    }
+  g_atomic_int_set (&client->done, TRUE);
+  g_main_context_wakeup (NULL);
+  return NULL;
+}
+
+static gboolean
+silent_client_done (gpointer user_data)
+{
+  return g_atomic_int_get (&((SilentClient *) user_data)->done);
+}
+
+static void
+on_ws_message (SoupWebsocketConnection *conn,
+               gint                     type,
+               GBytes                  *message,
+               gpointer                 user_data)
+{
+  (*(guint *) user_data)++;
+}
+
+static void
+test_socket_request_timeout (Fixture      *fixture,
+                             gconstpointer user_data)
+{
+  g_autoptr(PmAcceptor) acceptor = g_object_new (PM_TYPE_ACCEPTOR, "request-timeout", 300, NULL);
+  g_autoptr(PmDevice) device = NULL;
+  g_autoptr(SoupWebsocketConnection) ws = NULL;
+  g_autoptr(PmTestResponse) response = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ws_url = NULL;
+  g_autofree char *info_url = NULL;
+  SilentClient silent = { 0, NULL, 0, FALSE };
+  SilentClient partial = { 0, g_strdup ("GET /api/system/info HTTP/1.1\r\nHost: x\r\n"), 0, FALSE };
+  GThread *threads[2];
+  guint frames = 0, frames_before;
+
+  device = g_object_new (PM_TYPE_DEVICE, "acceptor", acceptor, "port", 0, "hostname", "mockaxe7",
+                         "logs-enabled", TRUE, "log-interval", 100, NULL);
+  g_assert_true (pm_device_start (device, "127.0.0.1", &error));
+  g_assert_no_error (error);
+  silent.port = partial.port = pm_device_get_port (device);
+
+  ws_url = g_strdup_printf ("ws://127.0.0.1:%u/api/ws", silent.port);
+  ws = pm_test_websocket_connect (fixture->session, ws_url, &error);
+  g_assert_no_error (error);
+  g_signal_connect (ws, "message", G_CALLBACK (on_ws_message), &frames);
+
+  threads[0] = g_thread_new ("silent", silent_client_thread, &silent);
+  threads[1] = g_thread_new ("partial", silent_client_thread, &partial);
+  g_assert_true (pm_test_wait_until (silent_client_done, &silent, 3000));
+  g_assert_true (pm_test_wait_until (silent_client_done, &partial, 3000));
+  g_thread_join (threads[0]);
+  g_thread_join (threads[1]);
+  g_free (partial.send);
+
+  /* Shut down after the timeout, not before, and not much later. */
+  g_test_message ("silent closed after %" G_GINT64_FORMAT " us, partial after %" G_GINT64_FORMAT " us",
+                  silent.closed_after_us, partial.closed_after_us);
+  g_assert_cmpint (silent.closed_after_us, >=, 290000);
+  g_assert_cmpint (silent.closed_after_us, <, 1500000);
+  g_assert_cmpint (partial.closed_after_us, >=, 290000);
+  g_assert_cmpint (partial.closed_after_us, <, 1500000);
+
+  /* The WebSocket, older than the timeout by now, still streams. */
+  g_assert_cmpint (soup_websocket_connection_get_state (ws), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  frames_before = frames;
+  pm_test_wait_ms (350);
+  g_assert_cmpuint (frames, >, frames_before);
+  g_assert_cmpint (soup_websocket_connection_get_state (ws), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 1);
+
+  /* And ordinary requests go on as before. */
+  info_url = g_strdup_printf ("http://127.0.0.1:%u/api/system/info", silent.port);
+  response = pm_test_http (fixture->session, "GET", info_url, NULL, NULL, 0);
+  g_assert_cmpuint (response->status, ==, 200);
+
+  g_signal_handlers_disconnect_by_data (ws, &frames);
+  pm_device_stop (device);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1694,6 +1807,7 @@ main (int   argc,
   ADD ("/device/socket/port-in-use", test_socket_port_in_use);
   ADD ("/device/socket/stop", test_socket_stop);
   ADD ("/device/socket/connection-close", test_socket_connection_close);
+  ADD ("/device/socket/request-timeout", test_socket_request_timeout);
 #undef ADD
 
   return g_test_run ();

@@ -24,6 +24,7 @@ packages=(
   util-linux
   python3
   python3-websocket
+  curl
 )
 
 if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then

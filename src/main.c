@@ -49,7 +49,7 @@ main (int   argc,
   if (!pm_config_load (config, (const char *const *) envp, &argc, &argv, &error))
     {
       g_printerr (_("plutomock: %s\n"), error->message);
-      g_printerr (_("Run “plutomock --help” to see the options.\n"));
+      g_printerr (_("Run 'plutomock --help' to see the options.\n"));
       return EXIT_BAD_CONFIG;
     }
   if (config->show_version)
@@ -60,6 +60,7 @@ main (int   argc,
 
   raise_fd_limit ();
   manager = pm_manager_new (config);
+  pm_manager_handle_signals (manager);
   if (!pm_manager_start (manager, &error))
     {
       g_printerr (_("plutomock: %s\n"), error->message);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -46,6 +47,8 @@
 #define BACKOFF_MS 100
 /* How long a connection may take to deliver its request. */
 #define REQUEST_TIMEOUT_MS 30000
+/* What a connection gets when its request does not arrive in time. */
+#define TIMEOUT_BODY "{\"error\":\"the request did not arrive in time\"}"
 /* Where a connection's Pending entry hangs, on its remote address. */
 #define PENDING_KEY "pm-acceptor-pending"
 
@@ -79,6 +82,7 @@ struct _PmAcceptor
   GMainContext *context;    /* (owned) */
   GSource      *watch;      /* (owned) (nullable) */
   GSource      *backoff;    /* (owned) (nullable) */
+  gboolean      exhausted;  /* ran out of descriptors, not recovered yet */
   GHashTable   *listeners;  /* (owned) fd → (owned) Listener */
 
   guint         request_timeout_ms;
@@ -148,8 +152,17 @@ on_sweep (gpointer user_data)
 
           if (!g_socket_is_closed (socket))
             {
+              /* No response is under way on it: libsoup has not read a
+               * request.  Best effort, the socket does not block. */
+              g_autofree char *reply = g_strdup_printf ("HTTP/1.1 408 Request Timeout\r\n"
+                                                        "Content-Type: application/json\r\n"
+                                                        "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                                                        "Connection: close\r\n\r\n%s",
+                                                        strlen (TIMEOUT_BODY), TIMEOUT_BODY);
+
               g_debug ("Closing a connection that sent no complete request in %u ms",
                        self->request_timeout_ms);
+              g_socket_send (socket, reply, strlen (reply), NULL, NULL);
               g_socket_shutdown (socket, TRUE, TRUE, NULL);
             }
         }
@@ -226,7 +239,13 @@ pause_accepting (PmAcceptor *self)
   if (self->backoff != NULL)
     return;
 
-  g_warning ("Out of file descriptors; accepting no connections for %d ms", BACKOFF_MS);
+  /* Once an episode; the retries are quiet. */
+  if (!self->exhausted)
+    g_warning ("Out of file descriptors; pausing accepting connections, retrying every %d ms",
+               BACKOFF_MS);
+  else
+    g_debug ("Still out of file descriptors");
+  self->exhausted = TRUE;
   self->backoff = g_timeout_source_new (BACKOFF_MS);
   g_source_set_callback (self->backoff, on_backoff_done, self, NULL);
   g_source_attach (self->backoff, self->context);
@@ -261,6 +280,11 @@ accept_batch (PmAcceptor     *self,
           continue;
         }
 
+      if (self->exhausted)
+        {
+          self->exhausted = FALSE;
+          g_message ("Accepting connections again");
+        }
       remote = g_socket_get_remote_address (client, NULL);
       if (remote == NULL)
         continue;
@@ -490,7 +514,7 @@ pm_acceptor_bind (const char *address,
   if (inet == NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not an IP address", address);
+                   "'%s' is not an IP address", address);
       return NULL;
     }
 
@@ -534,34 +558,35 @@ pm_acceptor_bind (const char *address,
  * @self: a #PmAcceptor
  * @listener: a listening socket from pm_acceptor_bind()
  * @server: the server its connections go to
+ * @error: return location for a #GError
  *
  * Starts accepting connections on @listener for @server.
  */
-void
+gboolean
 pm_acceptor_serve (PmAcceptor *self,
                    GSocket    *listener,
-                   SoupServer *server)
+                   SoupServer *server,
+                   GError    **error)
 {
   struct epoll_event event = { 0 };
   Listener *entry;
   int fd;
 
-  g_return_if_fail (PM_IS_ACCEPTOR (self));
-  g_return_if_fail (G_IS_SOCKET (listener));
-  g_return_if_fail (SOUP_IS_SERVER (server));
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), FALSE);
+  g_return_val_if_fail (G_IS_SOCKET (listener), FALSE);
+  g_return_val_if_fail (SOUP_IS_SERVER (server), FALSE);
 
   fd = g_socket_get_fd (listener);
-  g_return_if_fail (!g_hash_table_contains (self->listeners, GINT_TO_POINTER (fd)));
+  g_return_val_if_fail (!g_hash_table_contains (self->listeners, GINT_TO_POINTER (fd)), FALSE);
 
   entry = g_new0 (Listener, 1);
   entry->socket = g_object_ref (listener);
   entry->server = g_object_ref (server);
-  entry->local = g_socket_get_local_address (listener, NULL);
+  entry->local = g_socket_get_local_address (listener, error);
   if (entry->local == NULL)
     {
-      g_critical ("A socket without a local address cannot be served");
       listener_free (entry);
-      return;
+      return FALSE;
     }
 
   entry->request_read_id = g_signal_connect (server, "request-read",
@@ -571,11 +596,15 @@ pm_acceptor_serve (PmAcceptor *self,
   event.data.fd = fd;
   if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0)
     {
-      g_critical ("epoll_ctl(ADD) failed: %s", g_strerror (errno));
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   "cannot watch the listening socket: %s", g_strerror (saved_errno));
       listener_free (entry);
-      return;
+      return FALSE;
     }
   g_hash_table_insert (self->listeners, GINT_TO_POINTER (fd), entry);
+  return TRUE;
 }
 
 /**

@@ -18,9 +18,10 @@ GSocket *pm_acceptor_bind (const char *address,
                            guint       port,
                            GError    **error);
 
-void pm_acceptor_serve (PmAcceptor *self,
-                        GSocket    *listener,
-                        SoupServer *server);
+gboolean pm_acceptor_serve (PmAcceptor *self,
+                            GSocket    *listener,
+                            SoupServer *server,
+                            GError    **error);
 void pm_acceptor_unserve (PmAcceptor *self,
                           GSocket    *listener);
 

@@ -72,7 +72,7 @@ pm_config_parse_port (const char *source,
   if (!g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: “%s” is not a port number"), source, copy);
+                   _("%s: '%s' is not a port number"), source, copy);
       return FALSE;
     }
   if (value < 1 || value > 65535)
@@ -117,7 +117,15 @@ pm_config_parse_ports (const char *source,
 {
   g_auto(GStrv) entries = g_strsplit (text, ",", -1);
   g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree guint8 *seen = g_new0 (guint8, 65536 / 8);
   guint i;
+
+  if (entries[0] == NULL)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _("%s: no port given"), source);
+      return FALSE;
+    }
 
   for (i = 0; entries[i] != NULL; i++)
     {
@@ -128,7 +136,7 @@ pm_config_parse_ports (const char *source,
       if (entry[0] == '\0')
         {
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("%s: entry %u of “%s” is empty"), source, i + 1, text);
+                       _("%s: entry %u of '%s' is empty"), source, i + 1, text);
           return FALSE;
         }
 
@@ -142,7 +150,7 @@ pm_config_parse_ports (const char *source,
           if (last < first)
             {
               g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           _("%s: range “%s” runs backwards"), source, entry);
+                           _("%s: range '%s' runs backwards"), source, entry);
               return FALSE;
             }
         }
@@ -155,12 +163,13 @@ pm_config_parse_ports (const char *source,
 
       for (port = first; port <= last; port++)
         {
-          if (array_contains (ports, port))
+          if (seen[port / 8] & (1u << (port % 8)))
             {
               g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                            _("%s: port %u is listed twice"), source, port);
               return FALSE;
             }
+          seen[port / 8] |= (guint8) (1u << (port % 8));
           g_array_append_val (ports, port);
         }
     }
@@ -202,7 +211,7 @@ pm_config_parse_bool (const char *source,
     }
 
   g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-               _("%s: “%s” is neither true nor false (use true/false, 1/0 or yes/no)"),
+               _("%s: '%s' is neither true nor false (use true/false, 1/0 or yes/no)"),
                source, copy);
   return FALSE;
 }
@@ -330,7 +339,7 @@ pm_config_load (PmConfig           *self,
   if (*argc > 1)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("unexpected argument “%s”"), (*argv)[1]);
+                   _("unexpected argument '%s'"), (*argv)[1]);
       return FALSE;
     }
 
@@ -374,7 +383,7 @@ pm_config_load (PmConfig           *self,
       if (address == NULL)
         {
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("--bind: “%s” is not an IP address"), options.bind_address);
+                       _("--bind: '%s' is not an IP address"), options.bind_address);
           return FALSE;
         }
       g_free (self->bind_address);
@@ -388,7 +397,7 @@ pm_config_load (PmConfig           *self,
       if (!g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
         {
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("--seed: “%s” is not a whole number from 0 to 18446744073709551615"),
+                       _("--seed: '%s' is not a whole number from 0 to 18446744073709551615"),
                        seed);
           return FALSE;
         }

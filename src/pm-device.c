@@ -256,6 +256,22 @@ close_log_clients (PmDevice *self)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+/* The 503 of a restarting device, with how long is left. */
+static void
+reply_unavailable (PmDevice          *self,
+                   SoupServerMessage *msg)
+{
+  g_autofree char *retry = NULL;
+  gint64 left_us = 0;
+
+  if (self->restart_source != NULL)
+    left_us = g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ();
+  retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (left_us + 999999) / 1000000));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Retry-After", retry);
+  pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
+}
+
 static void
 on_early_request (SoupServer        *server,
                   SoupServerMessage *msg,
@@ -266,16 +282,18 @@ on_early_request (SoupServer        *server,
   PmDevice *self = PM_DEVICE (user_data);
   g_autoptr(GError) error = NULL;
 
-  pm_http_close_after (msg);
+  pm_http_prepare_reply (msg);
   if (self->restarting)
     {
-      g_autofree char *retry = NULL;
-      gint64 left_us = g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ();
+      reply_unavailable (self, msg);
+      return;
+    }
 
-      retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (left_us + 999999) / 1000000));
-      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                           "Retry-After", retry);
-      pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
+  if (strcmp (path, PATH_WS) == 0 && !self->logs_enabled)
+    {
+      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND,
+                           "log streaming is off on this device; start plutomock with "
+                           "LOGS_PUB_ENABLED=true or --logs to enable it");
       return;
     }
 
@@ -285,13 +303,6 @@ on_early_request (SoupServer        *server,
 
   if (strcmp (path, PATH_WS) == 0)
     {
-      if (!self->logs_enabled)
-        {
-          pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND,
-                               "log streaming is off on this device; start plutomock with "
-                               "LOGS_PUB_ENABLED=true or --logs to enable it");
-          return;
-        }
       if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
         {
           pm_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
@@ -312,6 +323,13 @@ on_request (SoupServer        *server,
             gpointer           user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
+
+  /* A restart may have begun while this request's body arrived. */
+  if (self->restarting)
+    {
+      reply_unavailable (self, msg);
+      return;
+    }
 
   if (strcmp (path, PATH_INFO) == 0)
     {
@@ -437,6 +455,7 @@ pm_device_update (PmDevice   *self,
                   GError    **error)
 {
   g_autoptr(JsonObject) update = NULL;
+  JsonObject *merged;
 
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
 
@@ -451,7 +470,11 @@ pm_device_update (PmDevice   *self,
   if (update == NULL)
     return FALSE;
 
-  pm_update_merge (self->overrides, update);
+  merged = pm_update_merged (self->overrides, update, error);
+  if (merged == NULL)
+    return FALSE;
+  json_object_unref (self->overrides);
+  self->overrides = merged;
   g_debug ("%s: %u override(s) stored", self->hostname,
            json_object_get_size (self->overrides));
   return TRUE;
@@ -507,11 +530,43 @@ pm_device_start (PmDevice   *self,
   self->listener = g_steal_pointer (&listener);
   self->start_time_ms = g_get_real_time () / 1000;
   self->start_mono_us = g_get_monotonic_time ();
-  pm_acceptor_serve (self->acceptor, self->listener, self->server);
+  if (!pm_acceptor_serve (self->acceptor, self->listener, self->server, error))
+    {
+      g_socket_close (self->listener, NULL);
+      g_clear_object (&self->listener);
+      return FALSE;
+    }
 
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
   return TRUE;
+}
+
+/* Closes everything; notifies the properties that change unless the
+ * device is being disposed. */
+static void
+shut_down (PmDevice *self,
+           gboolean  notify)
+{
+  close_log_clients (self);
+  if (self->restart_source != NULL)
+    {
+      g_source_destroy (self->restart_source);
+      g_clear_pointer (&self->restart_source, g_source_unref);
+      self->restarting = FALSE;
+      if (notify)
+        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+    }
+  if (self->listener != NULL)
+    {
+      pm_acceptor_unserve (self->acceptor, self->listener);
+      g_socket_close (self->listener, NULL);
+      g_clear_object (&self->listener);
+      if (notify)
+        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+    }
+  if (self->server != NULL)
+    soup_server_disconnect (self->server);
 }
 
 /**
@@ -525,23 +580,7 @@ pm_device_stop (PmDevice *self)
 {
   g_return_if_fail (PM_IS_DEVICE (self));
 
-  close_log_clients (self);
-  if (self->restart_source != NULL)
-    {
-      g_source_destroy (self->restart_source);
-      g_clear_pointer (&self->restart_source, g_source_unref);
-      self->restarting = FALSE;
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
-    }
-  if (self->listener != NULL)
-    {
-      pm_acceptor_unserve (self->acceptor, self->listener);
-      g_socket_close (self->listener, NULL);
-      g_clear_object (&self->listener);
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
-    }
-  if (self->server != NULL)
-    soup_server_disconnect (self->server);
+  shut_down (self, TRUE);
 }
 
 static void
@@ -573,7 +612,7 @@ pm_device_dispose (GObject *object)
   PmDevice *self = PM_DEVICE (object);
 
   if (self->log_clients != NULL)
-    pm_device_stop (self);
+    shut_down (self, FALSE);
   g_clear_object (&self->server);
   g_clear_object (&self->acceptor);
 

@@ -192,18 +192,21 @@ method_listed (const char *methods,
 }
 
 /**
- * pm_http_close_after:
- * @msg: a message
+ * pm_http_prepare_reply:
+ * @msg: a message whose headers have arrived
  *
- * Says `Connection: close`: plutomock's servers close every connection
- * after its response (see #PmAcceptor), and a client must know not to
- * send another request on it.
+ * Sets the headers every reply carries: `Access-Control-Allow-Origin: *`,
+ * as real AxeOS sends, and `Connection: close`, since plutomock's servers
+ * close every connection after its response (see #PmAcceptor) and a
+ * client must know not to send another request on it.
  */
 void
-pm_http_close_after (SoupServerMessage *msg)
+pm_http_prepare_reply (SoupServerMessage *msg)
 {
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Connection", "close");
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+
+  soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
+  soup_message_headers_replace (response, "Connection", "close");
 }
 
 /**
@@ -237,7 +240,8 @@ pm_http_route_find (const PmRoute     *routes,
  *
  * The checks every request passes before its body is read: the body
  * limit, an exact path (404), an allowed method (405 with `Allow`), and
- * CORS preflight.  Call it from an early handler.
+ * CORS preflight; sets the headers of pm_http_prepare_reply().  Call it
+ * from an early handler.
  *
  * Returns: %TRUE if the request goes on to its handler; otherwise the
  *   reply has been set
@@ -252,8 +256,7 @@ pm_http_route_check (const PmRoute     *routes,
   const char *method = soup_server_message_get_method (msg);
   const PmRoute *route;
 
-  soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
-  pm_http_close_after (msg);
+  pm_http_prepare_reply (msg);
 
   if (!limit_body (msg, body_limit))
     return FALSE;
@@ -280,10 +283,12 @@ pm_http_route_check (const PmRoute     *routes,
 
   if (!method_listed (route->methods, method))
     {
-      soup_message_headers_replace (response, "Allow", route->methods);
+      g_autofree char *allow = g_strconcat (route->methods, ", OPTIONS", NULL);
+
+      soup_message_headers_replace (response, "Allow", allow);
       pm_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
                            "method %s is not allowed on %s (allowed: %s)",
-                           method, route->path, route->methods);
+                           method, route->path, allow);
       return FALSE;
     }
 

@@ -31,7 +31,7 @@ gboolean pm_http_route_check (const PmRoute     *routes,
                               SoupServerMessage *msg,
                               gsize              body_limit);
 
-void   pm_http_close_after (SoupServerMessage *msg);
+void   pm_http_prepare_reply (SoupServerMessage *msg);
 void   pm_http_reply_json (SoupServerMessage *msg,
                            guint              status,
                            char              *json);

@@ -39,6 +39,14 @@ struct _PmListingServer
 
 G_DEFINE_FINAL_TYPE (PmListingServer, pm_listing_server, G_TYPE_OBJECT)
 
+typedef enum
+{
+  PROP_ACCEPTOR = 1,
+  PROP_DEVICES,
+} PmListingServerProperty;
+
+static GParamSpec *props[PROP_DEVICES + 1] = { NULL, };
+
 /* 2026-11-27T10:30:45.123Z, as JavaScript's Date.toISOString() */
 static void
 append_iso_time (GString *out,
@@ -138,9 +146,10 @@ pm_listing_server_start (PmListingServer *self,
   if (local == NULL)
     return FALSE;
 
+  if (!pm_acceptor_serve (self->acceptor, listener, self->server, error))
+    return FALSE;
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   self->listener = g_steal_pointer (&listener);
-  pm_acceptor_serve (self->acceptor, self->listener, self->server);
   return TRUE;
 }
 
@@ -187,11 +196,68 @@ pm_listing_server_dispose (GObject *object)
 }
 
 static void
+pm_listing_server_get_property (GObject    *object,
+                                guint       property_id,
+                                GValue     *value,
+                                GParamSpec *pspec)
+{
+  PmListingServer *self = PM_LISTING_SERVER (object);
+
+  switch ((PmListingServerProperty) property_id)
+    {
+    case PROP_ACCEPTOR:
+      g_value_set_object (value, self->acceptor);
+      break;
+    case PROP_DEVICES:
+      g_value_set_object (value, self->devices);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
+pm_listing_server_set_property (GObject      *object,
+                                guint         property_id,
+                                const GValue *value,
+                                GParamSpec   *pspec)
+{
+  PmListingServer *self = PM_LISTING_SERVER (object);
+
+  switch ((PmListingServerProperty) property_id)
+    {
+    case PROP_ACCEPTOR:
+      self->acceptor = g_value_dup_object (value);
+      break;
+    case PROP_DEVICES:
+      self->devices = g_value_dup_object (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
 pm_listing_server_class_init (PmListingServerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                            G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
   object_class->dispose = pm_listing_server_dispose;
+  object_class->get_property = pm_listing_server_get_property;
+  object_class->set_property = pm_listing_server_set_property;
+
+  props[PROP_ACCEPTOR] =
+    g_param_spec_object ("acceptor", NULL, NULL, PM_TYPE_ACCEPTOR, flags);
+  /**
+   * PmListingServer:devices:
+   *
+   * The fleet, a #GListModel of #PmDevice in order.
+   */
+  props[PROP_DEVICES] =
+    g_param_spec_object ("devices", NULL, NULL, G_TYPE_LIST_MODEL, flags);
+  g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
 static void
@@ -213,13 +279,11 @@ PmListingServer *
 pm_listing_server_new (PmAcceptor *acceptor,
                        GListModel *devices)
 {
-  PmListingServer *self;
-
   g_return_val_if_fail (PM_IS_ACCEPTOR (acceptor), NULL);
   g_return_val_if_fail (G_IS_LIST_MODEL (devices), NULL);
 
-  self = g_object_new (PM_TYPE_LISTING_SERVER, NULL);
-  self->acceptor = g_object_ref (acceptor);
-  self->devices = g_object_ref (devices);
-  return self;
+  return g_object_new (PM_TYPE_LISTING_SERVER,
+                       "acceptor", acceptor,
+                       "devices", devices,
+                       NULL);
 }

@@ -42,6 +42,7 @@ struct _PmManager
   GMainLoop       *loop;         /* (owned) (nullable) while not running */
   guint            sigint_id;
   guint            sigterm_id;
+  gboolean         quit_requested;
 };
 
 G_DEFINE_FINAL_TYPE (PmManager, pm_manager, G_TYPE_OBJECT)
@@ -147,14 +148,15 @@ pm_manager_start (PmManager *self,
   if (!pm_listing_server_start (self->listing, self->config->bind_address,
                                 self->config->listing_port, &listing_error))
     {
-      g_warning ("Listing server not started: %s; the devices run without it",
-                 listing_error->message);
       if (started == 0 && self->config->ports->len > 0)
         {
           g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
-                       "no device and no listing server could be started");
+                       "no device and no listing server could be started (listing server: %s)",
+                       listing_error->message);
           return FALSE;
         }
+      g_warning ("Listing server not started: %s; the devices run without it",
+                 listing_error->message);
     }
   else
     {
@@ -199,8 +201,27 @@ on_quit_signal (gpointer user_data)
   PmManager *self = PM_MANAGER (user_data);
 
   g_message ("Stopping");
+  self->quit_requested = TRUE;
   pm_manager_quit (self);
   return G_SOURCE_CONTINUE;
+}
+
+/**
+ * pm_manager_handle_signals:
+ * @self: a #PmManager
+ *
+ * From now on SIGINT and SIGTERM stop pm_manager_run() cleanly, also when
+ * they arrive before it runs (during start-up, say).
+ */
+void
+pm_manager_handle_signals (PmManager *self)
+{
+  g_return_if_fail (PM_IS_MANAGER (self));
+
+  if (self->sigint_id == 0)
+    self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, self);
+  if (self->sigterm_id == 0)
+    self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, self);
 }
 
 /**
@@ -219,10 +240,14 @@ pm_manager_run (PmManager *self)
   g_return_val_if_fail (self->loop == NULL, 1);
 
   self->loop = g_main_loop_new (NULL, FALSE);
-  self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, self);
-  self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, self);
+  pm_manager_handle_signals (self);
 
-  g_main_loop_run (self->loop);
+  /* A signal that came during start-up is dispatched by the first
+   * iteration; then there is nothing to run. */
+  while (g_main_context_pending (NULL) && !self->quit_requested)
+    g_main_context_iteration (NULL, FALSE);
+  if (!self->quit_requested)
+    g_main_loop_run (self->loop);
 
   g_clear_handle_id (&self->sigint_id, g_source_remove);
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
@@ -322,14 +347,14 @@ pm_manager_add_device (PmManager  *self,
   if (hostname != NULL && !hostname_is_valid (hostname))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "“%s” is not a hostname (1 to %d letters, digits or hyphens)",
+                   "'%s' is not a hostname (1 to %d letters, digits or hyphens)",
                    hostname, HOSTNAME_MAX);
       return NULL;
     }
   if (hostname != NULL && pm_manager_find_device (self, 0, hostname) != NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_EXISTS,
-                   "a device named “%s” exists already", hostname);
+                   "a device named '%s' exists already", hostname);
       return NULL;
     }
   if (port != 0 && pm_manager_find_device (self, port, NULL) != NULL)

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pm-error.h"
+#include "pm-json-writer.h"
 #include "pm-update.h"
 
 /*
@@ -82,11 +83,32 @@ check_digits (Checker *c)
   return TRUE;
 }
 
+/* Whether the integer digits [start, end) fit in a 64-bit integer. */
+static gboolean
+integer_fits (const char *start,
+              const char *end,
+              gboolean    negative)
+{
+  const char *limit = negative ? "9223372036854775808" : "9223372036854775807";
+  gsize n = end - start;
+
+  if (n != strlen (limit))
+    return n < strlen (limit);
+  return memcmp (start, limit, n) <= 0;
+}
+
 static gboolean
 check_number (Checker *c)
 {
+  gboolean negative = FALSE;
+  gsize digits;
+
   if (peek (c) == '-')
-    c->pos++;
+    {
+      negative = TRUE;
+      c->pos++;
+    }
+  digits = c->pos;
   if (peek (c) == '0')
     {
       c->pos++;
@@ -96,6 +118,18 @@ check_number (Checker *c)
   else if (!check_digits (c))
     {
       return FALSE;
+    }
+  if (peek (c) != '.' && peek (c) != 'e' && peek (c) != 'E')
+    {
+      /* An integer: json-glib keeps it as a 64-bit integer and would
+       * silently wrap a larger one. */
+      if (!integer_fits (c->data + digits, c->data + c->pos, negative))
+        {
+          c->pos = digits;
+          return fail (c, PM_ERROR_INVALID_JSON,
+                       "an integer is outside the 64-bit range (write it with a fraction or an exponent)");
+        }
+      return TRUE;
     }
   if (peek (c) == '.')
     {
@@ -110,6 +144,22 @@ check_number (Checker *c)
         c->pos++;
       if (!check_digits (c))
         return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+read_hex4 (Checker  *c,
+           gunichar *out)
+{
+  guint i;
+
+  *out = 0;
+  for (i = 0; i < 4; i++, c->pos++)
+    {
+      if (!g_ascii_isxdigit (peek (c)))
+        return FALSE;
+      *out = (*out << 4) | (gunichar) g_ascii_xdigit_value ((char) peek (c));
     }
   return TRUE;
 }
@@ -147,11 +197,26 @@ check_string (Checker *c)
           break;
         case 'u':
           {
-            guint i;
+            gunichar unit;
 
-            for (i = 0; i < 4; i++, c->pos++)
-              if (!g_ascii_isxdigit (peek (c)))
-                return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
+            if (!read_hex4 (c, &unit))
+              return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
+            if (unit == 0)
+              return fail (c, PM_ERROR_INVALID_JSON, "a string holds \\u0000");
+            if (unit >= 0xdc00 && unit <= 0xdfff)
+              return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unpaired \\u surrogate");
+            if (unit >= 0xd800 && unit <= 0xdbff)
+              {
+                gunichar low;
+
+                if (peek (c) != '\\' || c->pos + 1 >= c->length || c->data[c->pos + 1] != 'u')
+                  return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unpaired \\u surrogate");
+                c->pos += 2;
+                if (!read_hex4 (c, &low))
+                  return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
+                if (low < 0xdc00 || low > 0xdfff)
+                  return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unpaired \\u surrogate");
+              }
           }
           break;
         default:
@@ -369,6 +434,49 @@ pm_update_parse (const char *data,
     }
 
   return json_object_ref (json_node_get_object (root));
+}
+
+/**
+ * pm_update_merged:
+ * @overrides: the stored overrides
+ * @update: a parsed update
+ * @error: return location for a #PmError
+ *
+ * Merges @update into a copy of @overrides, as pm_update_merge() does,
+ * and checks that the result stays within %PM_OVERRIDES_MAX_BYTES once
+ * serialised, so that a client cannot grow a device's document without
+ * bound.
+ *
+ * Returns: (transfer full): the merged overrides, or %NULL with
+ *   %PM_ERROR_TOO_LARGE
+ */
+JsonObject *
+pm_update_merged (JsonObject *overrides,
+                  JsonObject *update,
+                  GError    **error)
+{
+  g_autoptr(JsonObject) merged = json_object_new ();
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GString) text = g_string_new (NULL);
+
+  g_return_val_if_fail (overrides != NULL, NULL);
+  g_return_val_if_fail (update != NULL, NULL);
+
+  pm_update_merge (merged, overrides);
+  pm_update_merge (merged, update);
+
+  node = json_node_init_object (json_node_alloc (), merged);
+  pm_json_append_node (text, node);
+  if (text->len > PM_OVERRIDES_MAX_BYTES)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_TOO_LARGE,
+                   "the stored overrides would grow to %" G_GSIZE_FORMAT
+                   " bytes, over the limit of %d bytes",
+                   text->len, PM_OVERRIDES_MAX_BYTES);
+      return NULL;
+    }
+
+  return g_steal_pointer (&merged);
 }
 
 /**

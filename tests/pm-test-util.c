@@ -5,6 +5,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "pm-test-util.h"
 
@@ -350,6 +351,14 @@ pm_test_daemon_path (void)
 
 static void read_output (PmTestDaemon *daemon);
 
+/* In the child: die with the test, so a failed assertion leaves no
+ * daemon behind. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 static void
 on_output (GObject      *source,
            GAsyncResult *result,
@@ -404,6 +413,7 @@ pm_test_daemon_spawn (const char *const *args,
 
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                         G_SUBPROCESS_FLAGS_STDERR_MERGE);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   /* The daemon's own warnings must not abort it. */
   g_subprocess_launcher_unsetenv (launcher, "G_DEBUG");
   g_subprocess_launcher_unsetenv (launcher, "LISTING_PORT");

@@ -7,6 +7,19 @@
 
 G_BEGIN_DECLS
 
+/* Whether the build runs under AddressSanitizer, whose shadow memory
+ * makes resident-size measurements meaningless. */
+#if defined(__SANITIZE_ADDRESS__)
+#define PM_TEST_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PM_TEST_SANITIZED 1
+#endif
+#endif
+#ifndef PM_TEST_SANITIZED
+#define PM_TEST_SANITIZED 0
+#endif
+
 /* How long any single wait in a test may take before it fails. */
 #define PM_TEST_TIMEOUT_MS 10000
 

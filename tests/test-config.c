@@ -526,6 +526,13 @@ test_error_port_lists (void)
         assert_load_fails (ENV (variable), NULL, WORDS ("PORTS"));
       }
   }
+
+  /* An option given empty names no port at all; refused, not an empty
+   * fleet.  (An empty variable counts as unset.) */
+  {
+    assert_load_fails (NULL, ARGS ("--ports="), WORDS ("--ports", "no port"));
+    assert_load_fails (NULL, ARGS ("--ports", ""), WORDS ("--ports", "no port"));
+  }
 }
 
 /* The listing port cannot also be a device port, whichever way each was

@@ -112,7 +112,7 @@ test_listing_routes (Fixture      *fixture,
   g_assert_cmpuint (get_status (fixture, port, "/"), ==, 404);
   g_assert_cmpuint (get_status (fixture, port, "/api/system/info"), ==, 404);
   g_assert_cmpuint (post->status, ==, 405);
-  g_assert_cmpstr (soup_message_headers_get_one (post->headers, "Allow"), ==, "GET, HEAD");
+  g_assert_cmpstr (soup_message_headers_get_one (post->headers, "Allow"), ==, "GET, HEAD, OPTIONS");
 }
 
 static void

@@ -634,6 +634,125 @@ test_merge_failed_parse (void)
   }
 }
 
+/* Integers must fit in 64 bits, since json-glib would wrap them; a
+ * fraction or an exponent makes a number a double, which is fine. */
+static void
+test_parse_integer_range (void)
+{
+  static const char *const fits[] = {
+    "{\"n\":9223372036854775807}",
+    "{\"n\":-9223372036854775808}",
+    "{\"n\":0}",
+    "{\"n\":-0}",
+    "{\"n\":1e30}",
+    "{\"n\":123456789012345678901234567890.5}",
+    "{\"n\":-1.5e300}",
+  };
+  static const char *const too_big[] = {
+    "{\"n\":9223372036854775808}",
+    "{\"n\":-9223372036854775809}",
+    "{\"n\":123456789012345678901234567890}",
+    "{\"n\":[1,99999999999999999999]}",
+  };
+  g_autoptr(JsonObject) max = NULL;
+  g_autoptr(JsonObject) min = NULL;
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (fits); i++)
+    {
+      g_autoptr(JsonObject) object = parse_text_ok (fits[i]);
+
+      g_assert_true (json_object_has_member (object, "n"));
+    }
+  for (i = 0; i < G_N_ELEMENTS (too_big); i++)
+    {
+      g_autofree char *message = parse_text_fails (too_big[i], PM_ERROR_INVALID_JSON);
+
+      g_assert_nonnull (strstr (message, "64-bit"));
+    }
+
+  max = parse_text_ok (fits[0]);
+  g_assert_cmpint (json_object_get_int_member (max, "n"), ==, G_MAXINT64);
+  min = parse_text_ok (fits[1]);
+  g_assert_cmpint (json_object_get_int_member (min, "n"), ==, G_MININT64);
+}
+
+/* \u0000 and unpaired surrogates cannot be stored faithfully: refused;
+ * a surrogate pair is a character like any other. */
+static void
+test_parse_unicode_escapes (void)
+{
+  static const char *const refused[] = {
+    "{\"a\":\"\\u0000b\"}",
+    "{\"\\u0000\":1}",
+    "{\"a\":\"\\ud800\"}",
+    "{\"a\":\"\\ud800x\"}",
+    "{\"a\":\"\\ud800\\u0041\"}",
+    "{\"a\":\"\\udc00\"}",
+    "{\"a\":\"\\u12\"}",
+  };
+  g_autoptr(JsonObject) pair = parse_text_ok ("{\"a\":\"\\ud83d\\ude00 \\u00e9\"}");
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *message = parse_text_fails (refused[i], PM_ERROR_INVALID_JSON);
+
+      g_assert_nonnull (strstr (message, "\\u"));
+    }
+  g_assert_cmpstr (json_object_get_string_member (pair, "a"), ==, "\xf0\x9f\x98\x80 \xc3\xa9");
+}
+
+/* pm_update_merged() keeps the overrides within their limit and leaves
+ * them alone when an update would pass it. */
+static void
+test_merge_limit (void)
+{
+  g_autoptr(JsonObject) overrides = parse_text_ok ("{\"power\":20}");
+  g_autofree char *pad = g_strnfill (100 * 1024, 'x');
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autoptr(GError) error = NULL;
+  guint i;
+
+  for (i = 0; i < 2; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("pad%u", i);
+      g_autoptr(JsonObject) update = json_object_new ();
+      JsonObject *merged;
+
+      /* Built by hand: 100 KiB is over the limit of one document. */
+      json_object_set_string_member (update, name, pad);
+      merged = pm_update_merged (overrides, update, &error);
+      g_assert_no_error (error);
+      json_object_unref (overrides);
+      overrides = merged;
+    }
+  before = object_to_string (overrides);
+
+  {
+    g_autoptr(JsonObject) update = json_object_new ();
+
+    json_object_set_string_member (update, "pad2", pad);
+    g_assert_null (pm_update_merged (overrides, update, &error));
+    g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
+    g_assert_nonnull (strstr (error->message, "overrides"));
+    g_clear_error (&error);
+  }
+  after = object_to_string (overrides);
+  g_assert_cmpstr (before, ==, after);
+
+  /* Replacing a big member with a small one is always fine. */
+  {
+    g_autoptr(JsonObject) update = parse_text_ok ("{\"pad0\":\"small\"}");
+    g_autoptr(JsonObject) merged = pm_update_merged (overrides, update, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpstr (json_object_get_string_member (merged, "pad0"), ==, "small");
+    g_assert_cmpint (json_object_get_int_member (merged, "power"), ==, 20);
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -655,6 +774,9 @@ main (int   argc,
   g_test_add_func ("/update/merge/shallow", test_merge_shallow);
   g_test_add_func ("/update/merge/owns-values", test_merge_owns_values);
   g_test_add_func ("/update/merge/failed-parse", test_merge_failed_parse);
+  g_test_add_func ("/update/merge/limit", test_merge_limit);
+  g_test_add_func ("/update/parse/integer-range", test_parse_integer_range);
+  g_test_add_func ("/update/parse/unicode-escapes", test_parse_unicode_escapes);
   /* Last: it fails on a lenient parser, which stops the run. */
   g_test_add_func ("/update/strict-json/malformed", test_parse_malformed_lenient);
 

@@ -9,6 +9,38 @@
 
 #include "pm-test-util.h"
 
+/* ---- what the original service says ---------------------------------------- */
+
+const char *const pm_test_log_messages[10] = {
+  "System started",
+  "Temperature reading failed",
+  "Fan speed increased",
+  "Power supply issue detected",
+  "System performance optimal",
+  "Network connection lost",
+  "ASIC failure detected",
+  "Overclocking applied successfully",
+  "Temperature is stable",
+  "Fan is operating within limits",
+};
+
+/**
+ * pm_test_log_message_index:
+ * @message: (nullable): a log line
+ *
+ * Returns: its index in %pm_test_log_messages, or -1
+ */
+gssize
+pm_test_log_message_index (const char *message)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (pm_test_log_messages); i++)
+    if (g_strcmp0 (message, pm_test_log_messages[i]) == 0)
+      return (gssize) i;
+  return -1;
+}
+
 /* ---- waiting on the main loop ------------------------------------------- */
 
 static gboolean

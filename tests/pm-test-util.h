@@ -23,6 +23,11 @@ G_BEGIN_DECLS
 /* How long any single wait in a test may take before it fails. */
 #define PM_TEST_TIMEOUT_MS 10000
 
+/* The ten log lines of the original service, in its order: what the
+ * tests expect, written down apart from the code under test. */
+extern const char *const pm_test_log_messages[10];
+gssize pm_test_log_message_index (const char *message);
+
 typedef gboolean (*PmTestCondition) (gpointer user_data);
 
 gboolean pm_test_wait_until (PmTestCondition condition,

@@ -1148,30 +1148,6 @@ test_seed_differs (void)
 
 /* ---- fake logs ------------------------------------------------------------ */
 
-static const char *const expected_logs[] = {
-  "System started",
-  "Temperature reading failed",
-  "Fan speed increased",
-  "Power supply issue detected",
-  "System performance optimal",
-  "Network connection lost",
-  "ASIC failure detected",
-  "Overclocking applied successfully",
-  "Temperature is stable",
-  "Fan is operating within limits",
-};
-
-static gssize
-expected_log_index (const char *message)
-{
-  gsize i;
-
-  for (i = 0; i < G_N_ELEMENTS (expected_logs); i++)
-    if (g_strcmp0 (message, expected_logs[i]) == 0)
-      return (gssize) i;
-  return -1;
-}
-
 static void
 test_fake_log_messages (void)
 {
@@ -1179,10 +1155,10 @@ test_fake_log_messages (void)
   const char *const *messages = pm_fake_log_messages (&n);
 
   g_assert_nonnull (messages);
-  g_assert_cmpuint (n, ==, G_N_ELEMENTS (expected_logs));
+  g_assert_cmpuint (n, ==, G_N_ELEMENTS (pm_test_log_messages));
   for (i = 0; i < n; i++)
     {
-      g_assert_cmpint (expected_log_index (messages[i]), >=, 0);
+      g_assert_cmpint (pm_test_log_message_index (messages[i]), >=, 0);
       for (j = i + 1; j < n; j++)
         g_assert_cmpstr (messages[i], !=, messages[j]);
     }
@@ -1193,7 +1169,7 @@ static void
 test_fake_log_draw (void)
 {
   g_autoptr(GRand) rand = g_rand_new_with_seed (1234);
-  guint seen[G_N_ELEMENTS (expected_logs)] = { 0 };
+  guint seen[G_N_ELEMENTS (pm_test_log_messages)] = { 0 };
   const guint n = 2000;
   guint i;
   gsize j;
@@ -1201,7 +1177,7 @@ test_fake_log_draw (void)
   for (i = 0; i < n; i++)
     {
       const char *message = pm_fake_log_draw (rand);
-      gssize index = expected_log_index (message);
+      gssize index = pm_test_log_message_index (message);
 
       if (index < 0)
         g_error ("pm_fake_log_draw returned unknown message “%s”", message);
@@ -1210,9 +1186,9 @@ test_fake_log_draw (void)
 
   /* Every message appears, roughly uniformly: the expected count is 200
    * with a standard deviation of 13.4. */
-  for (j = 0; j < G_N_ELEMENTS (expected_logs); j++)
+  for (j = 0; j < G_N_ELEMENTS (pm_test_log_messages); j++)
     {
-      g_test_message ("%s: %u", expected_logs[j], seen[j]);
+      g_test_message ("%s: %u", pm_test_log_messages[j], seen[j]);
       g_assert_cmpuint (seen[j], >, 130);
       g_assert_cmpuint (seen[j], <, 270);
     }
@@ -1250,10 +1226,10 @@ test_fake_log_frame (void)
     }
 
   /* Every real message gives its frame. */
-  for (i = 0; i < G_N_ELEMENTS (expected_logs); i++)
+  for (i = 0; i < G_N_ELEMENTS (pm_test_log_messages); i++)
     {
-      g_autofree char *frame = pm_fake_log_frame (expected_logs[i]);
-      g_autofree char *expected = g_strdup_printf ("{\"log\":\"%s\"}", expected_logs[i]);
+      g_autofree char *frame = pm_fake_log_frame (pm_test_log_messages[i]);
+      g_autofree char *expected = g_strdup_printf ("{\"log\":\"%s\"}", pm_test_log_messages[i]);
 
       g_assert_cmpstr (frame, ==, expected);
     }

@@ -201,7 +201,6 @@ on_quit_signal (gpointer user_data)
   PmManager *self = PM_MANAGER (user_data);
 
   g_message ("Stopping");
-  self->quit_requested = TRUE;
   pm_manager_quit (self);
   return G_SOURCE_CONTINUE;
 }
@@ -256,11 +255,18 @@ pm_manager_run (PmManager *self)
   return 0;
 }
 
+/**
+ * pm_manager_quit:
+ * @self: a #PmManager
+ *
+ * Makes pm_manager_run() return, or return at once if it has not begun.
+ */
 void
 pm_manager_quit (PmManager *self)
 {
   g_return_if_fail (PM_IS_MANAGER (self));
 
+  self->quit_requested = TRUE;
   if (self->loop != NULL)
     g_main_loop_quit (self->loop);
 }

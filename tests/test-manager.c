@@ -407,6 +407,31 @@ test_run_quit (void)
   g_assert_cmpuint (g_list_model_get_n_items (pm_manager_get_devices (manager)), ==, 0);
 }
 
+/* A quit asked for before run() (by a signal during start-up, say) makes
+ * run() return at once, having closed everything. */
+static void
+test_quit_before_run (void)
+{
+  g_autoptr(PmConfig) config = pm_config_new ();
+  g_autoptr(PmManager) manager = NULL;
+  g_autoptr(GError) error = NULL;
+  guint port = pm_test_free_port ();
+  gint64 start;
+
+  g_array_set_size (config->ports, 0);
+  g_array_append_val (config->ports, port);
+  config->listing_port = pm_test_free_port ();
+  manager = pm_manager_new (config);
+  g_assert_true (pm_manager_start (manager, &error));
+  g_assert_false (port_refuses (port));
+
+  pm_manager_quit (manager);
+  start = g_get_monotonic_time ();
+  g_assert_cmpint (pm_manager_run (manager), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+  g_assert_true (port_refuses (port));
+}
+
 /* Without a seed one is drawn; with one, it is kept. */
 static void
 test_seed (void)
@@ -444,6 +469,7 @@ main (int   argc,
   g_test_add_func ("/manager/start/port-conflict", test_start_port_conflict);
   g_test_add_func ("/manager/start/listing-taken", test_start_listing_taken);
   g_test_add_func ("/manager/run-quit", test_run_quit);
+  g_test_add_func ("/manager/quit-before-run", test_quit_before_run);
   g_test_add_func ("/manager/seed", test_seed);
 
   return g_test_run ();

@@ -37,7 +37,10 @@
  * within #PmAcceptor:request-timeout (a client that connects and stays
  * silent, or dribbles its headers) is shut down, so idle peers cannot hold
  * descriptors for ever.  A WebSocket, once its upgrade request is read,
- * is not affected.
+ * is not affected.  And a peer that stops acknowledging what is sent to it
+ * (gone without a word, or never reading) is dropped by the kernel after
+ * #PmAcceptor:send-timeout, so a dead log client does not linger for the
+ * many minutes TCP would otherwise retry.
  */
 
 /* Connections accepted from one socket per wake-up, so a flood on one
@@ -47,6 +50,9 @@
 #define BACKOFF_MS 100
 /* How long a connection may take to deliver its request. */
 #define REQUEST_TIMEOUT_MS 30000
+/* How long data sent on a connection may go unacknowledged, or the
+ * peer's window stay shut, before the kernel drops the connection. */
+#define SEND_TIMEOUT_MS 30000
 /* What a connection gets when its request does not arrive in time. */
 #define TIMEOUT_BODY "{\"error\":\"the request did not arrive in time\"}"
 /* Where a connection's Pending entry hangs, on its remote address. */
@@ -86,6 +92,7 @@ struct _PmAcceptor
   GHashTable   *listeners;  /* (owned) fd → (owned) Listener */
 
   guint         request_timeout_ms;
+  guint         send_timeout_ms;
   GQueue        pending;    /* (owned) Pending, oldest first */
   GSource      *sweep;      /* (owned) (nullable) */
 };
@@ -93,9 +100,10 @@ struct _PmAcceptor
 typedef enum
 {
   PROP_REQUEST_TIMEOUT = 1,
+  PROP_SEND_TIMEOUT,
 } PmAcceptorProperty;
 
-static GParamSpec *props[PROP_REQUEST_TIMEOUT + 1] = { NULL, };
+static GParamSpec *props[PROP_SEND_TIMEOUT + 1] = { NULL, };
 
 G_DEFINE_FINAL_TYPE (PmAcceptor, pm_acceptor, G_TYPE_OBJECT)
 
@@ -289,6 +297,7 @@ accept_batch (PmAcceptor     *self,
       if (remote == NULL)
         continue;
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
+      g_socket_set_option (client, IPPROTO_TCP, TCP_USER_TIMEOUT, (gint) self->send_timeout_ms, NULL);
       connection = g_socket_connection_factory_create_connection (client);
       watch_request (self, connection, remote);
       if (!soup_server_accept_iostream (server, G_IO_STREAM (connection),
@@ -412,6 +421,9 @@ pm_acceptor_get_property (GObject    *object,
     case PROP_REQUEST_TIMEOUT:
       g_value_set_uint (value, self->request_timeout_ms);
       break;
+    case PROP_SEND_TIMEOUT:
+      g_value_set_uint (value, self->send_timeout_ms);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
     }
@@ -429,6 +441,9 @@ pm_acceptor_set_property (GObject      *object,
     {
     case PROP_REQUEST_TIMEOUT:
       self->request_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_SEND_TIMEOUT:
+      self->send_timeout_ms = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
@@ -456,6 +471,17 @@ pm_acceptor_class_init (PmAcceptorClass *klass)
     g_param_spec_uint ("request-timeout", NULL, NULL, 1, G_MAXUINT, REQUEST_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:send-timeout:
+   *
+   * How long, in milliseconds, data sent on a connection may go
+   * unacknowledged (TCP_USER_TIMEOUT) before the connection is dropped.
+   * For tests; the daemon uses 30 s.
+   */
+  props[PROP_SEND_TIMEOUT] =
+    g_param_spec_uint ("send-timeout", NULL, NULL, 1, G_MAXINT, SEND_TIMEOUT_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
@@ -468,6 +494,7 @@ pm_acceptor_init (PmAcceptor *self)
   self->context = g_main_context_ref_thread_default ();
   self->listeners = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listener_free);
   self->request_timeout_ms = REQUEST_TIMEOUT_MS;
+  self->send_timeout_ms = SEND_TIMEOUT_MS;
   g_queue_init (&self->pending);
   start_watch (self);
 }

@@ -859,6 +859,42 @@ test_stuck_client (Fixture       *fixture,
   g_assert_true (wait_n_clients (device, 1, 3000));
 }
 
+/* A client that stops reading for good (or is gone without a word) is
+ * dropped once what is sent to it has gone unacknowledged for the send
+ * timeout; the others keep streaming. */
+static void
+test_stuck_client_dropped (Fixture       *fixture,
+                           gconstpointer  user_data)
+{
+  PmDevice *device;
+  StuckClient stuck = { NULL, 0, FALSE };
+  Client *healthy;
+  GThread *thread;
+  guint before;
+
+  g_clear_object (&fixture->acceptor);
+  fixture->acceptor = g_object_new (PM_TYPE_ACCEPTOR, "send-timeout", 500, NULL);
+  device = fixture_add_device (fixture, "mockaxe1", TRUE, 50);
+
+  stuck.socket = stuck_client_connect (device);
+  g_assert_true (wait_n_clients (device, 1, 2000));
+  healthy = fixture_connect (fixture, device);
+  g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 2);
+
+  thread = g_thread_new ("stuck-flood", stuck_flood_thread, &stuck);
+  g_assert_true (pm_test_wait_until (stuck_done, &stuck, PM_TEST_TIMEOUT_MS));
+  g_thread_join (thread);
+
+  /* The window towards it is shut and stays shut: the kernel gives up. */
+  g_assert_true (wait_n_clients (device, 1, 8000));
+  before = healthy->texts->len;
+  g_assert_true (wait_frames (healthy, before + 5, 2000));
+  g_assert_false (healthy->closed);
+
+  g_socket_close (stuck.socket, NULL);
+  g_clear_object (&stuck.socket);
+}
+
 #define N_MANY 200
 
 typedef struct
@@ -988,6 +1024,7 @@ main (int   argc,
   ADD ("/websocket/restart", test_restart);
   ADD ("/websocket/stop", test_stop);
   ADD ("/websocket/stuck-client", test_stuck_client);
+  ADD ("/websocket/stuck-client-dropped", test_stuck_client_dropped);
   ADD ("/websocket/many-clients", test_many_clients);
 
 #undef ADD

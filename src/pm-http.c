@@ -120,12 +120,101 @@ on_got_chunk (SoupServerMessage *msg,
  * is refused at once; a chunked body is collected here, never by libsoup,
  * and refused as soon as it passes the limit.  Either way the body is
  * read and thrown away, never held. */
+typedef struct
+{
+  GIOStream *stream;  /* (owned) */
+  GBytes    *reply;   /* (owned) */
+} Refusal;
+
+static void
+refusal_free (Refusal *refusal)
+{
+  g_clear_object (&refusal->stream);
+  g_clear_pointer (&refusal->reply, g_bytes_unref);
+  g_free (refusal);
+}
+
+static void
+on_refusal_written (GObject      *source,
+                    GAsyncResult *result,
+                    gpointer      user_data)
+{
+  Refusal *refusal = user_data;
+
+  g_output_stream_write_all_finish (G_OUTPUT_STREAM (source), result, NULL, NULL);
+  g_io_stream_close (refusal->stream, NULL, NULL);
+  refusal_free (refusal);
+}
+
+/* Answers @msg with a 400 and closes the connection, without reading the
+ * request body: for a body whose length libsoup cannot know, it would
+ * otherwise read until the client gives up, and answer nothing. */
+static void
+refuse_connection (SoupServerMessage *msg,
+                   const char        *problem)
+{
+  Refusal *refusal = g_new0 (Refusal, 1);
+  GString *body = g_string_new ("{\"error\":");
+  GString *reply = g_string_new (NULL);
+
+  pm_json_append_string (body, problem);
+  g_string_append_c (body, '}');
+  g_string_append_printf (reply,
+                          "HTTP/1.1 400 Bad Request\r\n"
+                          "Content-Type: application/json\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                          "Access-Control-Allow-Origin: *\r\n"
+                          "Connection: close\r\n\r\n%s",
+                          body->len, body->str);
+  g_string_free (body, TRUE);
+
+  refusal->reply = g_string_free_to_bytes (reply);
+  refusal->stream = soup_server_message_steal_connection (msg);
+  if (refusal->stream == NULL)
+    {
+      refusal_free (refusal);
+      return;
+    }
+  g_output_stream_write_all_async (g_io_stream_get_output_stream (refusal->stream),
+                                   g_bytes_get_data (refusal->reply, NULL),
+                                   g_bytes_get_size (refusal->reply),
+                                   G_PRIORITY_DEFAULT, NULL, on_refusal_written, refusal);
+}
+
+/* Whether the request's Content-Length, if any, is one plain number. */
+static gboolean
+content_length_is_sound (SoupMessageHeaders *headers)
+{
+  const char *value = soup_message_headers_get_list (headers, "Content-Length");
+  const char *p, *digits;
+
+  if (value == NULL)
+    return TRUE;
+  for (p = value; *p == ' ' || *p == '\t'; p++)
+    ;
+  digits = p;
+  for (; g_ascii_isdigit (*p); p++)
+    ;
+  /* At most 18 digits: any such length fits in 64 bits. */
+  if (p == digits || p - digits > 18)
+    return FALSE;
+  for (; *p == ' ' || *p == '\t'; p++)
+    ;
+  return *p == '\0';
+}
+
 static gboolean
 limit_body (SoupServerMessage *msg,
             gsize              limit)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   BodyCollector *collector;
+
+  if (!content_length_is_sound (headers))
+    {
+      refuse_connection (msg, "the Content-Length header is not one plain number");
+      return FALSE;
+    }
 
   switch (soup_message_headers_get_encoding (headers))
     {

@@ -14,6 +14,7 @@
 
 #include "pm-acceptor.h"
 #include "pm-error.h"
+#include "pm-http.h"
 
 /**
  * PmAcceptor:
@@ -53,8 +54,6 @@
 /* How long data sent on a connection may go unacknowledged, or the
  * peer's window stay shut, before the kernel drops the connection. */
 #define SEND_TIMEOUT_MS 30000
-/* What a connection gets when its request does not arrive in time. */
-#define TIMEOUT_BODY "{\"error\":\"the request did not arrive in time\"}"
 /* Where a connection's Pending entry hangs, on its remote address. */
 #define PENDING_KEY "pm-acceptor-pending"
 
@@ -162,11 +161,8 @@ on_sweep (gpointer user_data)
             {
               /* No response is under way on it: libsoup has not read a
                * request.  Best effort, the socket does not block. */
-              g_autofree char *reply = g_strdup_printf ("HTTP/1.1 408 Request Timeout\r\n"
-                                                        "Content-Type: application/json\r\n"
-                                                        "Content-Length: %" G_GSIZE_FORMAT "\r\n"
-                                                        "Connection: close\r\n\r\n%s",
-                                                        strlen (TIMEOUT_BODY), TIMEOUT_BODY);
+              g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
+                                                                 "the request did not arrive in time");
 
               g_debug ("Closing a connection that sent no complete request in %u ms",
                        self->request_timeout_ms);

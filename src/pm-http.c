@@ -120,6 +120,36 @@ on_got_chunk (SoupServerMessage *msg,
  * is refused at once; a chunked body is collected here, never by libsoup,
  * and refused as soon as it passes the limit.  Either way the body is
  * read and thrown away, never held. */
+/**
+ * pm_http_format_raw_error:
+ * @status: an HTTP status
+ * @problem: what was wrong
+ *
+ * Formats a whole HTTP/1.1 response, headers and `{"error":...}` body,
+ * for the rare cases where plutomock writes to a connection itself
+ * instead of through libsoup.
+ *
+ * Returns: (transfer full): the response text
+ */
+char *
+pm_http_format_raw_error (guint       status,
+                          const char *problem)
+{
+  GString *body = g_string_new ("{\"error\":");
+  char *reply;
+
+  pm_json_append_string (body, problem);
+  g_string_append_c (body, '}');
+  reply = g_strdup_printf ("HTTP/1.1 %u %s\r\n"
+                           "Content-Type: application/json\r\n"
+                           "Content-Length: %" G_GSIZE_FORMAT "\r\n"
+                           "Access-Control-Allow-Origin: *\r\n"
+                           "Connection: close\r\n\r\n%s",
+                           status, soup_status_get_phrase (status), body->len, body->str);
+  g_string_free (body, TRUE);
+  return reply;
+}
+
 typedef struct
 {
   GIOStream *stream;  /* (owned) */
@@ -154,21 +184,9 @@ refuse_connection (SoupServerMessage *msg,
                    const char        *problem)
 {
   Refusal *refusal = g_new0 (Refusal, 1);
-  GString *body = g_string_new ("{\"error\":");
-  GString *reply = g_string_new (NULL);
+  char *reply = pm_http_format_raw_error (SOUP_STATUS_BAD_REQUEST, problem);
 
-  pm_json_append_string (body, problem);
-  g_string_append_c (body, '}');
-  g_string_append_printf (reply,
-                          "HTTP/1.1 400 Bad Request\r\n"
-                          "Content-Type: application/json\r\n"
-                          "Content-Length: %" G_GSIZE_FORMAT "\r\n"
-                          "Access-Control-Allow-Origin: *\r\n"
-                          "Connection: close\r\n\r\n%s",
-                          body->len, body->str);
-  g_string_free (body, TRUE);
-
-  refusal->reply = g_string_free_to_bytes (reply);
+  refusal->reply = g_bytes_new_take (reply, strlen (reply));
   refusal->stream = soup_server_message_steal_connection (msg);
   if (refusal->stream == NULL)
     {

@@ -44,5 +44,7 @@ void   pm_http_reply_static (SoupServerMessage *msg,
                              const char        *content_type,
                              const char        *body);
 GBytes *pm_http_get_body (SoupServerMessage *msg);
+char   *pm_http_format_raw_error (guint       status,
+                                  const char *problem);
 
 G_END_DECLS

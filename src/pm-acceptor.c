@@ -65,7 +65,6 @@ typedef struct
   gulong          request_read_id;
 } Listener;
 
-
 /* A connection whose request has not been read yet.  It hangs on the
  * connection's remote address, which libsoup keeps as long as the
  * connection: the entry goes when the request is read, when the address

@@ -302,7 +302,8 @@ pm_config_load (PmConfig           *self,
   g_autoptr(GOptionContext) context = NULL;
   GOptionGroup *group;
   const char *value, *source;
-  const char *listing_source = "the default listing port", *ports_source = "the default ports";
+  const char *listing_source = _("the default listing port");
+  const char *ports_source = _("the default ports");
   g_autoptr(GError) local_error = NULL;
   const GOptionEntry entries[] = {
     { "listing-port", 'l', 0, G_OPTION_ARG_STRING, &options.listing_port,

@@ -116,10 +116,6 @@ on_got_chunk (SoupServerMessage *msg,
   g_byte_array_append (collector->data, g_bytes_get_data (chunk, NULL), size);
 }
 
-/* Caps the request body at @limit bytes.  A declared length over the limit
- * is refused at once; a chunked body is collected here, never by libsoup,
- * and refused as soon as it passes the limit.  Either way the body is
- * read and thrown away, never held. */
 /**
  * pm_http_format_raw_error:
  * @status: an HTTP status
@@ -221,6 +217,10 @@ content_length_is_sound (SoupMessageHeaders *headers)
   return *p == '\0';
 }
 
+/* Caps the request body at @limit bytes.  A declared length over the limit
+ * is refused at once; a chunked body is collected here, never by libsoup,
+ * and refused as soon as it passes the limit.  Either way the body is
+ * read and thrown away, never held. */
 static gboolean
 limit_body (SoupServerMessage *msg,
             gsize              limit)
@@ -316,6 +316,13 @@ pm_http_prepare_reply (SoupServerMessage *msg)
   soup_message_headers_replace (response, "Connection", "close");
 }
 
+/* What the route answers, OPTIONS included, as an Allow header lists it. */
+static char *
+route_allow (const PmRoute *route)
+{
+  return g_strconcat (route->methods, ", OPTIONS", NULL);
+}
+
 /**
  * pm_http_route_find:
  * @routes: the server's routes
@@ -378,7 +385,7 @@ pm_http_route_check (const PmRoute     *routes,
 
   if (strcmp (method, SOUP_METHOD_OPTIONS) == 0)
     {
-      g_autofree char *allow = g_strconcat (route->methods, ", OPTIONS", NULL);
+      g_autofree char *allow = route_allow (route);
 
       soup_message_headers_replace (response, "Allow", allow);
       soup_message_headers_replace (response, "Access-Control-Allow-Methods", allow);
@@ -390,7 +397,7 @@ pm_http_route_check (const PmRoute     *routes,
 
   if (!method_listed (route->methods, method))
     {
-      g_autofree char *allow = g_strconcat (route->methods, ", OPTIONS", NULL);
+      g_autofree char *allow = route_allow (route);
 
       soup_message_headers_replace (response, "Allow", allow);
       pm_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,

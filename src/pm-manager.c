@@ -241,10 +241,8 @@ pm_manager_run (PmManager *self)
   self->loop = g_main_loop_new (NULL, FALSE);
   pm_manager_handle_signals (self);
 
-  /* A signal that came during start-up is dispatched by the first
-   * iteration; then there is nothing to run. */
-  while (g_main_context_pending (NULL) && !self->quit_requested)
-    g_main_context_iteration (NULL, FALSE);
+  /* A signal that came during start-up is dispatched by the loop's first
+   * iteration and quits it; a quit asked for earlier skips the loop. */
   if (!self->quit_requested)
     g_main_loop_run (self->loop);
 

@@ -380,24 +380,35 @@ quit_manager (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* run() serves until quit, then closes every server. */
-static void
-test_run_quit (void)
+/* A started manager with one device on a free port, returned in
+ * @out_port, and a listing server. */
+static PmManager *
+start_one_device (guint *out_port)
 {
   g_autoptr(PmConfig) config = pm_config_new ();
-  g_autoptr(PmManager) manager = NULL;
   g_autoptr(GError) error = NULL;
+  PmManager *manager;
   guint port = pm_test_free_port ();
-  guint listing;
 
   g_array_set_size (config->ports, 0);
   g_array_append_val (config->ports, port);
   config->listing_port = pm_test_free_port ();
   manager = pm_manager_new (config);
   g_assert_true (pm_manager_start (manager, &error));
-  listing = pm_manager_get_listing_port (manager);
+  g_assert_no_error (error);
   g_assert_false (port_refuses (port));
-  g_assert_false (port_refuses (listing));
+  g_assert_false (port_refuses (pm_manager_get_listing_port (manager)));
+  *out_port = port;
+  return manager;
+}
+
+/* run() serves until quit, then closes every server. */
+static void
+test_run_quit (void)
+{
+  guint port;
+  g_autoptr(PmManager) manager = start_one_device (&port);
+  guint listing = pm_manager_get_listing_port (manager);
 
   g_timeout_add (50, quit_manager, manager);
   g_assert_cmpint (pm_manager_run (manager), ==, 0);
@@ -412,18 +423,9 @@ test_run_quit (void)
 static void
 test_quit_before_run (void)
 {
-  g_autoptr(PmConfig) config = pm_config_new ();
-  g_autoptr(PmManager) manager = NULL;
-  g_autoptr(GError) error = NULL;
-  guint port = pm_test_free_port ();
+  guint port;
+  g_autoptr(PmManager) manager = start_one_device (&port);
   gint64 start;
-
-  g_array_set_size (config->ports, 0);
-  g_array_append_val (config->ports, port);
-  config->listing_port = pm_test_free_port ();
-  manager = pm_manager_new (config);
-  g_assert_true (pm_manager_start (manager, &error));
-  g_assert_false (port_refuses (port));
 
   pm_manager_quit (manager);
   start = g_get_monotonic_time ();

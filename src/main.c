@@ -10,6 +10,7 @@
 
 #include <glib/gi18n.h>
 
+#include "pm-bus.h"
 #include "pm-config.h"
 #include "pm-manager.h"
 
@@ -36,6 +37,8 @@ main (int   argc,
 {
   g_autoptr(PmConfig) config = NULL;
   g_autoptr(PmManager) manager = NULL;
+  g_autoptr(PmBus) bus = NULL;
+  int status;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) envp = NULL;
 
@@ -61,11 +64,43 @@ main (int   argc,
   raise_fd_limit ();
   manager = pm_manager_new (config);
   pm_manager_handle_signals (manager);
+
+  /* The name is checked before any port is bound; the objects are
+   * exported once the fleet runs, and the name asked for after that. */
+  if (config->dbus_enabled)
+    {
+      bus = pm_bus_new ();
+      if (!pm_bus_connect (bus, &error))
+        {
+          g_message ("D-Bus control is off: no session bus (%s)", error->message);
+          g_clear_error (&error);
+          g_clear_object (&bus);
+        }
+      else if (!pm_bus_claim (bus, config->replace, &error))
+        {
+          g_printerr (_("plutomock: %s\n"), error->message);
+          return 1;
+        }
+    }
+  else
+    {
+      g_message ("D-Bus control is off (--no-dbus)");
+    }
+
   if (!pm_manager_start (manager, &error))
     {
       g_printerr (_("plutomock: %s\n"), error->message);
       return 1;
     }
+  if (bus != NULL)
+    pm_bus_export (bus, manager);
 
-  return pm_manager_run (manager);
+  status = pm_manager_run (manager);
+  if (bus != NULL && pm_bus_get_name_refused (bus))
+    {
+      g_printerr (_("plutomock: %s is already owned on the session bus; stop that plutomock, or start this one with --replace\n"),
+                  "org.pluto.Mock1");
+      return 1;
+    }
+  return status;
 }

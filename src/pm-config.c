@@ -31,6 +31,7 @@ pm_config_new (void)
     g_array_append_val (self->ports, port);
   self->logs_enabled = FALSE;
   self->bind_address = g_strdup (PM_DEFAULT_BIND_ADDRESS);
+  self->dbus_enabled = TRUE;
 
   return self;
 }
@@ -224,6 +225,8 @@ typedef struct
   gboolean  logs_given;
   char     *bind_address;
   char     *seed;
+  gboolean  no_dbus;
+  gboolean  replace;
   gboolean  version;
 } Options;
 
@@ -307,7 +310,7 @@ pm_config_load (PmConfig           *self,
   g_autoptr(GError) local_error = NULL;
   const GOptionEntry entries[] = {
     { "listing-port", 'l', 0, G_OPTION_ARG_STRING, &options.listing_port,
-      N_("Port of the listing server (LISTING_PORT, default 7770)"), N_("PORT") },
+      N_("Port of the listing server, 0 for any free port (LISTING_PORT, default 7770)"), N_("PORT") },
     { "ports", 'p', 0, G_OPTION_ARG_STRING, &options.ports,
       N_("Comma-separated device ports or FIRST-LAST ranges (PORTS, default 7751-7760)"), N_("PORTS") },
     { "logs", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_logs_option,
@@ -316,6 +319,10 @@ pm_config_load (PmConfig           *self,
       N_("IP address the servers bind to (default 127.0.0.1)"), N_("ADDRESS") },
     { "seed", 's', 0, G_OPTION_ARG_STRING, &options.seed,
       N_("Seed for every random value, to make runs reproducible"), N_("N") },
+    { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &options.no_dbus,
+      N_("Do not offer control over D-Bus (org.pluto.Mock1 on the session bus)"), NULL },
+    { "replace", 'r', 0, G_OPTION_ARG_NONE, &options.replace,
+      N_("Take org.pluto.Mock1 over from a plutomock that owns it"), NULL },
     { "version", 0, 0, G_OPTION_ARG_NONE, &options.version,
       N_("Print the version and exit"), NULL },
     G_OPTION_ENTRY_NULL
@@ -345,11 +352,25 @@ pm_config_load (PmConfig           *self,
     }
 
   self->show_version = options.version;
+  self->dbus_enabled = !options.no_dbus;
+  self->replace = options.replace;
+  if (options.no_dbus && options.replace)
+    {
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           _("--replace takes the D-Bus name over, so it cannot go with --no-dbus"));
+      return FALSE;
+    }
 
   value = pick (options.listing_port, "--listing-port", envp, "LISTING_PORT", &source);
   if (value != NULL)
     {
-      if (!pm_config_parse_port (source, value, &self->listing_port, error))
+      g_autofree char *stripped = g_strstrip (g_strdup (value));
+
+      /* 0 lets the kernel pick a free port: the listing server reports
+       * it in its log line and on D-Bus (ListingPort). */
+      if (g_strcmp0 (stripped, "0") == 0)
+        self->listing_port = 0;
+      else if (!pm_config_parse_port (source, value, &self->listing_port, error))
         return FALSE;
       listing_source = source;
     }

@@ -18,6 +18,8 @@ G_BEGIN_DECLS
  * @bind_address: the address servers bind to
  * @seed: the seed of every random value
  * @seed_given: whether @seed was given by the user
+ * @dbus_enabled: whether to offer control on the session bus
+ * @replace: whether to take the bus name over from another daemon
  * @show_version: whether `--version` was given
  *
  * The daemon's start-up configuration: built-in defaults, overridden by
@@ -31,6 +33,8 @@ typedef struct
   char     *bind_address;
   guint64   seed;
   gboolean  seed_given;
+  gboolean  dbus_enabled;
+  gboolean  replace;
   gboolean  show_version;
 } PmConfig;
 

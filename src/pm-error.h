@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -15,10 +15,12 @@ G_BEGIN_DECLS
  * @PM_ERROR_PORT_IN_USE: a port cannot be bound because it is taken
  * @PM_ERROR_RESTARTING: the device is restarting
  * @PM_ERROR_NO_SUCH_DEVICE: no device matches
- * @PM_ERROR_EXISTS: a device with that port or hostname exists already
+ * @PM_ERROR_HOSTNAME_IN_USE: a device with that hostname exists already
  * @PM_ERROR_FAILED: anything else
  *
- * Errors of plutomock's own making, shared by HTTP and the command line.
+ * Errors of plutomock's own making, shared by HTTP, D-Bus and the command
+ * line.  On the bus each is org.pluto.Mock1.Error.NAME, NAME being the
+ * value's name in CamelCase (InvalidArgument, PortInUse, ...).
  */
 typedef enum
 {
@@ -30,7 +32,7 @@ typedef enum
   PM_ERROR_PORT_IN_USE,
   PM_ERROR_RESTARTING,
   PM_ERROR_NO_SUCH_DEVICE,
-  PM_ERROR_EXISTS,
+  PM_ERROR_HOSTNAME_IN_USE,
   PM_ERROR_FAILED,
 } PmError;
 

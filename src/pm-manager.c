@@ -357,7 +357,7 @@ pm_manager_add_device (PmManager  *self,
     }
   if (hostname != NULL && pm_manager_find_device (self, 0, hostname) != NULL)
     {
-      g_set_error (error, PM_ERROR, PM_ERROR_EXISTS,
+      g_set_error (error, PM_ERROR, PM_ERROR_HOSTNAME_IN_USE,
                    "a device named '%s' exists already", hostname);
       return NULL;
     }

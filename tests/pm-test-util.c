@@ -695,3 +695,37 @@ pm_test_daemon_url (PmTestDaemon *daemon,
 {
   return g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
 }
+
+/* ---- a private session bus ------------------------------------------------- */
+
+/**
+ * pm_test_bus_up:
+ * @ports: (nullable): PORTS for the daemon, or %NULL for one free port
+ *
+ * Starts a private session bus (#GTestDBus) on which org.pluto.Mock1 is
+ * the build-tree daemon, started by bus activation on the first call.
+ * The daemon inherits this process's environment: its listing server
+ * takes any free port (LISTING_PORT=0; read ListingPort) and its devices
+ * are @ports.
+ *
+ * Returns: (transfer full): the bus, up; g_test_dbus_down() it and drop
+ *   every proxy first
+ */
+GTestDBus *
+pm_test_bus_up (const char *ports)
+{
+  g_autoptr(GTestDBus) bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+  g_autofree char *free_ports = NULL;
+  const char *services = g_getenv ("PM_TEST_SERVICES_DIR");
+
+  g_assert_nonnull (services);
+  if (ports == NULL)
+    ports = free_ports = g_strdup_printf ("%u", pm_test_free_port ());
+
+  g_setenv ("LISTING_PORT", "0", TRUE);
+  g_setenv ("PORTS", ports, TRUE);
+  g_unsetenv ("LOGS_PUB_ENABLED");
+  g_test_dbus_add_service_dir (bus, services);
+  g_test_dbus_up (bus);
+  return g_steal_pointer (&bus);
+}

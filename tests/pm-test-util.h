@@ -108,4 +108,6 @@ char         *pm_test_daemon_url (PmTestDaemon *daemon,
                                   const char   *path);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestDaemon, pm_test_daemon_free)
 
+GTestDBus *pm_test_bus_up (const char *ports);
+
 G_END_DECLS

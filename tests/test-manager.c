@@ -210,7 +210,7 @@ test_add_errors (Fixture      *fixture,
 
   /* A hostname in use, in any case. */
   g_assert_null (pm_manager_add_device (fixture->manager, 0, "ALPHA", -1, NULL, &error));
-  g_assert_error (error, PM_ERROR, PM_ERROR_EXISTS);
+  g_assert_error (error, PM_ERROR, PM_ERROR_HOSTNAME_IN_USE);
   g_clear_error (&error);
 
   /* A port used by another device. */

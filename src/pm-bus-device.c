@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-bus-device"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-bus-device.h"
+#include "pm-error.h"
+#include "pm-names.h"
+
+/**
+ * PmBusDevice:
+ *
+ * One device on the bus: the org.pluto.Mock1.Device interface of a
+ * #PmDevice.  Its properties follow the device's (the skeleton emits
+ * PropertiesChanged), and its methods do what the device's HTTP
+ * endpoints do, with the same errors.
+ */
+
+struct _PmBusDevice
+{
+  PmDBusDeviceSkeleton parent_instance;
+
+  PmDevice *device;  /* (owned) */
+};
+
+static void pm_bus_device_iface_init (PmDBusDeviceIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PmBusDevice, pm_bus_device, PM_DBUS_TYPE_DEVICE_SKELETON,
+                               G_IMPLEMENT_INTERFACE (PM_DBUS_TYPE_DEVICE, pm_bus_device_iface_init))
+
+static gboolean
+handle_restart (PmDBusDevice          *object,
+                GDBusMethodInvocation *invocation)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+  g_autoptr(GError) error = NULL;
+
+  if (!pm_device_restart (self->device, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_device_complete_restart (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_get_info (PmDBusDevice          *object,
+                 GDBusMethodInvocation *invocation)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+  g_autofree char *info = NULL;
+
+  /* As GET /api/system/info, which answers 503 during a restart. */
+  if (pm_device_get_restarting (self->device))
+    {
+      g_dbus_method_invocation_return_error (invocation, PM_ERROR, PM_ERROR_RESTARTING,
+                                             "%s is restarting",
+                                             pm_device_get_hostname (self->device));
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  info = pm_device_dup_info (self->device);
+  pm_dbus_device_complete_get_info (object, invocation, info);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_update (PmDBusDevice          *object,
+               GDBusMethodInvocation *invocation,
+               const char            *json)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+  g_autoptr(GError) error = NULL;
+
+  if (!pm_device_update (self->device, json, strlen (json), &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_device_complete_update (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+pm_bus_device_iface_init (PmDBusDeviceIface *iface)
+{
+  iface->handle_restart = handle_restart;
+  iface->handle_get_info = handle_get_info;
+  iface->handle_update = handle_update;
+}
+
+static gboolean
+api_version_to_string (GBinding     *binding,
+                       const GValue *from_value,
+                       GValue       *to_value,
+                       gpointer      user_data)
+{
+  g_value_set_string (to_value, pm_api_version_to_string (g_value_get_enum (from_value)));
+  return TRUE;
+}
+
+static void
+pm_bus_device_dispose (GObject *object)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+
+  g_clear_object (&self->device);
+
+  G_OBJECT_CLASS (pm_bus_device_parent_class)->dispose (object);
+}
+
+static void
+pm_bus_device_class_init (PmBusDeviceClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pm_bus_device_dispose;
+}
+
+static void
+pm_bus_device_init (PmBusDevice *self)
+{
+}
+
+/**
+ * pm_bus_device_new:
+ * @device: a started #PmDevice
+ *
+ * Returns: (transfer full): the device's D-Bus interface, not exported
+ */
+PmBusDevice *
+pm_bus_device_new (PmDevice *device)
+{
+  static const char *const same_names[] = { "port", "hostname", "firmware", "restarting", "start-time" };
+  PmBusDevice *self;
+  g_autofree char *url = NULL;
+  gsize i;
+
+  g_return_val_if_fail (PM_IS_DEVICE (device), NULL);
+
+  self = g_object_new (PM_TYPE_BUS_DEVICE, NULL);
+  self->device = g_object_ref (device);
+
+  for (i = 0; i < G_N_ELEMENTS (same_names); i++)
+    g_object_bind_property (device, same_names[i], self, same_names[i], G_BINDING_SYNC_CREATE);
+  g_object_bind_property_full (device, "api-version", self, "api-version", G_BINDING_SYNC_CREATE,
+                               api_version_to_string, NULL, NULL, NULL);
+  url = pm_device_dup_url (device);
+  pm_dbus_device_set_url (PM_DBUS_DEVICE (self), url);
+
+  return self;
+}
+
+/**
+ * pm_bus_device_get_device:
+ * @self: a #PmBusDevice
+ *
+ * Returns: (transfer none): the device
+ */
+PmDevice *
+pm_bus_device_get_device (PmBusDevice *self)
+{
+  g_return_val_if_fail (PM_IS_BUS_DEVICE (self), NULL);
+  return self->device;
+}
+
+/**
+ * pm_bus_device_dup_object_path:
+ * @port: a device's port
+ *
+ * Returns: (transfer full): the object path of the device on @port
+ */
+char *
+pm_bus_device_dup_object_path (guint port)
+{
+  return g_strdup_printf (PM_DBUS_DEVICE_PATH_PREFIX "%u", port);
+}
+
+/**
+ * pm_bus_device_parse_object_path:
+ * @object_path: an object path
+ * @out_port: (out): the port it names
+ *
+ * Returns: whether @object_path is a device path, /org/pluto/Mock1/Device/PORT
+ */
+gboolean
+pm_bus_device_parse_object_path (const char *object_path,
+                                 guint      *out_port)
+{
+  g_autofree char *canonical = NULL;
+  guint64 port;
+
+  if (!g_str_has_prefix (object_path, PM_DBUS_DEVICE_PATH_PREFIX) ||
+      !g_ascii_string_to_unsigned (object_path + strlen (PM_DBUS_DEVICE_PATH_PREFIX), 10,
+                                   1, 65535, &port, NULL))
+    return FALSE;
+  /* One path per device: no leading zeros. */
+  canonical = pm_bus_device_dup_object_path ((guint) port);
+  if (strcmp (canonical, object_path) != 0)
+    return FALSE;
+  *out_port = (guint) port;
+  return TRUE;
+}

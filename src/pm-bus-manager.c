@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-bus-manager"
+
+#include "config.h"
+
+#include "pm-bus-device.h"
+#include "pm-bus-manager.h"
+#include "pm-error.h"
+
+/**
+ * PmBusManager:
+ *
+ * The fleet on the bus: the org.pluto.Mock1.Manager interface of a
+ * #PmManager.  AddDevice and RemoveDevice go to the manager; exporting
+ * the devices it then has is #PmBus's work.
+ */
+
+struct _PmBusManager
+{
+  PmDBusManagerSkeleton parent_instance;
+
+  PmManager *manager;  /* (owned) */
+};
+
+static void pm_bus_manager_iface_init (PmDBusManagerIface *iface);
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (PmBusManager, pm_bus_manager, PM_DBUS_TYPE_MANAGER_SKELETON,
+                               G_IMPLEMENT_INTERFACE (PM_DBUS_TYPE_MANAGER, pm_bus_manager_iface_init))
+
+/* The AddDevice options, each optional. */
+typedef struct
+{
+  guint        port;
+  const char  *hostname;     /* (nullable) */
+  int          api_version;  /* a PmApiVersion, or -1 */
+  const char  *firmware;     /* (nullable) */
+} AddOptions;
+
+static const struct
+{
+  const char *name;
+  const char *type;
+} known_options[] = {
+  { "port", "u" },
+  { "hostname", "s" },
+  { "api-version", "s" },
+  { "firmware", "s" },
+};
+
+/* Reads @options (a{sv}) into @out; the strings point into @options.
+ * Unknown names, wrong types, names given twice and unknown API versions
+ * are errors. */
+static gboolean
+parse_add_options (GVariant   *options,
+                   AddOptions *out,
+                   GError    **error)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  GVariantIter iter;
+  const char *name;
+  GVariant *value;
+
+  *out = (AddOptions) { 0, NULL, -1, NULL };
+
+  g_variant_iter_init (&iter, options);
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+    {
+      g_autoptr(GVariant) owned_value = value;
+      const char *type = NULL;
+      gsize i;
+
+      for (i = 0; i < G_N_ELEMENTS (known_options); i++)
+        if (g_str_equal (name, known_options[i].name))
+          type = known_options[i].type;
+      if (type == NULL)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "unknown option '%s' (the options are port, hostname, api-version and firmware)",
+                       name);
+          return FALSE;
+        }
+      if (!g_hash_table_add (seen, (gpointer) name))
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "option '%s' is given twice", name);
+          return FALSE;
+        }
+      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "option '%s' has type '%s'; it must be '%s'",
+                       name, g_variant_get_type_string (value), type);
+          return FALSE;
+        }
+
+      if (g_str_equal (name, "port"))
+        {
+          out->port = g_variant_get_uint32 (value);
+        }
+      else if (g_str_equal (name, "hostname"))
+        {
+          out->hostname = g_variant_get_string (value, NULL);
+        }
+      else if (g_str_equal (name, "firmware"))
+        {
+          out->firmware = g_variant_get_string (value, NULL);
+        }
+      else
+        {
+          const char *text = g_variant_get_string (value, NULL);
+          PmApiVersion api_version;
+
+          if (!pm_api_version_from_string (text, &api_version))
+            {
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "api-version '%s' is neither 'legacy' nor 'new'", text);
+              return FALSE;
+            }
+          out->api_version = api_version;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_add_device (PmDBusManager         *object,
+                   GDBusMethodInvocation *invocation,
+                   GVariant              *options)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *object_path = NULL;
+  AddOptions add;
+  PmDevice *device;
+
+  if (!parse_add_options (options, &add, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  /* The device is started, listed and (by PmBus, which follows the
+   * fleet) exported when this returns. */
+  device = pm_manager_add_device (self->manager, add.port, add.hostname,
+                                  add.api_version, add.firmware, &error);
+  if (device == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  object_path = pm_bus_device_dup_object_path (pm_device_get_port (device));
+  pm_dbus_manager_complete_add_device (object, invocation, object_path);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_remove_device (PmDBusManager         *object,
+                      GDBusMethodInvocation *invocation,
+                      const char            *object_path)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  PmDevice *device = NULL;
+  guint port;
+
+  if (pm_bus_device_parse_object_path (object_path, &port))
+    device = pm_manager_find_device (self->manager, port, NULL);
+  if (device == NULL)
+    {
+      g_dbus_method_invocation_return_error (invocation, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
+                                             "no device at %s", object_path);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+
+  if (!pm_manager_remove_device (self->manager, device, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_manager_complete_remove_device (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+pm_bus_manager_iface_init (PmDBusManagerIface *iface)
+{
+  iface->handle_add_device = handle_add_device;
+  iface->handle_remove_device = handle_remove_device;
+}
+
+static void
+pm_bus_manager_dispose (GObject *object)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+
+  g_clear_object (&self->manager);
+
+  G_OBJECT_CLASS (pm_bus_manager_parent_class)->dispose (object);
+}
+
+static void
+pm_bus_manager_class_init (PmBusManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pm_bus_manager_dispose;
+}
+
+static void
+pm_bus_manager_init (PmBusManager *self)
+{
+}
+
+/**
+ * pm_bus_manager_new:
+ * @manager: a started #PmManager
+ *
+ * Returns: (transfer full): the manager's D-Bus interface, not exported
+ */
+PmBusManager *
+pm_bus_manager_new (PmManager *manager)
+{
+  PmBusManager *self;
+  PmDBusManager *iface;
+
+  g_return_val_if_fail (PM_IS_MANAGER (manager), NULL);
+
+  self = g_object_new (PM_TYPE_BUS_MANAGER, NULL);
+  self->manager = g_object_ref (manager);
+
+  iface = PM_DBUS_MANAGER (self);
+  pm_dbus_manager_set_listing_port (iface, pm_manager_get_listing_port (manager));
+  pm_dbus_manager_set_logs_enabled (iface, pm_manager_get_logs_enabled (manager));
+  pm_dbus_manager_set_version (iface, PACKAGE_VERSION);
+  pm_dbus_manager_set_seed (iface, pm_manager_get_seed (manager));
+
+  return self;
+}

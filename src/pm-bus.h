@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pm-manager.h"
+
+G_BEGIN_DECLS
+
+#define PM_TYPE_BUS (pm_bus_get_type ())
+G_DECLARE_FINAL_TYPE (PmBus, pm_bus, PM, BUS, GObject)
+
+PmBus   *pm_bus_new (void);
+gboolean pm_bus_connect (PmBus   *self,
+                         GError **error);
+gboolean pm_bus_claim (PmBus   *self,
+                       gboolean replace,
+                       GError **error);
+void     pm_bus_export (PmBus     *self,
+                        PmManager *manager);
+gboolean pm_bus_get_name_refused (PmBus *self);
+
+G_END_DECLS

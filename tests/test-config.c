@@ -121,6 +121,8 @@ assert_defaults (PmConfig *config)
   g_assert_cmpstr (config->bind_address, ==, "127.0.0.1");
   g_assert_false (config->seed_given);
   g_assert_false (config->show_version);
+  g_assert_true (config->dbus_enabled);
+  g_assert_false (config->replace);
 }
 
 /* ---- accepted configurations ---------------------------------------------- */
@@ -454,6 +456,35 @@ test_version (void)
   g_assert_true (version->show_version);
 }
 
+static void
+test_dbus_options (void)
+{
+  g_autoptr(PmConfig) off = load_ok (NULL, ARGS ("--no-dbus"));
+  g_autoptr(PmConfig) replace = load_ok (NULL, ARGS ("--replace"));
+  g_autoptr(PmConfig) short_replace = load_ok (NULL, ARGS ("-r"));
+
+  g_assert_false (off->dbus_enabled);
+  g_assert_false (off->replace);
+  g_assert_true (replace->dbus_enabled);
+  g_assert_true (replace->replace);
+  g_assert_true (short_replace->replace);
+}
+
+/* LISTING_PORT=0 asks for any free port; device ports stay 1 to 65535. */
+static void
+test_listing_port_zero (void)
+{
+  g_autoptr(PmConfig) from_env = load_ok (ENV ("LISTING_PORT=0"), NULL);
+  g_autoptr(PmConfig) padded = load_ok (ENV ("LISTING_PORT= 0 "), NULL);
+  g_autoptr(PmConfig) from_option = load_ok (NULL, ARGS ("--listing-port", "0"));
+
+  g_assert_cmpuint (from_env->listing_port, ==, 0);
+  g_assert_cmpuint (padded->listing_port, ==, 0);
+  g_assert_cmpuint (from_option->listing_port, ==, 0);
+  assert_load_fails (NULL, ARGS ("--listing-port", "00x"), WORDS ("--listing-port", "00x"));
+  assert_load_fails (NULL, ARGS ("--ports", "0"), WORDS ("--ports", "0"));
+}
+
 /* ---- rejected configurations ---------------------------------------------- */
 
 static void
@@ -608,6 +639,7 @@ test_error_arguments (void)
   assert_load_fails (NULL, ARGS ("stray", "--ports", "8000"), WORDS ("stray"));
   assert_load_fails (NULL, ARGS ("--ports"), WORDS ("--ports"));
   assert_load_fails (NULL, ARGS ("--listing-port"), WORDS ("--listing-port"));
+  assert_load_fails (NULL, ARGS ("--no-dbus", "--replace"), WORDS ("--replace", "--no-dbus"));
 }
 
 /* A failed load does not spoil the next one. */
@@ -650,6 +682,8 @@ main (int   argc,
   g_test_add_func ("/config/load/bind", test_bind);
   g_test_add_func ("/config/load/seed", test_seed);
   g_test_add_func ("/config/load/version", test_version);
+  g_test_add_func ("/config/load/dbus-options", test_dbus_options);
+  g_test_add_func ("/config/load/listing-port-zero", test_listing_port_zero);
   g_test_add_func ("/config/error/port-values", test_error_port_values);
   g_test_add_func ("/config/error/port-lists", test_error_port_lists);
   g_test_add_func ("/config/error/listing-in-ports", test_error_listing_in_ports);

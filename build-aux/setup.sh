@@ -24,6 +24,9 @@ packages=(
   util-linux
   python3
   python3-websocket
+  python3-gi    # the D-Bus script test
+  dbus-daemon   # private session buses in the tests
+  systemd       # systemd-analyze checks the user unit
   curl
 )
 

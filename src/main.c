@@ -72,7 +72,7 @@ main (int   argc,
       bus = pm_bus_new ();
       if (!pm_bus_connect (bus, &error))
         {
-          g_message ("D-Bus control is off: no session bus (%s)", error->message);
+          g_message (_("D-Bus control is off: no session bus (%s)"), error->message);
           g_clear_error (&error);
           g_clear_object (&bus);
         }
@@ -84,7 +84,7 @@ main (int   argc,
     }
   else
     {
-      g_message ("D-Bus control is off (--no-dbus)");
+      g_message (_("D-Bus control is off (--no-dbus)"));
     }
 
   if (!pm_manager_start (manager, &error))

@@ -62,7 +62,7 @@ on_name_acquired (GDBusConnection *connection,
   PmBus *self = PM_BUS (user_data);
 
   self->name_state = NAME_OWNED;
-  g_message ("D-Bus control on the session bus as %s", name);
+  g_message (_("D-Bus control on the session bus as %s"), name);
 }
 
 static void
@@ -79,9 +79,9 @@ on_name_lost (GDBusConnection *connection,
   if (was_owned)
     {
       if (connection == NULL || g_dbus_connection_is_closed (connection))
-        g_message ("The session bus has gone; stopping");
+        g_message (_("The session bus has gone; stopping"));
       else
-        g_message ("Another process took %s over; stopping", name);
+        g_message (_("Another process took %s over; stopping"), name);
       /* Forget the id rather than g_bus_unown_name() it: GLib 2.74 would
        * ask the bus to release a name this process no longer has, and
        * warn about the answer. */
@@ -207,7 +207,7 @@ pm_bus_claim (PmBus   *self,
       return FALSE;
     }
 
-  g_message ("Taking %s over from %s", PM_DBUS_NAME, owner);
+  g_message (_("Taking %s over from %s"), PM_DBUS_NAME, owner);
   watch_id = g_bus_watch_name_on_connection (self->connection, owner,
                                              G_BUS_NAME_WATCHER_FLAGS_NONE,
                                              NULL, on_old_owner_vanished,
@@ -236,7 +236,7 @@ pm_bus_claim (PmBus   *self,
       return FALSE;
     }
   if (!vanished)
-    g_message ("%s still runs after %d s; starting anyway", owner, REPLACE_TIMEOUT_MS / 1000);
+    g_message (_("%s still runs after %d s; starting anyway"), owner, REPLACE_TIMEOUT_MS / 1000);
   return TRUE;
 }
 

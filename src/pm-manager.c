@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <glib-unix.h>
+#include <glib/gi18n.h>
 
 #include "pm-acceptor.h"
 #include "pm-error.h"
@@ -68,7 +69,7 @@ log_device_started (PmDevice *device)
 {
   g_autofree char *url = pm_device_dup_url (device);
 
-  g_message ("%s (%s API, firmware %s) listening on %s",
+  g_message (_("%s (%s API, firmware %s) listening on %s"),
              pm_device_get_hostname (device),
              pm_api_version_to_string (pm_device_get_api_version (device)),
              pm_device_get_firmware (device), url);
@@ -123,12 +124,13 @@ pm_manager_start (PmManager *self,
                   GError   **error)
 {
   g_autoptr(GError) listing_error = NULL;
+  g_autofree char *seed = NULL;
   guint i, started = 0;
 
   g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
 
-  g_message ("Seed %" G_GUINT64_FORMAT " (run with --seed %" G_GUINT64_FORMAT
-             " to get the same fleet again)", self->seed, self->seed);
+  seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
+  g_message (_("Seed %s (run with --seed %s to get the same fleet again)"), seed, seed);
 
   for (i = 0; i < self->config->ports->len; i++)
     {
@@ -140,7 +142,7 @@ pm_manager_start (PmManager *self,
       if (start_device (self, port, hostname,
                         i % 2 == 0 ? PM_API_VERSION_LEGACY : PM_API_VERSION_NEW,
                         NULL, &local_error) == NULL)
-        g_warning ("%s: not started: %s", hostname, local_error->message);
+        g_warning (_("%s: not started: %s"), hostname, local_error->message);
       else
         started++;
     }
@@ -151,21 +153,21 @@ pm_manager_start (PmManager *self,
       if (started == 0 && self->config->ports->len > 0)
         {
           g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
-                       "no device and no listing server could be started (listing server: %s)",
+                       _("no device and no listing server could be started (listing server: %s)"),
                        listing_error->message);
           return FALSE;
         }
-      g_warning ("Listing server not started: %s; the devices run without it",
+      g_warning (_("Listing server not started: %s; the devices run without it"),
                  listing_error->message);
     }
   else
     {
       g_autofree char *address = g_strdup (self->config->bind_address);
 
-      g_message ("Listing server on http://%s%s%s:%u/servers (%u device%s)",
+      g_message (ngettext ("Listing server on http://%s%s%s:%u/servers (%u device)",
+                           "Listing server on http://%s%s%s:%u/servers (%u devices)", started),
                  strchr (address, ':') ? "[" : "", address, strchr (address, ':') ? "]" : "",
-                 pm_listing_server_get_port (self->listing), started,
-                 started == 1 ? "" : "s");
+                 pm_listing_server_get_port (self->listing), started);
     }
 
   return TRUE;
@@ -200,7 +202,7 @@ on_quit_signal (gpointer user_data)
 {
   PmManager *self = PM_MANAGER (user_data);
 
-  g_message ("Stopping");
+  g_message (_("Stopping"));
   pm_manager_quit (self);
   return G_SOURCE_CONTINUE;
 }
@@ -423,7 +425,7 @@ pm_manager_remove_device (PmManager *self,
   g_object_ref (device);
   pm_device_stop (device);
   g_list_store_remove (self->devices, position);
-  g_message ("%s removed", pm_device_get_hostname (device));
+  g_message (_("%s removed"), pm_device_get_hostname (device));
   g_object_unref (device);
   return TRUE;
 }

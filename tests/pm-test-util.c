@@ -3,9 +3,13 @@
 
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 
 #include "pm-test-util.h"
 
@@ -698,6 +702,96 @@ pm_test_daemon_url (PmTestDaemon *daemon,
 
 /* ---- a private session bus ------------------------------------------------- */
 
+/* GTestDBus (GLib 2.74) relies on a watcher process to kill its
+ * dbus-daemon should the test die, which does not always work: the watcher
+ * learns of each daemon through a pipe whose write end every later
+ * dbus-daemon inherits (it is not close-on-exec), so it never sees the test
+ * die; and it may hold the newest daemon's pid unread when it does.  A bus
+ * left running keeps meson's pipes open, and a failed test then hangs
+ * until meson's time-out instead of failing.  So the helpers below make
+ * this process's descriptors close-on-exec once the watcher exists, and
+ * kill the bus themselves when an assertion fails. */
+static volatile sig_atomic_t bus_pid;
+
+static void
+on_fatal_signal (int signum)
+{
+  if (bus_pid > 0)
+    kill (bus_pid, SIGTERM);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+set_fds_cloexec (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/fd", 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      int fd = atoi (name);
+      int flags = fd > 2 ? fcntl (fd, F_GETFD) : -1;
+
+      if (flags >= 0 && !(flags & FD_CLOEXEC))
+        fcntl (fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
+/* Returns: the live dbus-daemon this process started, or 0 */
+static pid_t
+find_bus_pid (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  pid_t found = 0;
+
+  g_assert_nonnull (dir);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", name, "stat", NULL);
+      g_autofree char *stat = NULL;
+      const char *end;
+      char state;
+      int ppid;
+
+      /* "PID (COMM) STATE PPID ..." */
+      if (!g_ascii_isdigit (name[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      end = strrchr (stat, ')');
+      if (end != NULL && strstr (stat, " (dbus-daemon) ") != NULL &&
+          sscanf (end + 1, " %c %d", &state, &ppid) == 2 &&
+          ppid == getpid () && state != 'Z')
+        found = atoi (name);
+    }
+  return found;
+}
+
+static GTestDBus *
+bus_up (const char *services)
+{
+  static gsize handlers_installed = 0;
+  g_autoptr(GTestDBus) bus = g_test_dbus_new (G_TEST_DBUS_NONE);
+
+  g_assert_cmpint (bus_pid, ==, 0);
+  if (g_once_init_enter (&handlers_installed))
+    {
+      signal (SIGABRT, on_fatal_signal);
+      signal (SIGTRAP, on_fatal_signal);
+      signal (SIGSEGV, on_fatal_signal);
+      g_once_init_leave (&handlers_installed, 1);
+    }
+  if (services != NULL)
+    g_test_dbus_add_service_dir (bus, services);
+  g_test_dbus_up (bus);
+
+  set_fds_cloexec ();
+  bus_pid = find_bus_pid ();
+  g_assert_cmpint (bus_pid, >, 0);
+  return g_steal_pointer (&bus);
+}
+
 /**
  * pm_test_bus_up:
  * @ports: (nullable): PORTS for the daemon, or %NULL for one free port
@@ -706,15 +800,14 @@ pm_test_daemon_url (PmTestDaemon *daemon,
  * the build-tree daemon, started by bus activation on the first call.
  * The daemon inherits this process's environment: its listing server
  * takes any free port (LISTING_PORT=0; read ListingPort) and its devices
- * are @ports.
+ * are @ports.  Should the test die, the bus dies with it.
  *
- * Returns: (transfer full): the bus, up; g_test_dbus_down() it and drop
- *   every proxy first
+ * Returns: (transfer full): the bus, up; give it to pm_test_bus_down()
+ *   after dropping every proxy and connection
  */
 GTestDBus *
 pm_test_bus_up (const char *ports)
 {
-  g_autoptr(GTestDBus) bus = g_test_dbus_new (G_TEST_DBUS_NONE);
   g_autofree char *free_ports = NULL;
   const char *services = g_getenv ("PM_TEST_SERVICES_DIR");
 
@@ -725,7 +818,31 @@ pm_test_bus_up (const char *ports)
   g_setenv ("LISTING_PORT", "0", TRUE);
   g_setenv ("PORTS", ports, TRUE);
   g_unsetenv ("LOGS_PUB_ENABLED");
-  g_test_dbus_add_service_dir (bus, services);
-  g_test_dbus_up (bus);
-  return g_steal_pointer (&bus);
+  return bus_up (services);
+}
+
+/**
+ * pm_test_bus_up_without_service:
+ *
+ * Returns: (transfer full): a private session bus, up, on which nothing
+ *   can be activated; give it to pm_test_bus_down()
+ */
+GTestDBus *
+pm_test_bus_up_without_service (void)
+{
+  return bus_up (NULL);
+}
+
+/**
+ * pm_test_bus_down:
+ * @bus: (transfer full): a bus from pm_test_bus_up()
+ *
+ * Stops the bus (and so the daemon on it) and frees it.
+ */
+void
+pm_test_bus_down (GTestDBus *bus)
+{
+  g_test_dbus_down (bus);
+  bus_pid = 0;
+  g_object_unref (bus);
 }

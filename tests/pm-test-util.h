@@ -109,5 +109,7 @@ char         *pm_test_daemon_url (PmTestDaemon *daemon,
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestDaemon, pm_test_daemon_free)
 
 GTestDBus *pm_test_bus_up (const char *ports);
+GTestDBus *pm_test_bus_up_without_service (void);
+void       pm_test_bus_down (GTestDBus *bus);
 
 G_END_DECLS

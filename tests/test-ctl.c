@@ -1,0 +1,835 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "test-ctl"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-test-util.h"
+
+/*
+ * plutomockctl against the build-tree daemon on a private session bus,
+ * started by bus activation.  Every check is on what plutomockctl prints
+ * and what the devices then do over HTTP; the test itself does not talk
+ * D-Bus.
+ */
+
+/* ---- running plutomockctl ------------------------------------------------ */
+
+typedef struct
+{
+  int   status;
+  char *out;
+  char *err;
+} CtlResult;
+
+static void
+ctl_result_free (CtlResult *result)
+{
+  g_free (result->out);
+  g_free (result->err);
+  g_free (result);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlResult, ctl_result_free)
+
+typedef struct
+{
+  gboolean  done;
+  char     *out;
+  char     *err;
+  GError   *error;
+} Communicated;
+
+static void
+on_communicated (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  Communicated *data = user_data;
+
+  g_subprocess_communicate_utf8_finish (G_SUBPROCESS (source), result,
+                                        &data->out, &data->err, &data->error);
+  data->done = TRUE;
+}
+
+static gboolean
+is_done (gpointer user_data)
+{
+  return ((Communicated *) user_data)->done;
+}
+
+/* Runs plutomockctl with @args, @environment (VAR=VALUE entries, nullable)
+ * added to the test's environment, and returns its exit status and
+ * output; fails the test if it does not end in time. */
+static CtlResult *
+run_ctl_env (const char *const *environment,
+             const char *const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  Communicated data = { FALSE, NULL, NULL, NULL };
+  CtlResult *result;
+  const char *path = g_getenv ("PLUTOMOCKCTL");
+  gsize i;
+
+  g_assert_nonnull (path);
+  g_ptr_array_add (argv, (gpointer) path);
+  for (i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                        G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  for (i = 0; environment != NULL && environment[i] != NULL; i++)
+    {
+      const char *eq = strchr (environment[i], '=');
+      g_autofree char *name = g_strndup (environment[i], eq - environment[i]);
+
+      g_subprocess_launcher_setenv (launcher, name, eq + 1, TRUE);
+    }
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char *const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &data);
+  if (!pm_test_wait_until (is_done, &data, PM_TEST_TIMEOUT_MS))
+    {
+      g_subprocess_force_exit (process);
+      g_error ("plutomockctl %s did not finish", args[0]);
+    }
+  /* Done means both pipes closed and the process reaped. */
+  g_assert_no_error (data.error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+
+  result = g_new0 (CtlResult, 1);
+  result->status = g_subprocess_get_exit_status (process);
+  result->out = data.out;
+  result->err = data.err;
+  if (g_test_verbose ())
+    g_test_message ("plutomockctl %s → %d\nstdout: %s\nstderr: %s", args[0],
+                    result->status, result->out, result->err);
+  return result;
+}
+
+#define run_ctl(...) run_ctl_env (NULL, (const char *const[]) { __VA_ARGS__, NULL })
+
+/* Checks a success: exit 0, nothing on stderr. */
+static void
+assert_ok (CtlResult *result)
+{
+  if (result->status != 0)
+    g_error ("plutomockctl failed with %d: %s", result->status, result->err);
+  g_assert_cmpstr (result->err, ==, "");
+}
+
+/* Checks a failure: exit @status, nothing on stdout, and stderr says
+ * "plutomockctl: " then something with @text in it. */
+static void
+assert_fails (CtlResult  *result,
+              int         status,
+              const char *text)
+{
+  g_assert_cmpint (result->status, ==, status);
+  g_assert_cmpstr (result->out, ==, "");
+  g_assert_true (g_str_has_prefix (result->err, "plutomockctl: "));
+  if (strstr (result->err, text) == NULL)
+    g_error ("stderr lacks '%s': %s", text, result->err);
+  /* Usage errors point to --help; failures do not need to. */
+  if (status == 2)
+    g_assert_nonnull (strstr (result->err, "--help"));
+}
+
+/* ---- private buses ------------------------------------------------------------- */
+
+/* ---- the fixture: a bus whose daemon has two devices ------------------------ */
+
+typedef struct
+{
+  GTestDBus   *bus;
+  SoupSession *session;
+  guint        ports[2];
+} Fixture;
+
+static void
+fixture_setup (Fixture      *fixture,
+               gconstpointer user_data)
+{
+  g_autofree char *ports = NULL;
+
+  fixture->ports[0] = pm_test_free_port ();
+  do
+    fixture->ports[1] = pm_test_free_port ();
+  while (fixture->ports[1] == fixture->ports[0]);
+  /* Listed out of order: plutomockctl sorts. */
+  ports = g_strdup_printf ("%u,%u", MAX (fixture->ports[0], fixture->ports[1]),
+                           MIN (fixture->ports[0], fixture->ports[1]));
+  if (fixture->ports[0] > fixture->ports[1])
+    {
+      guint swap = fixture->ports[0];
+
+      fixture->ports[0] = fixture->ports[1];
+      fixture->ports[1] = swap;
+    }
+
+  fixture->bus = pm_test_bus_up (ports);
+  fixture->session = soup_session_new ();
+
+  /* The bus starts the daemon on the first call, and plutomockctl waits
+   * for it: after this the devices answer HTTP. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("status");
+
+    assert_ok (result);
+  }
+}
+
+static void
+fixture_teardown (Fixture      *fixture,
+                  gconstpointer user_data)
+{
+  g_clear_object (&fixture->session);
+  g_clear_pointer (&fixture->bus, pm_test_bus_down);
+}
+
+static char *
+url_of (guint       port,
+        const char *path)
+{
+  return g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+}
+
+static guint
+http_status (Fixture    *fixture,
+             const char *url)
+{
+  g_autoptr(PmTestResponse) response = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
+
+  return response->status;
+}
+
+/* What the device on @port answers to GET /api/system/info, which must
+ * be 200. */
+static JsonObject *
+http_info (Fixture *fixture,
+           guint    port)
+{
+  g_autofree char *url = url_of (port, "/api/system/info");
+  g_autoptr(PmTestResponse) response = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
+
+  g_assert_cmpuint (response->status, ==, 200);
+  return pm_test_response_object (response);
+}
+
+/* The API shape of an info document. */
+static const char *
+info_shape (JsonObject *info)
+{
+  if (json_object_has_member (info, "hashRate_10m"))
+    return "new";
+  g_assert_true (json_object_has_member (info, "boardVersion"));
+  return "legacy";
+}
+
+static gboolean
+port_refuses (guint port)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  g_autoptr(GError) error = NULL;
+
+  g_socket_connect (socket, address, NULL, &error);
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+  return node;
+}
+
+/* A table as plutomockctl prints it: lines of cells two or more spaces
+ * apart.  Checks that every column starts at the same offset on every
+ * line, then returns the cells. */
+static GPtrArray *
+parse_table (const char *text)
+{
+  g_auto(GStrv) lines = NULL;
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr(GArray) starts = g_array_new (FALSE, FALSE, sizeof (gsize));
+  gsize i;
+
+  g_assert_true (g_str_has_suffix (text, "\n"));
+  lines = g_strsplit (text, "\n", -1);
+  g_assert_cmpstr (lines[g_strv_length (lines) - 1], ==, "");
+
+  for (i = 0; lines[i][0] != '\0'; i++)
+    {
+      const char *line = lines[i];
+      g_autoptr(GStrvBuilder) cells = g_strv_builder_new ();
+      gsize pos = 0, column = 0;
+
+      g_assert_false (g_str_has_suffix (line, " "));
+      while (line[pos] != '\0')
+        {
+          gsize end = pos;
+          g_autofree char *cell = NULL;
+
+          while (line[end] != '\0' && !(line[end] == ' ' && line[end + 1] == ' '))
+            end++;
+          cell = g_strndup (line + pos, end - pos);
+          g_strv_builder_add (cells, cell);
+
+          if (i == 0)
+            g_array_append_val (starts, pos);
+          else
+            {
+              g_assert_cmpuint (column, <, starts->len);
+              g_assert_cmpuint (pos, ==, g_array_index (starts, gsize, column));
+            }
+          column++;
+
+          while (line[end] == ' ')
+            end++;
+          pos = end;
+        }
+      g_assert_cmpuint (column, ==, starts->len);
+      g_ptr_array_add (rows, g_strv_builder_end (cells));
+    }
+
+  return g_steal_pointer (&rows);
+}
+
+static const char *const table_header[] = {
+  "PORT", "HOSTNAME", "API", "FIRMWARE", "STATE", "URL", NULL
+};
+
+/* Checks a row of the table against the device on @port over HTTP. */
+static void
+assert_row_matches (Fixture     *fixture,
+                    char *const *row,
+                    guint        port,
+                    const char  *state)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autofree char *url = url_of (port, "");
+
+  g_assert_cmpuint (g_strv_length ((char **) row), ==, 6);
+  g_assert_cmpstr (row[0], ==, port_text);
+  g_assert_cmpstr (row[4], ==, state);
+  g_assert_cmpstr (row[5], ==, url);
+  if (g_str_equal (state, "running"))
+    {
+      g_autoptr(JsonObject) info = http_info (fixture, port);
+
+      g_assert_cmpstr (row[1], ==, json_object_get_string_member (info, "hostname"));
+      g_assert_cmpstr (row[2], ==, info_shape (info));
+      g_assert_cmpstr (row[3], ==, json_object_get_string_member (info, "version"));
+    }
+}
+
+static GPtrArray *
+list_table (void)
+{
+  g_autoptr(CtlResult) result = run_ctl ("list");
+
+  assert_ok (result);
+  return parse_table (result->out);
+}
+
+/* The hostname of the device on @port, as HTTP reports it. */
+static char *
+dup_hostname (Fixture *fixture,
+              guint    port)
+{
+  g_autoptr(JsonObject) info = http_info (fixture, port);
+
+  return g_strdup (json_object_get_string_member (info, "hostname"));
+}
+
+/* ---- the command line alone --------------------------------------------------- */
+
+static void
+test_help (void)
+{
+  static const char *const commands[] = {
+    "list", "add", "remove", "restart", "info", "update", "status",
+  };
+  static const char *const add_options[] = {
+    "--port=PORT", "--hostname=NAME", "--api=legacy|new", "--firmware=VERSION", "--json",
+  };
+  g_autoptr(CtlResult) help = run_ctl ("--help");
+  g_autoptr(CtlResult) add_help = run_ctl ("add", "--help");
+  g_autoptr(CtlResult) list_help = run_ctl ("list", "--help");
+  g_autoptr(CtlResult) update_help = run_ctl ("update", "-h");
+  g_autoptr(CtlResult) version = run_ctl ("--version");
+  g_autoptr(CtlResult) unknown = run_ctl ("frobnicate");
+  g_autoptr(CtlResult) unknown_help = run_ctl ("frobnicate", "--help");
+  g_autoptr(CtlResult) none = run_ctl_env (NULL, (const char *const[]) { NULL });
+  g_autofree char *expected_version = g_strdup_printf ("plutomockctl %s\n", PACKAGE_VERSION);
+  gsize i;
+
+  /* No bus at all here: help and usage errors must not need one. */
+  assert_ok (help);
+  g_assert_nonnull (strstr (help->out, "Usage:"));
+  for (i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *line = g_strdup_printf ("\n  %s ", commands[i]);
+
+      if (strstr (help->out, line) == NULL)
+        g_error ("--help does not list '%s':\n%s", commands[i], help->out);
+    }
+
+  assert_ok (add_help);
+  g_assert_nonnull (strstr (add_help->out, "plutomockctl add"));
+  for (i = 0; i < G_N_ELEMENTS (add_options); i++)
+    g_assert_nonnull (strstr (add_help->out, add_options[i]));
+  assert_ok (list_help);
+  g_assert_nonnull (strstr (list_help->out, "--json"));
+  g_assert_null (strstr (list_help->out, "--port"));
+  assert_ok (update_help);
+  g_assert_nonnull (strstr (update_help->out, "plutomockctl update [OPTION…] PORT|HOSTNAME JSON"));
+
+  assert_ok (version);
+  g_assert_cmpstr (version->out, ==, expected_version);
+
+  assert_fails (unknown, 2, "unknown command 'frobnicate'");
+  /* --help after a command is the command's, and there is none. */
+  assert_fails (unknown_help, 2, "unknown command 'frobnicate'");
+  assert_fails (none, 2, "no command given");
+}
+
+/* Usage errors are found before anything is asked of the daemon: they
+ * exit 2 even with no bus. */
+static void
+test_usage_errors (void)
+{
+  static const struct
+  {
+    const char *args[5];
+    const char *message;
+  } cases[] = {
+    { { "info", NULL }, "missing argument PORT|HOSTNAME" },
+    { { "update", "7751", NULL }, "missing argument JSON" },
+    { { "remove", "7751", "7752", NULL }, "unexpected argument '7752'" },
+    { { "list", "extra", NULL }, "unexpected argument 'extra'" },
+    { { "status", "extra", NULL }, "unexpected argument 'extra'" },
+    { { "add", "--api", "old", NULL }, "--api: 'old' is neither 'legacy' nor 'new'" },
+    { { "add", "--port", "65536", NULL }, "--port: '65536' is not a port number" },
+    { { "add", "--port", "-1", NULL }, "--port: '-1' is not a port number" },
+    { { "add", "--port", "12ab", NULL }, "--port: '12ab' is not a port number" },
+    { { "list", "--frob", NULL }, "--frob" },
+    { { "--frob", "list", NULL }, "--frob" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtlResult) result = run_ctl_env (NULL, cases[i].args);
+
+      assert_fails (result, 2, cases[i].message);
+    }
+}
+
+static void
+test_no_bus (void)
+{
+  g_autofree char *address = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=unix:path=%s/no-such-bus-%u",
+                                              g_get_tmp_dir (), g_random_int ());
+  const char *const environment[] = { address, NULL };
+  g_autoptr(CtlResult) list = run_ctl_env (environment, (const char *const[]) { "list", NULL });
+  g_autoptr(CtlResult) add = run_ctl_env (environment, (const char *const[]) { "add", NULL });
+
+  assert_fails (list, 1, "cannot connect to the session bus");
+  assert_fails (add, 1, "cannot connect to the session bus");
+}
+
+/* A bus that cannot start plutomock: no service file. */
+static void
+test_not_activatable (void)
+{
+  GTestDBus *bus = pm_test_bus_up_without_service ();
+
+  {
+    g_autoptr(CtlResult) result = run_ctl ("status");
+
+    assert_fails (result, 1, "plutomock is not running");
+  }
+  pm_test_bus_down (bus);
+}
+
+/* ---- the commands ------------------------------------------------------------------ */
+
+static void
+test_list (Fixture      *fixture,
+           gconstpointer user_data)
+{
+  g_autoptr(GPtrArray) rows = list_table ();
+  guint i;
+
+  g_assert_cmpuint (rows->len, ==, 3);
+  g_assert_cmpstrv (g_ptr_array_index (rows, 0), table_header);
+  for (i = 0; i < 2; i++)
+    assert_row_matches (fixture, g_ptr_array_index (rows, i + 1), fixture->ports[i], "running");
+}
+
+static void
+test_list_json (Fixture      *fixture,
+                gconstpointer user_data)
+{
+  g_autoptr(CtlResult) result = run_ctl ("list", "--json");
+  g_autoptr(JsonNode) node = NULL;
+  JsonArray *array;
+  gint64 now = g_get_real_time () / 1000;
+  guint i;
+
+  assert_ok (result);
+  node = parse_json (result->out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (node));
+  array = json_node_get_array (node);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+
+  for (i = 0; i < 2; i++)
+    {
+      JsonObject *device = json_array_get_object_element (array, i);
+      g_autoptr(JsonObject) info = http_info (fixture, fixture->ports[i]);
+      g_autofree char *url = url_of (fixture->ports[i], "");
+      g_autoptr(GList) members = json_object_get_members (device);
+      gint64 start_time;
+
+      g_assert_cmpuint (g_list_length (members), ==, 7);
+      g_assert_cmpint (json_object_get_int_member (device, "port"), ==, fixture->ports[i]);
+      g_assert_cmpstr (json_object_get_string_member (device, "hostname"), ==,
+                       json_object_get_string_member (info, "hostname"));
+      g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, info_shape (info));
+      g_assert_cmpstr (json_object_get_string_member (device, "firmware"), ==,
+                       json_object_get_string_member (info, "version"));
+      g_assert_cmpstr (json_object_get_string_member (device, "state"), ==, "running");
+      g_assert_cmpstr (json_object_get_string_member (device, "url"), ==, url);
+      /* Started by this test, within its time-out. */
+      start_time = json_object_get_int_member (device, "startTime");
+      g_assert_cmpint (start_time, <=, now);
+      g_assert_cmpint (start_time, >, now - PM_TEST_TIMEOUT_MS);
+    }
+
+  /* The two shapes alternate, so both are there. */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 0), "apiVersion"), !=,
+                   json_object_get_string_member (json_array_get_object_element (array, 1), "apiVersion"));
+}
+
+static void
+test_add (Fixture      *fixture,
+          gconstpointer user_data)
+{
+  guint port = pm_test_free_port ();
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  g_autoptr(CtlResult) added = run_ctl ("add", "--port", port_text, "--hostname", "Rig-7",
+                                        "--api", "new", "--firmware", "v9.8.7");
+  g_autoptr(CtlResult) added_json = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *url = NULL;
+  JsonObject *device;
+  guint i;
+
+  /* One row, with the header, as list prints it. */
+  assert_ok (added);
+  rows = parse_table (added->out);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpstrv (g_ptr_array_index (rows, 0), table_header);
+  assert_row_matches (fixture, g_ptr_array_index (rows, 1), port, "running");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[1], ==, "Rig-7");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[2], ==, "new");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[3], ==, "v9.8.7");
+  info = http_info (fixture, port);
+  g_assert_cmpstr (json_object_get_string_member (info, "hostname"), ==, "Rig-7");
+  g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, "v9.8.7");
+  g_assert_cmpstr (info_shape (info), ==, "new");
+
+  /* No options: the daemon picks the port and the rest. */
+  added_json = run_ctl ("add", "--json");
+  assert_ok (added_json);
+  node = parse_json (added_json->out);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  device = json_node_get_object (node);
+  g_assert_cmpint (json_object_get_int_member (device, "port"), >, 0);
+  g_assert_cmpstr (json_object_get_string_member (device, "state"), ==, "running");
+  url = g_strdup_printf ("%s/api/system/info", json_object_get_string_member (device, "url"));
+  g_assert_cmpuint (http_status (fixture, url), ==, 200);
+  g_clear_pointer (&info, json_object_unref);
+  info = http_info (fixture, (guint) json_object_get_int_member (device, "port"));
+  g_assert_cmpstr (json_object_get_string_member (device, "hostname"), ==,
+                   json_object_get_string_member (info, "hostname"));
+
+  /* Both are listed now, in port order. */
+  g_clear_pointer (&rows, g_ptr_array_unref);
+  rows = list_table ();
+  g_assert_cmpuint (rows->len, ==, 5);
+  for (i = 2; i < rows->len; i++)
+    g_assert_cmpint (g_ascii_strtoll (((char **) g_ptr_array_index (rows, i - 1))[0], NULL, 10), <,
+                     g_ascii_strtoll (((char **) g_ptr_array_index (rows, i))[0], NULL, 10));
+}
+
+static void
+test_add_errors (Fixture      *fixture,
+                 gconstpointer user_data)
+{
+  g_autofree char *taken = g_strdup_printf ("%u", fixture->ports[0]);
+  g_autofree char *hostname = dup_hostname (fixture, fixture->ports[1]);
+  g_autofree char *upper = g_ascii_strup (hostname, -1);
+  g_autoptr(CtlResult) port_in_use = run_ctl ("add", "--port", taken);
+  g_autoptr(CtlResult) name_in_use = run_ctl ("add", "--hostname", upper);
+  g_autoptr(CtlResult) bad_name = run_ctl ("add", "--hostname", "no spaces");
+  g_autoptr(CtlResult) bad_api = run_ctl ("add", "--api", "newest");
+  g_autoptr(GPtrArray) rows = NULL;
+
+  assert_fails (port_in_use, 1, taken);
+  g_assert_nonnull (strstr (port_in_use->err, "in use"));
+  g_assert_null (strstr (port_in_use->err, "GDBus.Error"));
+  assert_fails (name_in_use, 1, "exists");
+  assert_fails (bad_name, 1, "no spaces");
+  assert_fails (bad_api, 2, "newest");
+
+  /* A failed add changes nothing. */
+  rows = list_table ();
+  g_assert_cmpuint (rows->len, ==, 3);
+}
+
+static void
+test_remove (Fixture      *fixture,
+             gconstpointer user_data)
+{
+  g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
+  g_autofree char *upper = g_ascii_strup (hostname, -1);
+  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
+  g_autofree char *expected = g_strdup_printf ("Removed %s (port %u)\n", hostname, fixture->ports[0]);
+  g_autoptr(CtlResult) removed = NULL;
+  g_autoptr(CtlResult) again = NULL;
+  g_autoptr(CtlResult) unknown = NULL;
+  g_autofree char *no_port = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  g_assert_false (port_refuses (fixture->ports[0]));
+
+  /* By hostname, in another case. */
+  removed = run_ctl ("remove", upper);
+  assert_ok (removed);
+  g_assert_cmpstr (removed->out, ==, expected);
+  g_assert_true (port_refuses (fixture->ports[0]));
+
+  rows = list_table ();
+  g_assert_cmpuint (rows->len, ==, 2);
+  assert_row_matches (fixture, g_ptr_array_index (rows, 1), fixture->ports[1], "running");
+
+  again = run_ctl ("remove", port_text);
+  no_port = g_strdup_printf ("plutomockctl: no device with port %u\n", fixture->ports[0]);
+  assert_fails (again, 1, "no device");
+  g_assert_cmpstr (again->err, ==, no_port);
+  unknown = run_ctl ("remove", "no-such-miner");
+  assert_fails (unknown, 1, "no device");
+  g_assert_cmpstr (unknown->err, ==, "plutomockctl: no device named 'no-such-miner'\n");
+}
+
+static void
+test_restart (Fixture      *fixture,
+              gconstpointer user_data)
+{
+  g_autofree char *hostname = dup_hostname (fixture, fixture->ports[1]);
+  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[1]);
+  g_autofree char *url = url_of (fixture->ports[1], "/api/system/info");
+  g_autofree char *expected = g_strdup_printf ("Restarting %s (port %u)", hostname, fixture->ports[1]);
+  g_autoptr(CtlResult) restarted = run_ctl ("restart", port_text);
+  g_autoptr(CtlResult) again = NULL;
+  g_autoptr(CtlResult) info = NULL;
+  g_autoptr(CtlResult) unknown = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+
+  assert_ok (restarted);
+  g_assert_true (g_str_has_prefix (restarted->out, expected));
+  g_assert_cmpuint (http_status (fixture, url), ==, 503);
+
+  rows = list_table ();
+  assert_row_matches (fixture, g_ptr_array_index (rows, 1), fixture->ports[0], "running");
+  assert_row_matches (fixture, g_ptr_array_index (rows, 2), fixture->ports[1], "restarting");
+
+  again = run_ctl ("restart", hostname);
+  assert_fails (again, 1, "restarting");
+  info = run_ctl ("info", port_text);
+  assert_fails (info, 1, "restarting");
+  unknown = run_ctl ("restart", "7");
+  assert_fails (unknown, 1, "no device with port 7");
+}
+
+static void
+test_info (Fixture      *fixture,
+           gconstpointer user_data)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
+  g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
+  g_autoptr(JsonObject) http = http_info (fixture, fixture->ports[0]);
+  g_autoptr(CtlResult) pretty = run_ctl ("info", port_text);
+  g_autoptr(CtlResult) compact = run_ctl ("info", hostname, "--compact");
+  g_autoptr(CtlResult) unknown = run_ctl ("info", "nobody");
+  g_autoptr(JsonNode) pretty_node = NULL;
+  g_autoptr(JsonNode) compact_node = NULL;
+  g_autoptr(GList) http_members = json_object_get_members (http);
+  JsonObject *object;
+  GList *l;
+
+  assert_ok (pretty);
+  g_assert_true (g_str_has_prefix (pretty->out, "{\n  \""));
+  g_assert_true (g_str_has_suffix (pretty->out, "\n}\n"));
+  pretty_node = parse_json (pretty->out);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (pretty_node));
+  object = json_node_get_object (pretty_node);
+  /* What HTTP answers, member for member; the live readings change
+   * between requests, the rest does not. */
+  g_assert_cmpuint (json_object_get_size (object), ==, json_object_get_size (http));
+  for (l = http_members; l != NULL; l = l->next)
+    g_assert_true (json_object_has_member (object, l->data));
+  g_assert_cmpstr (json_object_get_string_member (object, "hostname"), ==, hostname);
+  g_assert_cmpstr (json_object_get_string_member (object, "version"), ==,
+                   json_object_get_string_member (http, "version"));
+
+  assert_ok (compact);
+  g_assert_true (g_str_has_prefix (compact->out, "{\""));
+  g_assert_true (g_str_has_suffix (compact->out, "}\n"));
+  g_assert_cmpuint (strcspn (compact->out, "\n"), ==, strlen (compact->out) - 1);
+  compact_node = parse_json (compact->out);
+  g_assert_cmpuint (json_object_get_size (json_node_get_object (compact_node)), ==,
+                    json_object_get_size (http));
+
+  assert_fails (unknown, 1, "no device named 'nobody'");
+}
+
+static void
+test_update (Fixture      *fixture,
+             gconstpointer user_data)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
+  g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
+  g_autofree char *expected = g_strdup_printf ("Updated %s (port %u)\n", hostname, fixture->ports[0]);
+  g_autoptr(CtlResult) updated = NULL;
+  g_autoptr(CtlResult) info = NULL;
+  g_autoptr(CtlResult) bad_json = NULL;
+  g_autoptr(CtlResult) not_object = NULL;
+  g_autoptr(CtlResult) unknown = NULL;
+  g_autoptr(CtlResult) info_after = NULL;
+  g_autoptr(JsonObject) http = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *object;
+
+  updated = run_ctl ("update", hostname, "{\"hostname\": \"x\", \"hashRate\": 5.1}");
+  assert_ok (updated);
+  g_assert_cmpstr (updated->out, ==, expected);
+
+  /* Both D-Bus and HTTP show the update. */
+  info = run_ctl ("info", port_text);
+  assert_ok (info);
+  node = parse_json (info->out);
+  object = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (object, "hostname"), ==, "x");
+  http = http_info (fixture, fixture->ports[0]);
+  g_assert_cmpstr (json_object_get_string_member (http, "hostname"), ==, "x");
+  /* The number as the daemon wrote it, not as a double printed again. */
+  g_assert_true (strstr (info->out, "\n  \"hashRate\": 5.1,\n") != NULL ||
+                 strstr (info->out, "\n  \"hashRate\": 5.1\n}") != NULL);
+
+  bad_json = run_ctl ("update", port_text, "{\"hostname\": ");
+  not_object = run_ctl ("update", port_text, "[1, 2]");
+  unknown = run_ctl ("update", "12", "{}");
+  assert_fails (bad_json, 1, "JSON");
+  assert_fails (not_object, 1, "JSON object");
+  assert_fails (unknown, 1, "no device with port 12");
+
+  /* The failed updates changed nothing. */
+  info_after = run_ctl ("info", port_text, "--compact");
+  assert_ok (info_after);
+  g_assert_nonnull (strstr (info_after->out, "\"hostname\":\"x\""));
+}
+
+static void
+test_status (Fixture      *fixture,
+             gconstpointer user_data)
+{
+  g_autoptr(CtlResult) status = run_ctl ("status");
+  g_autoptr(CtlResult) extra = run_ctl ("status", "now");
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GRegex) listing = g_regex_new ("^([0-9]+) \\((http://127\\.0\\.0\\.1:([0-9]+)/servers)\\)$",
+                                           0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autofree char *expected_version = g_strdup_printf ("%s", PACKAGE_VERSION);
+  g_autofree char *url = NULL;
+  g_autofree char *port = NULL;
+  g_autofree char *url_port = NULL;
+  g_autoptr(PmTestResponse) response = NULL;
+  g_autoptr(JsonObject) servers = NULL;
+  guint64 seed;
+  char **row;
+
+  assert_ok (status);
+  rows = parse_table (status->out);
+  g_assert_cmpuint (rows->len, ==, 5);
+
+  row = g_ptr_array_index (rows, 0);
+  g_assert_cmpstr (row[0], ==, "Version:");
+  g_assert_cmpstr (row[1], ==, expected_version);
+  row = g_ptr_array_index (rows, 1);
+  g_assert_cmpstr (row[0], ==, "Seed:");
+  g_assert_true (g_ascii_string_to_unsigned (row[1], 10, 0, G_MAXUINT64, &seed, NULL));
+  row = g_ptr_array_index (rows, 2);
+  g_assert_cmpstr (row[0], ==, "Listing port:");
+  g_assert_true (g_regex_match (listing, row[1], 0, &match));
+  port = g_match_info_fetch (match, 1);
+  url = g_match_info_fetch (match, 2);
+  url_port = g_match_info_fetch (match, 3);
+  g_assert_cmpstr (port, ==, url_port);
+  /* LISTING_PORT=0: a port the kernel picked, not the default. */
+  g_assert_cmpstr (port, !=, "7770");
+  row = g_ptr_array_index (rows, 3);
+  g_assert_cmpstr (row[0], ==, "Logs:");
+  g_assert_cmpstr (row[1], ==, "disabled");
+  row = g_ptr_array_index (rows, 4);
+  g_assert_cmpstr (row[0], ==, "Devices:");
+  g_assert_cmpstr (row[1], ==, "2");
+
+  /* The listing server is where status says, and agrees on the count. */
+  response = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
+  g_assert_cmpuint (response->status, ==, 200);
+  servers = pm_test_response_object (response);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (servers, "servers")), ==, 2);
+
+  assert_fails (extra, 2, "unexpected argument 'now'");
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/ctl/help", test_help);
+  g_test_add_func ("/ctl/usage-errors", test_usage_errors);
+  g_test_add_func ("/ctl/no-bus", test_no_bus);
+  g_test_add_func ("/ctl/not-activatable", test_not_activatable);
+  g_test_add ("/ctl/list", Fixture, NULL, fixture_setup, test_list, fixture_teardown);
+  g_test_add ("/ctl/list-json", Fixture, NULL, fixture_setup, test_list_json, fixture_teardown);
+  g_test_add ("/ctl/add", Fixture, NULL, fixture_setup, test_add, fixture_teardown);
+  g_test_add ("/ctl/add-errors", Fixture, NULL, fixture_setup, test_add_errors, fixture_teardown);
+  g_test_add ("/ctl/remove", Fixture, NULL, fixture_setup, test_remove, fixture_teardown);
+  g_test_add ("/ctl/restart", Fixture, NULL, fixture_setup, test_restart, fixture_teardown);
+  g_test_add ("/ctl/info", Fixture, NULL, fixture_setup, test_info, fixture_teardown);
+  g_test_add ("/ctl/update", Fixture, NULL, fixture_setup, test_update, fixture_teardown);
+  g_test_add ("/ctl/status", Fixture, NULL, fixture_setup, test_status, fixture_teardown);
+
+  return g_test_run ();
+}

@@ -37,6 +37,8 @@ struct _PmManager
   guint64          seed;
   PmAcceptor      *acceptor;     /* (owned) */
   GListStore      *devices;      /* (owned) (element-type PmDevice) */
+  GHashTable      *by_port;      /* (owned): port → PmDevice (unowned), for devices */
+  GHashTable      *by_hostname;  /* (owned): lower-case hostname (owned) → PmDevice (unowned) */
   PmListingServer *listing;      /* (owned) */
   guint            last_number;  /* highest N given to a mockaxeN */
 
@@ -104,6 +106,8 @@ start_device (PmManager   *self,
   if (!pm_device_start (device, self->config->bind_address, error))
     return NULL;
 
+  g_hash_table_insert (self->by_port, GUINT_TO_POINTER (pm_device_get_port (device)), device);
+  g_hash_table_insert (self->by_hostname, g_ascii_strdown (hostname, -1), device);
   g_list_store_append (self->devices, device);
   log_device_started (device);
   return device;
@@ -194,6 +198,8 @@ pm_manager_stop (PmManager *self)
 
       pm_device_stop (device);
     }
+  g_hash_table_remove_all (self->by_port);
+  g_hash_table_remove_all (self->by_hostname);
   g_list_store_remove_all (self->devices);
 }
 
@@ -285,20 +291,19 @@ pm_manager_find_device (PmManager  *self,
                         guint       port,
                         const char *hostname)
 {
-  guint i, n;
+  PmDevice *device = NULL;
 
   g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
 
-  n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
-  for (i = 0; i < n; i++)
+  if (port != 0)
+    device = g_hash_table_lookup (self->by_port, GUINT_TO_POINTER (port));
+  if (device == NULL && hostname != NULL)
     {
-      g_autoptr(PmDevice) device = g_list_model_get_item (G_LIST_MODEL (self->devices), i);
+      g_autofree char *key = g_ascii_strdown (hostname, -1);
 
-      if ((port != 0 && pm_device_get_port (device) == port) ||
-          (hostname != NULL && g_ascii_strcasecmp (pm_device_get_hostname (device), hostname) == 0))
-        return device;
+      device = g_hash_table_lookup (self->by_hostname, key);
     }
-  return NULL;
+  return device;
 }
 
 /**
@@ -424,6 +429,12 @@ pm_manager_remove_device (PmManager *self,
 
   g_object_ref (device);
   pm_device_stop (device);
+  g_hash_table_remove (self->by_port, GUINT_TO_POINTER (pm_device_get_port (device)));
+  {
+    g_autofree char *key = g_ascii_strdown (pm_device_get_hostname (device), -1);
+
+    g_hash_table_remove (self->by_hostname, key);
+  }
   g_list_store_remove (self->devices, position);
   g_message (_("%s removed"), pm_device_get_hostname (device));
   g_object_unref (device);
@@ -488,6 +499,8 @@ pm_manager_dispose (GObject *object)
   g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_object (&self->listing);
   g_clear_object (&self->devices);
+  g_clear_pointer (&self->by_port, g_hash_table_unref);
+  g_clear_pointer (&self->by_hostname, g_hash_table_unref);
   g_clear_object (&self->acceptor);
   g_clear_pointer (&self->loop, g_main_loop_unref);
 
@@ -518,6 +531,8 @@ pm_manager_init (PmManager *self)
 {
   self->acceptor = pm_acceptor_new ();
   self->devices = g_list_store_new (PM_TYPE_DEVICE);
+  self->by_port = g_hash_table_new (NULL, NULL);
+  self->by_hostname = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->listing = pm_listing_server_new (self->acceptor, G_LIST_MODEL (self->devices));
 }
 

@@ -103,6 +103,22 @@ def main(paths):
                 "daemon_client_failed_logged", "exit")
         for key in keys:
             print(f"  {key:<32} " + " ".join(f"{d.get(key, '-'):>8}" for _, d in ws))
+        print()
+
+    dbus_startups = [d for kind, _, d in rows if kind == "startup-dbus"]
+    dbus = [d for kind, _, d in rows if kind == "dbus"]
+    if dbus_startups or dbus:
+        print("D-Bus control on a private session bus (one column per run)")
+        for d in dbus_startups:
+            plain = [int(s["rss_kb"]) for s in startups.get(int(d["devices"]), [])]
+            d["rss_vs_no_dbus_kb_per_device"] = (
+                f"{(int(d['rss_kb']) - median(plain)) / int(d['devices']):.2f}" if plain else "-")
+        table = [("devices", dbus_startups), ("start_ms", dbus_startups), ("rss_kb", dbus_startups),
+                 ("rss_vs_no_dbus_kb_per_device", dbus_startups)]
+        if dbus:
+            table += [(key, dbus) for key in dbus[0]]
+        for key, ds in table:
+            print(f"  {key:<32} " + " ".join(f"{str(d.get(key, '-')):>9}" for d in ds))
 
 
 if __name__ == "__main__":

@@ -7,10 +7,12 @@
 #
 # Starts the daemon itself on 127.0.0.1 (listing port 19000, device ports
 # from 19001), measures start-up time and memory, HTTP throughput and
-# latency with wrk, server CPU per request and WebSocket memory, prints a
-# table and keeps every raw output under bench/results/<timestamp>/.
+# latency with wrk, server CPU per request, WebSocket memory and, on a
+# private session bus, the cost of D-Bus control; prints a table and keeps
+# every raw output under bench/results/<timestamp>/.
 #
-# Tools: wrk, curl, python3 with the websocket-client module, getconf, /proc.
+# Tools: wrk, curl, python3 with the websocket-client module and python3-gi,
+# dbus-daemon, getconf, /proc.
 # Environment knobs (defaults in brackets):
 #   LISTING_PORT [19000]  device ports are LISTING_PORT+1 ...
 #   SEED [20240601]       fleet seed
@@ -20,7 +22,8 @@
 #   WS_CLIENTS [1000]     WebSocket clients held open on one device
 #   WS_ROUNDS [2]         connect/close rounds of those clients on one daemon
 #   BIG_FLEET [5000]      largest fleet for the start-up/memory test
-#   PYTHON [python3]      interpreter that has the websocket module
+#   DBUS_CALLS [1000]     AddDevice, GetInfo and RemoveDevice calls timed
+#   PYTHON [python3]      interpreter that has the websocket and gi modules
 
 set -euo pipefail
 
@@ -36,6 +39,7 @@ WRK_CONNECTIONS=${WRK_CONNECTIONS:-50}
 WS_CLIENTS=${WS_CLIENTS:-1000}
 WS_ROUNDS=${WS_ROUNDS:-2}
 BIG_FLEET=${BIG_FLEET:-5000}
+DBUS_CALLS=${DBUS_CALLS:-1000}
 HOST=127.0.0.1
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -45,15 +49,15 @@ log () { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 # ---- prerequisites ---------------------------------------------------------
 
 [ -x "$BIN" ] || die "no daemon at $BIN; build first (meson setup $BUILD_DIR && ninja -C $BUILD_DIR)"
-for tool in wrk curl getconf; do
+for tool in wrk curl getconf dbus-daemon; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
 done
 PYTHON=${PYTHON:-python3}
-if ! "$PYTHON" -c 'import websocket' 2>/dev/null; then
-  if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import websocket' 2>/dev/null; then
+if ! "$PYTHON" -c 'import websocket, gi' 2>/dev/null; then
+  if [ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import websocket, gi' 2>/dev/null; then
     PYTHON=/usr/bin/python3
   else
-    die "$PYTHON cannot import websocket (install python3-websocket or set PYTHON)"
+    die "$PYTHON cannot import websocket and gi (install python3-websocket and python3-gi or set PYTHON)"
   fi
 fi
 if curl -s -o /dev/null --max-time 1 "http://$HOST:$LISTING_PORT/"; then
@@ -97,6 +101,10 @@ SUMMARY=$RESULTS/summary.tsv
 
 DAEMON_PID=
 DAEMON_LOG=
+# Only scenario 5 puts the daemon on a (private) bus; the others measure
+# HTTP alone and stay off whatever session bus the user has.
+DBUS_ARG=--no-dbus
+BUS_PID=
 
 stop_daemon () {
   if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
@@ -112,7 +120,13 @@ stop_daemon () {
   fi
   DAEMON_PID=
 }
-trap stop_daemon EXIT
+stop_bus () {
+  if [ -n "$BUS_PID" ]; then
+    kill -TERM "$BUS_PID" 2>/dev/null || true
+  fi
+  BUS_PID=
+}
+trap 'stop_daemon; stop_bus' EXIT
 trap 'exit 130' INT TERM
 
 ms_now () { echo $(( $(date +%s%N) / 1000000 )); }
@@ -139,7 +153,7 @@ start_daemon () {
   DAEMON_LOG=$RESULTS/daemon-$name.log
   t0=$(ms_now)
   "$BIN" --bind "$HOST" --listing-port "$LISTING_PORT" --ports "$FIRST_PORT-$last" \
-         --seed "$SEED" "$@" > "$DAEMON_LOG" 2>&1 &
+         --seed "$SEED" $DBUS_ARG "$@" > "$DAEMON_LOG" 2>&1 &
   DAEMON_PID=$!
   until [ "$(n_listed)" -eq "$n" ]; do
     tries=$((tries + 1))
@@ -272,6 +286,29 @@ for round in $(seq "$WS_ROUNDS"); do
   log "WebSocket round $round: $(grep -e clients_with_frame -e rss_per_client_kb "$ws_out" | paste -s -d ' ')"
 done
 stop_daemon
+
+# 5. D-Bus control: the big fleet exported on a private session bus (its
+#    start-up and memory against scenario 3's), GetManagedObjects over it,
+#    then DBUS_CALLS AddDevice, GetInfo and RemoveDevice calls in a row.
+log "D-Bus: fleet of $BIG_FLEET on a private bus, $DBUS_CALLS calls of each kind"
+bus_info=$(dbus-daemon --session --fork --print-address=1 --print-pid=1 2>/dev/null)
+export DBUS_SESSION_BUS_ADDRESS=$(sed -n 1p <<<"$bus_info")
+BUS_PID=$(sed -n 2p <<<"$bus_info")
+DBUS_ARG=
+start_daemon "dbus$BIG_FLEET" "$BIG_FLEET"
+sleep 0.5
+printf 'startup-dbus\t%s\tdevices=%s\tstart_ms=%s\trss_kb=%s\n' "dbus$BIG_FLEET" "$BIG_FLEET" \
+  "$START_MS" "$(proc_status_kb VmRSS)" >> "$SUMMARY"
+dbus_out=$RESULTS/dbus-calls.txt
+"$PYTHON" "$BENCH_DIR/dbus_calls.py" --pid "$DAEMON_PID" --calls "$DBUS_CALLS" > "$dbus_out" \
+  || die "the D-Bus calls failed (see $dbus_out and $DAEMON_LOG)"
+check_daemon
+printf 'dbus\tcalls\t%s\n' "$(paste -s -d '\t' "$dbus_out")" >> "$SUMMARY"
+log "D-Bus: $(paste -s -d ' ' "$dbus_out")"
+stop_daemon
+stop_bus
+unset DBUS_SESSION_BUS_ADDRESS
+DBUS_ARG=--no-dbus
 
 # ---- report ----------------------------------------------------------------
 

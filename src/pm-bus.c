@@ -20,9 +20,11 @@
  * InterfacesAdded or InterfacesRemoved).
  *
  * The start-up order keeps clients from seeing a half-built tree:
- * pm_bus_connect(), pm_bus_claim() (which only takes the name at once to
- * replace another daemon), starting the fleet, then pm_bus_export(),
- * which exports everything and only then asks for the name.
+ * pm_bus_connect(), pm_bus_claim(), starting the fleet, then
+ * pm_bus_export(), which exports everything and only then asks for the
+ * name.  The exception is --replace: the old daemon lets go of its ports
+ * only once it has lost the name, so pm_bus_claim() takes the name first,
+ * and until the new fleet is exported a call gets "Object does not exist".
  */
 
 /* How long --replace waits for the daemon it replaces to let go. */

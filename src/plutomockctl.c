@@ -257,6 +257,24 @@ find_device (GDBusObjectManager *objects,
   return NULL;
 }
 
+/* Connects to the daemon and finds the device @which names; the device
+ * lives as long as *@out_objects. */
+static PmDBusDevice *
+open_device (const char          *which,
+             GDBusObjectManager **out_objects,
+             GError             **error)
+{
+  g_autoptr(GDBusObjectManager) objects = connect_to_daemon (error);
+  PmDBusDevice *device;
+
+  if (objects == NULL)
+    return NULL;
+  device = find_device (objects, which, error);
+  if (device != NULL)
+    *out_objects = g_steal_pointer (&objects);
+  return device;
+}
+
 /* ---- output ------------------------------------------------------------------ */
 
 static void
@@ -589,10 +607,7 @@ run_remove (char **args)
   g_autofree char *hostname = NULL;
   guint port;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
-    return fail (error);
-  device = find_device (objects, args[0], &error);
+  device = open_device (args[0], &objects, &error);
   if (device == NULL)
     return fail (error);
   manager = get_manager (objects, &error);
@@ -617,10 +632,7 @@ run_restart (char **args)
   g_autoptr(PmDBusDevice) device = NULL;
   g_autoptr(GError) error = NULL;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
-    return fail (error);
-  device = find_device (objects, args[0], &error);
+  device = open_device (args[0], &objects, &error);
   if (device == NULL)
     return fail (error);
 
@@ -642,10 +654,7 @@ run_info (char **args)
   g_autofree char *json = NULL;
   g_autofree char *text = NULL;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
-    return fail (error);
-  device = find_device (objects, args[0], &error);
+  device = open_device (args[0], &objects, &error);
   if (device == NULL)
     return fail (error);
 
@@ -672,10 +681,7 @@ run_update (char **args)
   g_autoptr(PmDBusDevice) device = NULL;
   g_autoptr(GError) error = NULL;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
-    return fail (error);
-  device = find_device (objects, args[0], &error);
+  device = open_device (args[0], &objects, &error);
   if (device == NULL)
     return fail (error);
 

@@ -129,6 +129,26 @@ pm_test_free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+/**
+ * pm_test_port_refuses:
+ * @port: a TCP port on 127.0.0.1
+ *
+ * Returns: whether a connection to @port is refused (nothing listens)
+ */
+gboolean
+pm_test_port_refuses (guint port)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+  g_autoptr(GError) error = NULL;
+
+  /* Blocking connect to loopback: answered at once either way. */
+  g_socket_connect (socket, address, NULL, &error);
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+}
+
 /* ---- HTTP ---------------------------------------------------------------- */
 
 void
@@ -367,6 +387,35 @@ pm_test_websocket_connect (SoupSession *session,
   if (data.error != NULL)
     g_propagate_error (error, data.error);
   return data.conn;
+}
+
+/**
+ * pm_test_get_servers:
+ * @session: a #SoupSession
+ * @listing_port: the listing server's port on 127.0.0.1
+ *
+ * GET /servers: checks the status, type and message.
+ *
+ * Returns: (transfer full): the list of servers
+ */
+JsonArray *
+pm_test_get_servers (SoupSession *session,
+                     guint        listing_port)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/servers", listing_port);
+  g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", listing_port);
+  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
+  g_autoptr(JsonObject) object = NULL;
+  JsonNode *servers;
+
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
+  object = pm_test_response_object (response);
+  g_assert_cmpstr (json_object_get_string_member_with_default (object, "message", NULL), ==, message);
+  servers = json_object_get_member (object, "servers");
+  g_assert_nonnull (servers);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (servers));
+  return json_array_ref (json_node_get_array (servers));
 }
 
 /* ---- the real daemon ------------------------------------------------------ */

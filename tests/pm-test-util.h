@@ -35,7 +35,8 @@ gboolean pm_test_wait_until (PmTestCondition condition,
                              guint           timeout_ms);
 void     pm_test_wait_ms (guint ms);
 
-guint pm_test_free_port (void);
+guint    pm_test_free_port (void);
+gboolean pm_test_port_refuses (guint port);
 
 /**
  * PmTestResponse:
@@ -62,6 +63,8 @@ PmTestResponse *pm_test_http (SoupSession *session,
 const char     *pm_test_response_text (PmTestResponse *response);
 const char     *pm_test_response_content_type (PmTestResponse *response);
 JsonObject     *pm_test_response_object (PmTestResponse *response);
+JsonArray      *pm_test_get_servers (SoupSession *session,
+                                     guint        listing_port);
 char           *pm_test_raw_http (guint       port,
                                   const char *request,
                                   gsize       length);

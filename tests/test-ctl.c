@@ -232,19 +232,6 @@ info_shape (JsonObject *info)
   return "legacy";
 }
 
-static gboolean
-port_refuses (guint port)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
-  g_autoptr(GError) error = NULL;
-
-  g_socket_connect (socket, address, NULL, &error);
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-}
-
 static JsonNode *
 parse_json (const char *text)
 {
@@ -618,13 +605,13 @@ test_remove (Fixture      *fixture,
   g_autofree char *no_port = NULL;
   g_autoptr(GPtrArray) rows = NULL;
 
-  g_assert_false (port_refuses (fixture->ports[0]));
+  g_assert_false (pm_test_port_refuses (fixture->ports[0]));
 
   /* By hostname, in another case. */
   removed = run_ctl ("remove", upper);
   assert_ok (removed);
   g_assert_cmpstr (removed->out, ==, expected);
-  g_assert_true (port_refuses (fixture->ports[0]));
+  g_assert_true (pm_test_port_refuses (fixture->ports[0]));
 
   rows = list_table ();
   g_assert_cmpuint (rows->len, ==, 2);

@@ -163,27 +163,6 @@ assert_refused (const char *host,
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
-/* GET /servers: checks the status, type and message; returns the list. */
-static JsonArray *
-get_servers (SoupSession *session,
-             guint        listing_port)
-{
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/servers", listing_port);
-  g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", listing_port);
-  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
-  g_autoptr(JsonObject) object = NULL;
-  JsonNode *servers;
-
-  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
-  object = pm_test_response_object (response);
-  g_assert_cmpstr (json_object_get_string_member_with_default (object, "message", NULL), ==, message);
-  servers = json_object_get_member (object, "servers");
-  g_assert_nonnull (servers);
-  g_assert_true (JSON_NODE_HOLDS_ARRAY (servers));
-  return json_array_ref (json_node_get_array (servers));
-}
-
 /* Checks that @servers lists exactly @ports with hostnames mockaxe<N>,
  * N taken from @numbers. */
 static void
@@ -386,7 +365,7 @@ test_listing (void)
   const guint numbers[] = { 1, 2, 3 };
   guint i;
 
-  servers = get_servers (session, daemon->listing_port);
+  servers = pm_test_get_servers (session, daemon->listing_port);
   assert_servers (servers, (const guint *) daemon->ports->data, numbers, 3);
 
   for (i = 0; i < json_array_get_length (servers); i++)
@@ -621,7 +600,7 @@ test_environment (void)
   env[1] = ports_env;
 
   daemon = spawn_and_wait_for (no_args, env, "Listing server on");
-  servers = get_servers (session, listing);
+  servers = pm_test_get_servers (session, listing);
   assert_servers (servers, device_ports, numbers, 2);
   assert_info_hostname (session, device_ports[1], 2);
 
@@ -660,7 +639,7 @@ test_option_beats_environment (void)
   const guint numbers[] = { 1 };
 
   daemon = spawn_and_wait_for (args, env, "Listing server on");
-  servers = get_servers (session, listing);
+  servers = pm_test_get_servers (session, listing);
   assert_servers (servers, &c, numbers, 1);
   assert_info_hostname (session, c, 1);
   assert_refused ("127.0.0.1", env_listing);
@@ -748,7 +727,7 @@ test_device_port_taken (void)
 
   listed[0] = g_array_index (ports, guint, 0);
   listed[1] = g_array_index (ports, guint, 2);
-  servers = get_servers (session, listing);
+  servers = pm_test_get_servers (session, listing);
   assert_servers (servers, listed, numbers, 2);
   assert_info_hostname (session, listed[0], 1);
   assert_info_hostname (session, listed[1], 3);

@@ -671,26 +671,6 @@ http_patch (SoupSession *session,
   g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
 }
 
-/* GET /servers on @listing_port: 200, its message, and the list. */
-static JsonArray *
-get_servers (SoupSession *session,
-             guint        listing_port)
-{
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/servers", listing_port);
-  g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", listing_port);
-  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
-  g_autoptr(JsonObject) object = NULL;
-  JsonNode *servers;
-
-  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  object = pm_test_response_object (response);
-  g_assert_cmpstr (json_object_get_string_member_with_default (object, "message", NULL), ==, message);
-  servers = json_object_get_member (object, "servers");
-  g_assert_nonnull (servers);
-  g_assert_true (JSON_NODE_HOLDS_ARRAY (servers));
-  return json_array_ref (json_node_get_array (servers));
-}
-
 /* The entry of /servers for @port, or NULL. */
 static JsonObject *
 find_server (JsonArray *servers,
@@ -932,7 +912,7 @@ fleet_state (Fixture *fixture)
 {
   g_autoptr(GVariant) objects = get_managed_objects (fixture->connection);
   g_autoptr(GVariant) manager = lookup_properties (objects, MANAGER_PATH, MANAGER_IFACE);
-  g_autoptr(JsonArray) servers = get_servers (fixture->session, fixture->listing_port);
+  g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_autoptr(GPtrArray) on_bus = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GPtrArray) listed = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *bus_text = NULL;
@@ -1134,7 +1114,7 @@ assert_added (Fixture    *fixture,
   assert_info_shape (info, api_version, hostname, firmware);
 
   /* /servers */
-  servers = get_servers (fixture->session, fixture->listing_port);
+  servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   server = find_server (servers, port);
   if (server == NULL)
     g_error ("/servers does not list port %u", port);
@@ -1258,7 +1238,7 @@ test_startup_devices (Fixture       *fixture,
   static const char *const api_versions[] = { "legacy", "new" };
   g_autoptr(GVariant) objects = get_managed_objects (fixture->connection);
   g_autoptr(GVariant) manager = NULL;
-  g_autoptr(JsonArray) servers = get_servers (fixture->session, fixture->listing_port);
+  g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
   g_autofree char *added_path = NULL;
   g_autofree char *added_description = NULL;
@@ -1402,7 +1382,7 @@ test_remove (Fixture       *fixture,
 
       /* Closed, unlisted, unexported, at once. */
       assert_refused (port);
-      servers = get_servers (fixture->session, fixture->listing_port);
+      servers = pm_test_get_servers (fixture->session, fixture->listing_port);
       g_assert_null (find_server (servers, port));
       objects = get_managed_objects (fixture->connection);
       body_path = g_variant_lookup_value (objects, path, NULL);
@@ -1444,7 +1424,7 @@ test_manager_properties (Fixture       *fixture,
    * answers there, listing the fleet. */
   g_assert_cmpstr (g_variant_get_type_string (listing), ==, "u");
   g_assert_cmpuint (g_variant_get_uint32 (listing), ==, fixture->listing_port);
-  servers = get_servers (fixture->session, g_variant_get_uint32 (listing));
+  servers = pm_test_get_servers (fixture->session, g_variant_get_uint32 (listing));
   g_assert_cmpuint (json_array_get_length (servers), ==, 2);
   g_assert_nonnull (find_server (servers, startup_port (fixture, 0)));
   g_assert_nonnull (find_server (servers, startup_port (fixture, 1)));
@@ -1509,7 +1489,7 @@ assert_device_properties (Fixture    *fixture,
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
   g_autoptr(GVariant) all = get_all (fixture->connection, path, DEVICE_IFACE);
   g_autoptr(JsonObject) info = http_info (fixture->session, port);
-  g_autoptr(JsonArray) servers = get_servers (fixture->session, fixture->listing_port);
+  g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
   JsonObject *server = find_server (servers, port);
   const char *text;
@@ -1586,7 +1566,7 @@ test_device_properties (Fixture       *fixture,
   firmware = get_property (fixture->connection, added, DEVICE_IFACE, "Firmware");
   g_assert_cmpstr (g_variant_get_string (hostname, NULL), ==, "props");
   g_assert_cmpstr (g_variant_get_string (firmware, NULL), ==, "v7.7.7");
-  servers = get_servers (fixture->session, fixture->listing_port);
+  servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_assert_cmpstr (member_string (find_server (servers, pm_dbus_device_get_port (device)), "hostname"),
                    ==, "props");
 }
@@ -2388,7 +2368,7 @@ test_daemon_replace (BusFixture    *fixture,
   listing = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "ListingPort");
   g_assert_cmpuint (g_variant_get_uint32 (listing), ==, listing_port);
   g_assert_cmpuint (http_status (fixture->session, "GET", port, "/api/system/info"), ==, 200);
-  servers = get_servers (fixture->session, listing_port);
+  servers = pm_test_get_servers (fixture->session, listing_port);
   g_assert_nonnull (find_server (servers, port));
 
   g_assert_cmpint (pm_test_daemon_stop (new), ==, 0);

@@ -71,20 +71,6 @@ get_status (Fixture    *fixture,
   return response->status;
 }
 
-static gboolean
-port_refuses (guint port)
-{
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, NULL);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
-  g_autoptr(GError) error = NULL;
-
-  /* Blocking connect to loopback: answered at once either way. */
-  g_socket_connect (socket, address, NULL, &error);
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-}
-
 static void
 test_listing_empty (Fixture      *fixture,
                     gconstpointer user_data)
@@ -180,7 +166,7 @@ test_add_remove (Fixture      *fixture,
   g_assert_cmpuint (json_array_get_length (servers), ==, 2);
   assert_server (servers, 0, first);
   assert_server (servers, 1, third);
-  g_assert_true (port_refuses (second_port));
+  g_assert_true (pm_test_port_refuses (second_port));
   g_assert_null (pm_manager_find_device (fixture->manager, second_port, NULL));
   g_assert_true (pm_manager_find_device (fixture->manager, 0, "RIG-7") == third);
 
@@ -396,8 +382,8 @@ start_one_device (guint *out_port)
   manager = pm_manager_new (config);
   g_assert_true (pm_manager_start (manager, &error));
   g_assert_no_error (error);
-  g_assert_false (port_refuses (port));
-  g_assert_false (port_refuses (pm_manager_get_listing_port (manager)));
+  g_assert_false (pm_test_port_refuses (port));
+  g_assert_false (pm_test_port_refuses (pm_manager_get_listing_port (manager)));
   *out_port = port;
   return manager;
 }
@@ -413,8 +399,8 @@ test_run_quit (void)
   g_timeout_add (50, quit_manager, manager);
   g_assert_cmpint (pm_manager_run (manager), ==, 0);
 
-  g_assert_true (port_refuses (port));
-  g_assert_true (port_refuses (listing));
+  g_assert_true (pm_test_port_refuses (port));
+  g_assert_true (pm_test_port_refuses (listing));
   g_assert_cmpuint (g_list_model_get_n_items (pm_manager_get_devices (manager)), ==, 0);
 }
 
@@ -431,7 +417,7 @@ test_quit_before_run (void)
   start = g_get_monotonic_time ();
   g_assert_cmpint (pm_manager_run (manager), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
-  g_assert_true (port_refuses (port));
+  g_assert_true (pm_test_port_refuses (port));
 }
 
 /* Without a seed one is drawn; with one, it is kept. */

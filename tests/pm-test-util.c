@@ -130,6 +130,36 @@ pm_test_free_port (void)
 }
 
 /**
+ * pm_test_free_ports:
+ * @n: how many
+ * @avoid: (nullable) (element-type guint): ports not to return
+ *
+ * Returns: (transfer full) (element-type guint): @n ports on 127.0.0.1
+ *   that were free a moment ago, all different and none in @avoid
+ */
+GArray *
+pm_test_free_ports (guint   n,
+                    GArray *avoid)
+{
+  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  while (ports->len < n)
+    {
+      guint port = pm_test_free_port ();
+      gboolean taken = FALSE;
+      guint i;
+
+      for (i = 0; i < ports->len; i++)
+        taken |= g_array_index (ports, guint, i) == port;
+      for (i = 0; avoid != NULL && i < avoid->len; i++)
+        taken |= g_array_index (avoid, guint, i) == port;
+      if (!taken)
+        g_array_append_val (ports, port);
+    }
+  return ports;
+}
+
+/**
  * pm_test_port_refuses:
  * @port: a TCP port on 127.0.0.1
  *

@@ -36,6 +36,8 @@ gboolean pm_test_wait_until (PmTestCondition condition,
 void     pm_test_wait_ms (guint ms);
 
 guint    pm_test_free_port (void);
+GArray  *pm_test_free_ports (guint   n,
+                            GArray *avoid);
 gboolean pm_test_port_refuses (guint port);
 
 /**

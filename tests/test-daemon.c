@@ -25,29 +25,6 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-/* @n ports on 127.0.0.1 that were free, all different and none in @avoid. */
-static GArray *
-free_ports (guint   n,
-            GArray *avoid)
-{
-  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
-
-  while (ports->len < n)
-    {
-      guint port = pm_test_free_port ();
-      gboolean taken = FALSE;
-      guint i;
-
-      for (i = 0; i < ports->len; i++)
-        taken |= g_array_index (ports, guint, i) == port;
-      for (i = 0; avoid != NULL && i < avoid->len; i++)
-        taken |= g_array_index (avoid, guint, i) == port;
-      if (!taken)
-        g_array_append_val (ports, port);
-    }
-  return ports;
-}
-
 static char *
 join_ports (GArray *ports)
 {
@@ -429,7 +406,7 @@ test_signal (gconstpointer data)
 static void
 test_signal_during_startup (void)
 {
-  g_autoptr(GArray) listing = free_ports (1, NULL);
+  g_autoptr(GArray) listing = pm_test_free_ports (1, NULL);
   g_autofree char *listing_text = g_strdup_printf ("%u", g_array_index (listing, guint, 0));
   g_autoptr(PmTestDaemon) daemon = NULL;
   const char *args[] = { "--listing-port", listing_text, "--ports", "21000-22999", NULL };
@@ -528,7 +505,7 @@ static void
 test_config_error (gconstpointer data)
 {
   const ConfigErrorCase *c = data;
-  g_autoptr(GArray) ports = free_ports (3, NULL);
+  g_autoptr(GArray) ports = pm_test_free_ports (3, NULL);
   guint listing = g_array_index (ports, guint, 0);
   guint p = g_array_index (ports, guint, 1);
   guint q = g_array_index (ports, guint, 2);
@@ -578,7 +555,7 @@ test_config_error (gconstpointer data)
 static void
 test_environment (void)
 {
-  g_autoptr(GArray) ports = free_ports (3, NULL);
+  g_autoptr(GArray) ports = pm_test_free_ports (3, NULL);
   guint listing = g_array_index (ports, guint, 0);
   guint device_ports[2];
   g_autofree char *listing_env = g_strdup_printf ("LISTING_PORT=%u", listing);
@@ -618,7 +595,7 @@ test_environment (void)
 static void
 test_option_beats_environment (void)
 {
-  g_autoptr(GArray) ports = free_ports (5, NULL);
+  g_autoptr(GArray) ports = pm_test_free_ports (5, NULL);
   guint env_listing = g_array_index (ports, guint, 0);
   guint listing = g_array_index (ports, guint, 1);
   guint a = g_array_index (ports, guint, 2);
@@ -701,7 +678,7 @@ occupy_port (guint port)
 static void
 test_device_port_taken (void)
 {
-  g_autoptr(GArray) all = free_ports (4, NULL);
+  g_autoptr(GArray) all = pm_test_free_ports (4, NULL);
   guint listing = g_array_index (all, guint, 0);
   g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GSocket) taken = NULL;
@@ -738,7 +715,7 @@ test_device_port_taken (void)
 static void
 test_listing_port_taken (void)
 {
-  g_autoptr(GArray) all = free_ports (3, NULL);
+  g_autoptr(GArray) all = pm_test_free_ports (3, NULL);
   guint listing = g_array_index (all, guint, 0);
   g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GSocket) taken = occupy_port (listing);
@@ -856,7 +833,7 @@ assert_same_samples (GArray *a,
 static void
 test_seed (void)
 {
-  g_autoptr(GArray) all = free_ports (9, NULL);
+  g_autoptr(GArray) all = pm_test_free_ports (9, NULL);
   guint listing = g_array_index (all, guint, 0);
   g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
   g_autoptr(GArray) first = samples_new ();

@@ -81,26 +81,6 @@ port_of_path (const char *path)
   return (guint) port;
 }
 
-/* @n distinct ports on 127.0.0.1 that were free a moment ago. */
-static GArray *
-free_ports (guint n)
-{
-  GArray *ports = g_array_new (FALSE, FALSE, sizeof (guint));
-
-  while (ports->len < n)
-    {
-      guint port = pm_test_free_port ();
-      gboolean taken = FALSE;
-      guint i;
-
-      for (i = 0; i < ports->len; i++)
-        taken |= g_array_index (ports, guint, i) == port;
-      if (!taken)
-        g_array_append_val (ports, port);
-    }
-  return ports;
-}
-
 static gint64
 now_ms (void)
 {
@@ -845,7 +825,7 @@ fixture_set_up (Fixture       *fixture,
   g_autoptr(GError) error = NULL;
   g_autofree char *ports = NULL;
 
-  fixture->ports = free_ports (2);
+  fixture->ports = pm_test_free_ports (2, NULL);
   ports = g_strdup_printf ("%u,%u", g_array_index (fixture->ports, guint, 0),
                            g_array_index (fixture->ports, guint, 1));
 
@@ -1177,7 +1157,7 @@ test_add_options (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
-  g_autoptr(GArray) ports = free_ports (4);
+  g_autoptr(GArray) ports = pm_test_free_ports (4, NULL);
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autofree char *expected_path = NULL;
@@ -1877,7 +1857,7 @@ test_errors_add (Fixture       *fixture,
   /* A hostname a device has, alone or with a free port (which stays
    * free). */
   {
-    g_autoptr(GArray) ports = free_ports (1);
+    g_autoptr(GArray) ports = pm_test_free_ports (1, NULL);
     guint port = g_array_index (ports, guint, 0);
     g_autofree char *options = g_strdup_printf ("{'hostname': <'mockaxe2'>, 'port': <uint32 %u>}", port);
     g_autoptr(GError) error = NULL;
@@ -2236,7 +2216,7 @@ test_daemon_seed (BusFixture    *fixture,
                   gconstpointer  user_data)
 {
   const char *extra[] = { "--seed", "4242", NULL };
-  g_autoptr(GArray) ports = free_ports (2);
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
   g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0),
                                                  g_array_index (ports, guint, 1), extra, NULL);
   g_autoptr(GVariant) seed = NULL;
@@ -2261,7 +2241,7 @@ static void
 test_daemon_second (BusFixture    *fixture,
                     gconstpointer  user_data)
 {
-  g_autoptr(GArray) ports = free_ports (4);
+  g_autoptr(GArray) ports = pm_test_free_ports (4, NULL);
   guint port = g_array_index (ports, guint, 1);
   guint second_listing = g_array_index (ports, guint, 2);
   guint second_port = g_array_index (ports, guint, 3);
@@ -2326,7 +2306,7 @@ test_daemon_replace (BusFixture    *fixture,
                      gconstpointer  user_data)
 {
   const char *replace[] = { "--replace", NULL };
-  g_autoptr(GArray) ports = free_ports (2);
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
   guint listing_port = g_array_index (ports, guint, 0);
   guint port = g_array_index (ports, guint, 1);
   g_autoptr(PmTestDaemon) old = spawn_daemon (listing_port, port, NULL, NULL);
@@ -2380,7 +2360,7 @@ test_daemon_no_dbus (BusFixture    *fixture,
                      gconstpointer  user_data)
 {
   const char *no_dbus[] = { "--no-dbus", NULL };
-  g_autoptr(GArray) ports = free_ports (2);
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
   guint port = g_array_index (ports, guint, 1);
   g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0), port, no_dbus, NULL);
   g_autofree char *owner = NULL;
@@ -2467,7 +2447,7 @@ static void
 test_bus_gone_spawned (BusFixture    *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(GArray) ports = free_ports (2);
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
   guint port = g_array_index (ports, guint, 1);
   g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0), port, NULL, NULL);
 
@@ -2485,7 +2465,7 @@ test_bus_gone_spawned (BusFixture    *fixture,
 static void
 test_no_bus (void)
 {
-  g_autoptr(GArray) ports = free_ports (2);
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
   guint port = g_array_index (ports, guint, 1);
   g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "plutomock-test-dbus-missing",
                                                "bus", NULL);

@@ -420,6 +420,29 @@ pm_test_websocket_connect (SoupSession *session,
 }
 
 /**
+ * pm_test_get_info:
+ * @session: a #SoupSession
+ * @host: the device's address, in brackets if IPv6
+ * @port: the device's port
+ *
+ * GET /api/system/info: checks that it is 200 and JSON.
+ *
+ * Returns: (transfer full): the info
+ */
+JsonObject *
+pm_test_get_info (SoupSession *session,
+                  const char  *host,
+                  guint        port)
+{
+  g_autofree char *url = g_strdup_printf ("http://%s:%u/api/system/info", host, port);
+  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
+
+  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
+  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
+  return pm_test_response_object (response);
+}
+
+/**
  * pm_test_get_servers:
  * @session: a #SoupSession
  * @listing_port: the listing server's port on 127.0.0.1

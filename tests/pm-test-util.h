@@ -65,6 +65,9 @@ PmTestResponse *pm_test_http (SoupSession *session,
 const char     *pm_test_response_text (PmTestResponse *response);
 const char     *pm_test_response_content_type (PmTestResponse *response);
 JsonObject     *pm_test_response_object (PmTestResponse *response);
+JsonObject     *pm_test_get_info (SoupSession *session,
+                                  const char  *host,
+                                  guint        port);
 JsonArray      *pm_test_get_servers (SoupSession *session,
                                      guint        listing_port);
 char           *pm_test_raw_http (guint       port,

@@ -188,26 +188,12 @@ assert_servers (JsonArray   *servers,
     }
 }
 
-/* GET /api/system/info on 127.0.0.1:@port; checks 200 and JSON. */
-static JsonObject *
-get_info (SoupSession *session,
-          const char  *host,
-          guint        port)
-{
-  g_autofree char *url = g_strdup_printf ("http://%s:%u/api/system/info", host, port);
-  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
-
-  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
-  return pm_test_response_object (response);
-}
-
 static void
 assert_info_hostname (SoupSession *session,
                       guint        port,
                       guint        number)
 {
-  g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", port);
+  g_autoptr(JsonObject) info = pm_test_get_info (session, "127.0.0.1", port);
   g_autofree char *hostname = g_strdup_printf ("mockaxe%u", number);
 
   g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, hostname);
@@ -355,7 +341,7 @@ test_listing (void)
   for (i = 0; i < 3; i++)
     {
       guint port = g_array_index (daemon->ports, guint, i);
-      g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", port);
+      g_autoptr(JsonObject) info = pm_test_get_info (session, "127.0.0.1", port);
       g_autofree char *hostname = g_strdup_printf ("mockaxe%u", i + 1);
 
       g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, hostname);
@@ -786,7 +772,7 @@ run_fleet (guint       listing,
   daemon = start_on_ports (listing, ports, seed != NULL ? seed_args : NULL, "Listing server on");
   for (i = 0; i < ports->len; i++)
     {
-      g_autoptr(JsonObject) info = get_info (session, "127.0.0.1", g_array_index (ports, guint, i));
+      g_autoptr(JsonObject) info = pm_test_get_info (session, "127.0.0.1", g_array_index (ports, guint, i));
       Sample sample = { NULL, 0, NULL };
 
       sample.version = g_strdup (json_object_get_string_member (info, "version"));
@@ -1195,7 +1181,7 @@ test_bind_ipv6 (void)
   daemon = pm_test_daemon_start (1, args, NULL);
   port = g_array_index (daemon->ports, guint, 0);
 
-  info = get_info (session, "[::1]", port);
+  info = pm_test_get_info (session, "[::1]", port);
   g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, "mockaxe1");
   servers_url = g_strdup_printf ("http://[::1]:%u/servers", daemon->listing_port);
   servers = pm_test_http (session, "GET", servers_url, NULL, NULL, 0);

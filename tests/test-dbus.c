@@ -626,19 +626,6 @@ http_status (SoupSession *session,
   return response->status;
 }
 
-/* GET /api/system/info: 200, JSON. */
-static JsonObject *
-http_info (SoupSession *session,
-           guint        port)
-{
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/api/system/info", port);
-  g_autoptr(PmTestResponse) response = pm_test_http (session, "GET", url, NULL, NULL, 0);
-
-  g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
-  g_assert_cmpstr (pm_test_response_content_type (response), ==, "application/json");
-  return pm_test_response_object (response);
-}
-
 static void
 http_patch (SoupSession *session,
             guint        port,
@@ -1090,7 +1077,7 @@ assert_added (Fixture    *fixture,
   g_assert_cmpstr (pm_dbus_device_get_hostname (pm_dbus_object_peek_device (PM_DBUS_OBJECT (object))), ==, hostname);
 
   /* HTTP */
-  info = http_info (fixture->session, port);
+  info = pm_test_get_info (fixture->session, "127.0.0.1", port);
   assert_info_shape (info, api_version, hostname, firmware);
 
   /* /servers */
@@ -1287,7 +1274,7 @@ test_startup_devices (Fixture       *fixture,
       g_assert_cmpint (start_time, <=, fixture->up_ms + 1000);
       g_assert_true (g_variant_lookup (properties, "Firmware", "&s", &text));
 
-      info = http_info (fixture->session, port);
+      info = pm_test_get_info (fixture->session, "127.0.0.1", port);
       assert_info_shape (info, api_versions[i], hostnames[i], text);
 
       server = find_server (servers, port);
@@ -1468,7 +1455,7 @@ assert_device_properties (Fixture    *fixture,
   guint port = port_of_path (path);
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
   g_autoptr(GVariant) all = get_all (fixture->connection, path, DEVICE_IFACE);
-  g_autoptr(JsonObject) info = http_info (fixture->session, port);
+  g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1", port);
   g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
   JsonObject *server = find_server (servers, port);
@@ -1539,7 +1526,7 @@ test_device_properties (Fixture       *fixture,
    * reports; the properties (and /servers) keep what it started with. */
   device = device_proxy (fixture, added);
   bus_update (device, "{\"hostname\":\"disguised\",\"version\":\"v0.0.1-fake\"}");
-  info = http_info (fixture->session, pm_dbus_device_get_port (device));
+  info = pm_test_get_info (fixture->session, "127.0.0.1", pm_dbus_device_get_port (device));
   g_assert_cmpstr (member_string (info, "hostname"), ==, "disguised");
   g_assert_cmpstr (member_string (info, "version"), ==, "v0.0.1-fake");
   hostname = get_property (fixture->connection, added, DEVICE_IFACE, "Hostname");
@@ -1613,7 +1600,7 @@ test_device_info (Fixture       *fixture,
       g_autofree char *path = device_path (port);
       g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
       g_autoptr(JsonObject) from_bus = bus_info (device);
-      g_autoptr(JsonObject) from_http = http_info (fixture->session, port);
+      g_autoptr(JsonObject) from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
 
       g_test_message ("GetInfo of %s", path);
       assert_info_agrees (from_bus, from_http);
@@ -1635,7 +1622,7 @@ test_device_info (Fixture       *fixture,
     JsonNode *nested;
 
     bus_update (device, "{\"fanspeed\":42,\"note\":\"from-dbus\",\"nested\":{\"a\":[1,2]}}");
-    from_http = http_info (fixture->session, port);
+    from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
     g_assert_cmpint (member_int (from_http, "fanspeed"), ==, 42);
     g_assert_cmpstr (member_string (from_http, "note"), ==, "from-dbus");
     nested = json_object_get_member (from_http, "nested");
@@ -1649,7 +1636,7 @@ test_device_info (Fixture       *fixture,
     g_assert_cmpstr (member_string (from_bus, "other"), ==, "from-http");
     g_assert_cmpstr (member_string (from_bus, "note"), ==, "from-dbus");
     g_clear_pointer (&from_http, json_object_unref);
-    from_http = http_info (fixture->session, port);
+    from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
     assert_info_agrees (from_bus, from_http);
 
     other_info = bus_info (other);
@@ -1958,7 +1945,7 @@ assert_kept (Fixture      *fixture,
              PmDBusDevice *device)
 {
   g_autoptr(JsonObject) from_bus = bus_info (device);
-  g_autoptr(JsonObject) from_http = http_info (fixture->session, pm_dbus_device_get_port (device));
+  g_autoptr(JsonObject) from_http = pm_test_get_info (fixture->session, "127.0.0.1", pm_dbus_device_get_port (device));
 
   g_assert_cmpint (member_int (from_bus, "power"), ==, 21);
   g_assert_cmpstr (member_string (from_bus, "note"), ==, "keep");

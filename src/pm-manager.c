@@ -81,13 +81,19 @@ static gboolean
 hostname_is_valid (const char *hostname)
 {
   const char *p;
+  gboolean all_digits = TRUE;
 
   if (hostname[0] == '\0' || hostname[0] == '-' || strlen (hostname) > HOSTNAME_MAX)
     return FALSE;
   for (p = hostname; *p != '\0'; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-')
-      return FALSE;
-  return TRUE;
+    {
+      if (!g_ascii_isalnum (*p) && *p != '-')
+        return FALSE;
+      all_digits &= g_ascii_isdigit (*p);
+    }
+  /* All digits would read as a port where a device is named by port or
+   * hostname (plutomockctl). */
+  return !all_digits;
 }
 
 /* Starts one device and adds it to the fleet. */
@@ -278,6 +284,20 @@ pm_manager_quit (PmManager *self)
 }
 
 /**
+ * pm_manager_get_quit_requested:
+ * @self: a #PmManager
+ *
+ * Returns: whether SIGINT, SIGTERM or pm_manager_quit() asked the fleet
+ *   to stop
+ */
+gboolean
+pm_manager_get_quit_requested (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
+  return self->quit_requested;
+}
+
+/**
  * pm_manager_find_device:
  * @self: a #PmManager
  * @port: a port, or 0 to match by @hostname alone
@@ -348,8 +368,8 @@ pm_manager_add_device (PmManager  *self,
       return NULL;
     }
   if (firmware != NULL &&
-      (firmware[0] == '\0' || strlen (firmware) > FIRMWARE_MAX ||
-       !g_utf8_validate (firmware, -1, NULL)))
+      (firmware[0] == '\0' || !g_utf8_validate (firmware, -1, NULL) ||
+       g_utf8_strlen (firmware, -1) > FIRMWARE_MAX))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                    "a firmware version is 1 to %d characters of UTF-8", FIRMWARE_MAX);
@@ -358,7 +378,8 @@ pm_manager_add_device (PmManager  *self,
   if (hostname != NULL && !hostname_is_valid (hostname))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "'%s' is not a hostname (1 to %d letters, digits or hyphens)",
+                   "'%s' is not a hostname: 1 to %d letters, digits and hyphens, "
+                   "not all digits, not starting with a hyphen",
                    hostname, HOSTNAME_MAX);
       return NULL;
     }

@@ -1751,6 +1751,9 @@ test_errors_add (Fixture       *fixture,
     { "hostname empty", "{'hostname': <''>}" },
     { "hostname with a space and !", "{'hostname': <'bad name!'>}" },
     { "hostname with a dot", "{'hostname': <'a.b'>}" },
+    { "hostname all digits (it would read as a port)", "{'hostname': <'12345'>}" },
+    { "hostname starting with a hyphen", "{'hostname': <'-rig'>}" },
+    { "firmware of 65 characters", "{'firmware': <'ééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééééé'>}" },
     { "hostname too long", NULL },
     { "firmware empty", "{'firmware': <''>}" },
     { "firmware empty with a good hostname", "{'hostname': <'fine-name'>, 'firmware': <''>}" },
@@ -1871,6 +1874,28 @@ test_errors_add (Fixture       *fixture,
 
     g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, "mockaxe3");
     g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, "legacy");
+  }
+
+  /* The firmware limit counts characters, not bytes: 64 two-byte ones. */
+  {
+    g_autoptr(GString) firmware = g_string_new (NULL);
+    g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
+    g_autoptr(GVariant) reply = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *device_path = NULL;
+    guint j;
+
+    for (j = 0; j < 64; j++)
+      g_string_append (firmware, "é");
+    g_variant_dict_insert (dict, "firmware", "s", firmware->str);
+    reply = daemon_call (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
+                         g_variant_new ("(@a{sv})", g_variant_dict_end (dict)), "(o)", &error);
+    g_assert_no_error (error);
+    g_variant_get (reply, "(o)", &device_path);
+    g_clear_pointer (&reply, g_variant_unref);
+    reply = daemon_call (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "RemoveDevice",
+                         g_variant_new ("(o)", device_path), NULL, &error);
+    g_assert_no_error (error);
   }
 }
 
@@ -2449,6 +2474,97 @@ test_bus_gone_spawned (BusFixture    *fixture,
   assert_refused (port);
 }
 
+typedef struct
+{
+  GDBusConnection *connection;
+  const char      *unique_name;
+} OwnerCheck;
+
+static gboolean
+owner_is_not (gpointer user_data)
+{
+  OwnerCheck *check = user_data;
+  g_autofree char *owner = name_owner (check->connection);
+
+  return g_strcmp0 (owner, check->unique_name) != 0;
+}
+
+/* SIGTERM while --replace waits for an owner that lets the name go but
+ * never leaves the bus: the daemon stops at once, without starting its
+ * fleet (it would otherwise wait 10 s, then start). */
+static void
+test_daemon_replace_interrupted (BusFixture    *fixture,
+                                 gconstpointer  user_data)
+{
+  const char *replace[] = { "--replace", NULL };
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
+  guint listing_port = g_array_index (ports, guint, 0);
+  guint port = g_array_index (ports, guint, 1);
+  g_autoptr(GDBusConnection) stubborn = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  OwnerCheck check;
+  gint64 start;
+  guint request_reply;
+
+  /* A connection of its own, so that nothing of it outlives the test. */
+  stubborn = g_dbus_connection_new_for_address_sync (g_test_dbus_get_bus_address (fixture->bus),
+                                                     G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                                                     G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+                                                     NULL, NULL, &error);
+  g_assert_no_error (error);
+  reply = g_dbus_connection_call_sync (stubborn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                       "org.freedesktop.DBus", "RequestName",
+                                       g_variant_new ("(su)", BUS_NAME, 1 /* ALLOW_REPLACEMENT */),
+                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(u)", &request_reply);
+  g_assert_cmpuint (request_reply, ==, 1 /* PRIMARY_OWNER */);
+
+  daemon = spawn_daemon (listing_port, port, replace, NULL);
+  assert_said (daemon, "Taking " BUS_NAME " over from");
+  check.connection = fixture->connection;
+  check.unique_name = g_dbus_connection_get_unique_name (stubborn);
+  if (!pm_test_wait_until (owner_is_not, &check, PM_TEST_TIMEOUT_MS))
+    g_error ("The daemon never took the name over; it said:\n%s", daemon->output->str);
+
+  start = g_get_monotonic_time ();
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  if (strstr (daemon->output->str, "listening on") != NULL ||
+      strstr (daemon->output->str, SAYS_LISTING) != NULL)
+    g_error ("The daemon started its fleet after SIGTERM:\n%s", daemon->output->str);
+  assert_refused (port);
+  assert_refused (listing_port);
+  assert_no_warnings (daemon);
+
+  g_dbus_connection_close_sync (stubborn, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* --replace asks for the bus: without one it is an error, before any
+ * port is bound. */
+static void
+test_replace_without_bus (void)
+{
+  const char *replace[] = { "--replace", NULL };
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
+  guint port = g_array_index (ports, guint, 1);
+  g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "plutomock-test-dbus-missing",
+                                               "bus", NULL);
+  g_autofree char *address = g_strconcat ("DBUS_SESSION_BUS_ADDRESS=unix:path=", missing, NULL);
+  const char *environment[] = { address, NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+
+  daemon = spawn_daemon (g_array_index (ports, guint, 0), port, replace, environment);
+  g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 1);
+  assert_said (daemon, "--replace needs the session bus");
+  g_assert_null (strstr (daemon->output->str, SAYS_LISTING));
+  assert_refused (port);
+}
+
 static void
 test_no_bus (void)
 {
@@ -2506,10 +2622,12 @@ main (int   argc,
   ADD_BUS ("/dbus/daemon/seed", test_daemon_seed, FALSE);
   ADD_BUS ("/dbus/daemon/second-instance", test_daemon_second, FALSE);
   ADD_BUS ("/dbus/daemon/replace", test_daemon_replace, FALSE);
+  ADD_BUS ("/dbus/daemon/replace-interrupted", test_daemon_replace_interrupted, FALSE);
   ADD_BUS ("/dbus/daemon/no-dbus", test_daemon_no_dbus, FALSE);
   ADD_BUS ("/dbus/daemon/bus-gone/activated", test_bus_gone_activated, TRUE);
   ADD_BUS ("/dbus/daemon/bus-gone/spawned", test_bus_gone_spawned, FALSE);
   g_test_add_func ("/dbus/daemon/no-bus", test_no_bus);
+  g_test_add_func ("/dbus/daemon/replace-without-bus", test_replace_without_bus);
 
   return g_test_run ();
 }

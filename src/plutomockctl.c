@@ -46,11 +46,11 @@ static const GOptionEntry list_entries[] = {
 static const GOptionEntry add_entries[] = {
   { "port", 'p', 0, G_OPTION_ARG_STRING, &opt.port,
     N_("TCP port of the device (default: any free port)"), N_("PORT") },
-  { "hostname", 'n', 0, G_OPTION_ARG_STRING, &opt.hostname,
+  { "hostname", 'n', 0, G_OPTION_ARG_FILENAME, &opt.hostname,
     N_("Hostname: letters, digits and hyphens (default: mockaxeN)"), N_("NAME") },
   { "api", 'a', 0, G_OPTION_ARG_STRING, &opt.api,
     N_("Shape of /api/system/info: legacy or new (default: alternating)"), N_("legacy|new") },
-  { "firmware", 'f', 0, G_OPTION_ARG_STRING, &opt.firmware,
+  { "firmware", 'f', 0, G_OPTION_ARG_FILENAME, &opt.firmware,
     N_("Firmware version (default: a common one, at random)"), N_("VERSION") },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt.json,
     N_("Print the new device as a JSON object instead of a table"), NULL },
@@ -873,6 +873,15 @@ run_command (const Command *command,
   if (n_args > command->n_args)
     return usage_error (command->name, _("unexpected argument '%s'"),
                         args[command->n_args + 1]);
+
+  /* Arguments and text options are taken as they are, whatever the
+   * locale, and must be UTF-8: D-Bus carries nothing else. */
+  for (i = 1; args[i] != NULL; i++)
+    if (!g_utf8_validate (args[i], -1, NULL))
+      return usage_error (command->name, _("argument %d is not valid UTF-8"), i);
+  if ((opt.hostname != NULL && !g_utf8_validate (opt.hostname, -1, NULL)) ||
+      (opt.firmware != NULL && !g_utf8_validate (opt.firmware, -1, NULL)))
+    return usage_error (command->name, _("--hostname and --firmware must be valid UTF-8"));
 
   return command->run (args + 1);
 }

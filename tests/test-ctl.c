@@ -415,6 +415,11 @@ test_usage_errors (void)
     { { "add", "--port", "12ab", NULL }, "--port: '12ab' is not a port number" },
     { { "list", "--frob", NULL }, "--frob" },
     { { "--frob", "list", NULL }, "--frob" },
+    /* Taken as bytes whatever the locale; D-Bus carries only UTF-8. */
+    { { "update", "7751", "{\"a\": \"\xff\"}", NULL }, "argument 2 is not valid UTF-8" },
+    { { "info", "rig-\xff", NULL }, "argument 1 is not valid UTF-8" },
+    { { "add", "--firmware", "v2-\xff", NULL }, "--hostname and --firmware must be valid UTF-8" },
+    { { "add", "--hostname", "\xc3", NULL }, "--hostname and --firmware must be valid UTF-8" },
   };
   gsize i;
 

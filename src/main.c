@@ -72,11 +72,16 @@ main (int   argc,
       bus = pm_bus_new ();
       if (!pm_bus_connect (bus, &error))
         {
+          if (config->replace)
+            {
+              g_printerr (_("plutomock: --replace needs the session bus: %s\n"), error->message);
+              return 1;
+            }
           g_message (_("D-Bus control is off: no session bus (%s)"), error->message);
           g_clear_error (&error);
           g_clear_object (&bus);
         }
-      else if (!pm_bus_claim (bus, config->replace, &error))
+      else if (!pm_bus_claim (bus, manager, config->replace, &error))
         {
           g_printerr (_("plutomock: %s\n"), error->message);
           return 1;
@@ -86,6 +91,10 @@ main (int   argc,
     {
       g_message (_("D-Bus control is off (--no-dbus)"));
     }
+
+  /* SIGINT or SIGTERM while --replace waited: stop before starting. */
+  if (pm_manager_get_quit_requested (manager))
+    return 0;
 
   if (!pm_manager_start (manager, &error))
     {

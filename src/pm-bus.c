@@ -45,7 +45,9 @@ struct _PmBus
   GDBusConnection          *connection;  /* (owned) (nullable) */
   guint                     owner_id;
   NameState                 name_state;
+  gboolean                  ever_owned;
   gboolean                  name_refused;
+  gboolean                  replace;
 
   PmManager                *manager;     /* (owned) (nullable) until exported */
   GDBusObjectManagerServer *server;      /* (owned) (nullable) until exported */
@@ -64,6 +66,7 @@ on_name_acquired (GDBusConnection *connection,
   PmBus *self = PM_BUS (user_data);
 
   self->name_state = NAME_OWNED;
+  self->ever_owned = TRUE;
   g_message (_("D-Bus control on the session bus as %s"), name);
 }
 
@@ -74,25 +77,24 @@ on_name_lost (GDBusConnection *connection,
 {
   PmBus *self = PM_BUS (user_data);
   gboolean was_owned = self->name_state == NAME_OWNED;
+  gboolean bus_gone = connection == NULL || g_dbus_connection_is_closed (connection);
 
   if (self->name_state == NAME_LOST)
     return;
   self->name_state = NAME_LOST;
+  if (bus_gone)
+    g_message (_("The session bus has gone; stopping"));
+  else if (was_owned)
+    g_message (_("Another process took %s over; stopping"), name);
+  else
+    self->name_refused = TRUE;  /* main() says so and exits 1 */
+
   if (was_owned)
     {
-      if (connection == NULL || g_dbus_connection_is_closed (connection))
-        g_message (_("The session bus has gone; stopping"));
-      else
-        g_message (_("Another process took %s over; stopping"), name);
       /* Forget the id rather than g_bus_unown_name() it: GLib 2.74 would
        * ask the bus to release a name this process no longer has, and
        * warn about the answer. */
       self->owner_id = 0;
-    }
-  else
-    {
-      /* Someone else has the name; main() says so and exits 1. */
-      self->name_refused = TRUE;
     }
 
   if (self->manager != NULL)
@@ -175,6 +177,8 @@ on_timeout (gpointer user_data)
 /**
  * pm_bus_claim:
  * @self: a connected #PmBus
+ * @manager: the fleet, not started yet; a quit it is asked for (SIGTERM,
+ *   say) ends the wait
  * @replace: whether to take the name over from its owner
  * @error: return location for a #GError
  *
@@ -186,9 +190,10 @@ on_timeout (gpointer user_data)
  * Returns: %FALSE if the name is taken and may not be taken over
  */
 gboolean
-pm_bus_claim (PmBus   *self,
-              gboolean replace,
-              GError **error)
+pm_bus_claim (PmBus     *self,
+              PmManager *manager,
+              gboolean   replace,
+              GError   **error)
 {
   g_autofree char *owner = NULL;
   gboolean vanished = FALSE, timed_out = FALSE;
@@ -198,6 +203,7 @@ pm_bus_claim (PmBus   *self,
   g_return_val_if_fail (self->connection != NULL, FALSE);
   g_return_val_if_fail (self->name_state == NAME_NOT_ASKED, FALSE);
 
+  self->replace = replace;
   owner = dup_name_owner (self);
   if (owner == NULL)
     return TRUE;
@@ -217,24 +223,36 @@ pm_bus_claim (PmBus   *self,
   timeout_id = g_timeout_add (REPLACE_TIMEOUT_MS, on_timeout, &timed_out);
   own_name (self, G_BUS_NAME_OWNER_FLAGS_REPLACE);
 
-  while (self->name_state == NAME_PENDING && !timed_out)
+  while (self->name_state == NAME_PENDING && !timed_out &&
+         !pm_manager_get_quit_requested (manager))
     g_main_context_iteration (NULL, TRUE);
   /* The old daemon closes its ports before it leaves the bus. */
-  while (self->name_state == NAME_OWNED && !vanished && !timed_out)
+  while (self->name_state == NAME_OWNED && !vanished && !timed_out &&
+         !pm_manager_get_quit_requested (manager))
     g_main_context_iteration (NULL, TRUE);
 
   g_bus_unwatch_name (watch_id);
   if (!timed_out)
     g_source_remove (timeout_id);
 
+  if (pm_manager_get_quit_requested (manager))
+    return TRUE;  /* the caller stops anyway */
   if (self->name_state != NAME_OWNED)
     {
+      if (g_dbus_connection_is_closed (self->connection))
+        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                     _("the session bus went away while taking %s over"), PM_DBUS_NAME);
+      else if (self->ever_owned)
+        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                     _("another process took %s over while this one waited for %s to stop"),
+                     PM_DBUS_NAME, owner);
+      else
+        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                     _("%s could not be taken over from %s, which does not allow it"),
+                     PM_DBUS_NAME, owner);
       g_clear_handle_id (&self->owner_id, g_bus_unown_name);
       self->name_state = NAME_NOT_ASKED;
       self->name_refused = FALSE;
-      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                   _("%s could not be taken over from %s, which does not allow it"),
-                   PM_DBUS_NAME, owner);
       return FALSE;
     }
   if (!vanished)
@@ -334,7 +352,7 @@ pm_bus_export (PmBus     *self,
   if (self->name_state == NAME_LOST)
     pm_manager_quit (manager);
   else if (self->name_state == NAME_NOT_ASKED)
-    own_name (self, G_BUS_NAME_OWNER_FLAGS_NONE);
+    own_name (self, self->replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : G_BUS_NAME_OWNER_FLAGS_NONE);
 }
 
 /**

@@ -13,9 +13,10 @@ G_DECLARE_FINAL_TYPE (PmBus, pm_bus, PM, BUS, GObject)
 PmBus   *pm_bus_new (void);
 gboolean pm_bus_connect (PmBus   *self,
                          GError **error);
-gboolean pm_bus_claim (PmBus   *self,
-                       gboolean replace,
-                       GError **error);
+gboolean pm_bus_claim (PmBus     *self,
+                       PmManager *manager,
+                       gboolean   replace,
+                       GError   **error);
 void     pm_bus_export (PmBus     *self,
                         PmManager *manager);
 gboolean pm_bus_get_name_refused (PmBus *self);

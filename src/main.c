@@ -105,10 +105,9 @@ main (int   argc,
     pm_bus_export (bus, manager);
 
   status = pm_manager_run (manager);
-  if (bus != NULL && pm_bus_get_name_refused (bus))
+  if (bus != NULL && !pm_bus_check_name (bus, &error))
     {
-      g_printerr (_("plutomock: %s is already owned on the session bus; stop that plutomock, or start this one with --replace\n"),
-                  "org.pluto.Mock1");
+      g_printerr (_("plutomock: %s\n"), error->message);
       return 1;
     }
   return status;

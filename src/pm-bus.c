@@ -156,6 +156,15 @@ dup_name_owner (PmBus *self)
 }
 
 static void
+set_name_taken_error (GError    **error,
+                      const char *owner)
+{
+  g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+               _("%s is already owned on the session bus (by %s); stop that plutomock, or start this one with --replace"),
+               PM_DBUS_NAME, owner != NULL ? owner : "?");
+}
+
+static void
 on_old_owner_vanished (GDBusConnection *connection,
                        const char      *name,
                        gpointer         user_data)
@@ -209,9 +218,7 @@ pm_bus_claim (PmBus     *self,
     return TRUE;
   if (!replace)
     {
-      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                   _("%s is already owned on the session bus (by %s); stop that plutomock, or start this one with --replace"),
-                   PM_DBUS_NAME, owner);
+      set_name_taken_error (error, owner);
       return FALSE;
     }
 
@@ -311,7 +318,7 @@ on_devices_changed (GListModel *devices,
  * Exports the manager and every device, follows the fleet from now on,
  * then asks for the name (unless pm_bus_claim() took it over already).
  * If the name is refused or lost later, @manager is told to quit;
- * pm_bus_get_name_refused() tells which.
+ * pm_bus_check_name() tells which.
  */
 void
 pm_bus_export (PmBus     *self,
@@ -320,7 +327,6 @@ pm_bus_export (PmBus     *self,
   g_autoptr(PmBusManager) bus_manager = NULL;
   g_autoptr(PmDBusObjectSkeleton) manager_object = NULL;
   GListModel *devices;
-  guint i, n;
 
   g_return_if_fail (PM_IS_BUS (self));
   g_return_if_fail (PM_IS_MANAGER (manager));
@@ -335,14 +341,9 @@ pm_bus_export (PmBus     *self,
   pm_dbus_object_skeleton_set_manager (manager_object, PM_DBUS_MANAGER (bus_manager));
   g_dbus_object_manager_server_export (self->server, G_DBUS_OBJECT_SKELETON (manager_object));
 
+  /* The fleet as it is, then as it changes. */
   devices = pm_manager_get_devices (manager);
-  n = g_list_model_get_n_items (devices);
-  for (i = 0; i < n; i++)
-    {
-      g_autoptr(PmDevice) device = g_list_model_get_item (devices, i);
-
-      g_ptr_array_add (self->objects, export_device (self, device));
-    }
+  on_devices_changed (devices, 0, 0, g_list_model_get_n_items (devices), self);
   self->devices_changed_id = g_signal_connect (devices, "items-changed",
                                                G_CALLBACK (on_devices_changed), self);
 
@@ -356,16 +357,27 @@ pm_bus_export (PmBus     *self,
 }
 
 /**
- * pm_bus_get_name_refused:
+ * pm_bus_check_name:
  * @self: a #PmBus
+ * @error: return location for a #GError
  *
- * Returns: whether the name was refused because another process owns it
+ * Returns: %FALSE, saying who has it, if the name was refused because
+ *   another process owns it
  */
 gboolean
-pm_bus_get_name_refused (PmBus *self)
+pm_bus_check_name (PmBus   *self,
+                   GError **error)
 {
+  g_autofree char *owner = NULL;
+
   g_return_val_if_fail (PM_IS_BUS (self), FALSE);
-  return self->name_refused;
+
+  if (!self->name_refused)
+    return TRUE;
+  if (self->connection != NULL && !g_dbus_connection_is_closed (self->connection))
+    owner = dup_name_owner (self);
+  set_name_taken_error (error, owner);
+  return FALSE;
 }
 
 static void
@@ -376,15 +388,9 @@ pm_bus_dispose (GObject *object)
   g_clear_handle_id (&self->owner_id, g_bus_unown_name);
   if (self->manager != NULL)
     g_clear_signal_handler (&self->devices_changed_id, pm_manager_get_devices (self->manager));
+  /* Off the connection, every object is unregistered at once. */
   if (self->server != NULL)
-    {
-      guint i;
-
-      for (i = 0; i < self->objects->len; i++)
-        unexport_object (self, g_ptr_array_index (self->objects, i));
-      g_dbus_object_manager_server_unexport (self->server, PM_DBUS_MANAGER_PATH);
-      g_dbus_object_manager_server_set_connection (self->server, NULL);
-    }
+    g_dbus_object_manager_server_set_connection (self->server, NULL);
   g_ptr_array_set_size (self->objects, 0);
   g_clear_object (&self->server);
   g_clear_object (&self->manager);

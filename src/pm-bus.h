@@ -19,6 +19,7 @@ gboolean pm_bus_claim (PmBus     *self,
                        GError   **error);
 void     pm_bus_export (PmBus     *self,
                         PmManager *manager);
-gboolean pm_bus_get_name_refused (PmBus *self);
+gboolean pm_bus_check_name (PmBus   *self,
+                            GError **error);
 
 G_END_DECLS

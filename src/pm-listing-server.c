@@ -35,6 +35,8 @@ struct _PmListingServer
   SoupServer *server;    /* (owned) */
   GSocket    *listener;  /* (owned) (nullable) */
   guint       port;
+  char       *servers;   /* (owned) (nullable): the /servers body, until the fleet changes */
+  gulong      devices_changed_id;
 };
 
 G_DEFINE_FINAL_TYPE (PmListingServer, pm_listing_server, G_TYPE_OBJECT)
@@ -61,6 +63,8 @@ append_iso_time (GString *out,
                           (int) (ms % 1000));
 }
 
+static char *build_servers (PmListingServer *self);
+
 /**
  * pm_listing_server_dup_servers:
  * @self: a #PmListingServer
@@ -69,6 +73,28 @@ append_iso_time (GString *out,
  */
 char *
 pm_listing_server_dup_servers (PmListingServer *self)
+{
+  /* A device's port, hostname and start time do not change while it is
+   * in the fleet, so the body is built again only when the fleet does. */
+  if (self->servers == NULL)
+    self->servers = build_servers (self);
+  return g_strdup (self->servers);
+}
+
+static void
+on_devices_changed (GListModel *devices,
+                    guint       position,
+                    guint       removed,
+                    guint       added,
+                    gpointer    user_data)
+{
+  PmListingServer *self = PM_LISTING_SERVER (user_data);
+
+  g_clear_pointer (&self->servers, g_free);
+}
+
+static char *
+build_servers (PmListingServer *self)
 {
   GString *out = g_string_sized_new (256);
   g_autofree char *message = g_strdup_printf ("Available servers from listing-server:%u", self->port);
@@ -150,6 +176,7 @@ pm_listing_server_start (PmListingServer *self,
     return FALSE;
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   self->listener = g_steal_pointer (&listener);
+  g_clear_pointer (&self->servers, g_free);  /* its message names the port */
   return TRUE;
 }
 
@@ -189,10 +216,22 @@ pm_listing_server_dispose (GObject *object)
   if (self->acceptor != NULL)
     pm_listing_server_stop (self);
   g_clear_object (&self->server);
+  if (self->devices != NULL)
+    g_clear_signal_handler (&self->devices_changed_id, self->devices);
   g_clear_object (&self->devices);
   g_clear_object (&self->acceptor);
 
   G_OBJECT_CLASS (pm_listing_server_parent_class)->dispose (object);
+}
+
+static void
+pm_listing_server_finalize (GObject *object)
+{
+  PmListingServer *self = PM_LISTING_SERVER (object);
+
+  g_clear_pointer (&self->servers, g_free);
+
+  G_OBJECT_CLASS (pm_listing_server_parent_class)->finalize (object);
 }
 
 static void
@@ -231,6 +270,8 @@ pm_listing_server_set_property (GObject      *object,
       break;
     case PROP_DEVICES:
       self->devices = g_value_dup_object (value);
+      self->devices_changed_id = g_signal_connect (self->devices, "items-changed",
+                                                   G_CALLBACK (on_devices_changed), self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
@@ -245,6 +286,7 @@ pm_listing_server_class_init (PmListingServerClass *klass)
                             G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY;
 
   object_class->dispose = pm_listing_server_dispose;
+  object_class->finalize = pm_listing_server_finalize;
   object_class->get_property = pm_listing_server_get_property;
   object_class->set_property = pm_listing_server_set_property;
 

@@ -90,6 +90,87 @@ is_true (gpointer user_data)
 }
 
 /**
+ * pm_test_keep_result:
+ * @source: the object the call was made on
+ * @result: its result
+ * @user_data: a `GAsyncResult **`, %NULL until the call has finished
+ *
+ * A #GAsyncReadyCallback that keeps a reference to @result in @user_data,
+ * so the test can call the matching _finish() function itself once
+ * pm_test_wait_result() returns.
+ */
+void
+pm_test_keep_result (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  GAsyncResult **kept = user_data;
+
+  g_assert_null (*kept);
+  *kept = g_object_ref (result);
+}
+
+static gboolean
+has_result (gpointer user_data)
+{
+  return *(GAsyncResult **) user_data != NULL;
+}
+
+/**
+ * pm_test_wait_result:
+ * @result: where pm_test_keep_result() stores the result
+ * @timeout_ms: the longest wait
+ *
+ * Runs the default main context until an asynchronous call started with
+ * pm_test_keep_result() and @result as its callback has finished, or
+ * @timeout_ms passes.
+ *
+ * Returns: whether the call has finished
+ */
+gboolean
+pm_test_wait_result (GAsyncResult **result,
+                     guint          timeout_ms)
+{
+  return pm_test_wait_until (has_result, result, timeout_ms);
+}
+
+/**
+ * pm_test_flag_set:
+ * @flag: a flag the main thread waits on with pm_test_flag_wait()
+ *
+ * Sets @flag from any thread, and wakes the default main context so the
+ * waiting test sees it at once.
+ */
+void
+pm_test_flag_set (gint *flag)
+{
+  g_atomic_int_set (flag, TRUE);
+  g_main_context_wakeup (NULL);
+}
+
+static gboolean
+flag_is_set (gpointer user_data)
+{
+  return g_atomic_int_get ((gint *) user_data) != 0;
+}
+
+/**
+ * pm_test_flag_wait:
+ * @flag: a flag another thread sets with pm_test_flag_set()
+ * @timeout_ms: the longest wait
+ *
+ * Runs the default main context until @flag is set or @timeout_ms passes.
+ *
+ * Returns: whether @flag is set
+ */
+gboolean
+pm_test_flag_wait (gint  *flag,
+                   guint  timeout_ms)
+{
+  return pm_test_wait_until (flag_is_set, flag, timeout_ms);
+}
+
+/**
  * pm_test_wait_ms:
  * @ms: how long
  *
@@ -191,24 +272,6 @@ pm_test_response_free (PmTestResponse *response)
   g_free (response);
 }
 
-typedef struct
-{
-  gboolean done;
-  GBytes  *body;
-  GError  *error;
-} SendData;
-
-static void
-on_sent (GObject      *source,
-         GAsyncResult *result,
-         gpointer      user_data)
-{
-  SendData *data = user_data;
-
-  data->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &data->error);
-  data->done = TRUE;
-}
-
 /**
  * pm_test_http:
  * @session: a session
@@ -232,8 +295,10 @@ pm_test_http (SoupSession *session,
               gssize       length)
 {
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
   PmTestResponse *response;
-  SendData data = { FALSE, NULL, NULL };
+  GBytes *reply;
 
   g_assert_nonnull (msg);
   if (body != NULL)
@@ -243,14 +308,16 @@ pm_test_http (SoupSession *session,
       soup_message_set_request_body_from_bytes (msg, content_type, bytes);
     }
 
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL, on_sent, &data);
-  g_assert_true (pm_test_wait_until (is_true, &data.done, PM_TEST_TIMEOUT_MS));
-  g_assert_no_error (data.error);
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL,
+                                    pm_test_keep_result, &result);
+  g_assert_true (pm_test_wait_result (&result, PM_TEST_TIMEOUT_MS));
+  reply = soup_session_send_and_read_finish (session, result, &error);
+  g_assert_no_error (error);
 
   response = g_new0 (PmTestResponse, 1);
   response->status = soup_message_get_status (msg);
   response->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
-  response->body = data.body;
+  response->body = reply;
   return response;
 }
 
@@ -306,50 +373,119 @@ pm_test_response_object (PmTestResponse *response)
   return json_object_ref (json_node_get_object (node));
 }
 
+/**
+ * pm_test_socket_exchange:
+ * @port: a port on 127.0.0.1
+ * @request: (nullable): the bytes to send first, exactly
+ * @length: how many
+ * @half_close: whether to shut down the sending side after @request
+ * @reply: where to append all that comes back
+ *
+ * Connects to @port, sends @request, half-closes the connection if asked,
+ * and reads into @reply until the server closes. It blocks, so it is for
+ * a helper thread while the main loop runs the server.
+ *
+ * Returns: whether the connect succeeded
+ */
+gboolean
+pm_test_socket_exchange (guint       port,
+                         const char *request,
+                         gsize       length,
+                         gboolean    half_close,
+                         GString    *reply)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) connection = NULL;
+  GInputStream *in;
+  char buffer[4096];
+  gssize n;
+
+  connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  if (connection == NULL)
+    return FALSE;
+
+  /* The server may answer and close before it has read everything. */
+  if (request != NULL)
+    g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                               request, length, NULL, NULL, NULL);
+  if (half_close)
+    g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL);
+  in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+    g_string_append_len (reply, buffer, n);
+  return TRUE;
+}
+
+/**
+ * pm_test_member_value:
+ * @object: a JSON object
+ * @name: a member name
+ * @type: the #GType its value must have, such as %G_TYPE_STRING
+ *
+ * Fails the test unless @object has a member @name that is a plain value
+ * of @type.
+ *
+ * Returns: (transfer none): the member
+ */
+JsonNode *
+pm_test_member_value (JsonObject *object,
+                      const char *name,
+                      GType       type)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL)
+    g_error ("Member “%s” is missing", name);
+  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
+  g_assert_cmpuint (json_node_get_value_type (node), ==, type);
+  return node;
+}
+
+/**
+ * pm_test_member_int:
+ * @object: a JSON object
+ * @name: a member name
+ *
+ * Returns: the member @name, which must be a JSON integer
+ */
+gint64
+pm_test_member_int (JsonObject *object,
+                    const char *name)
+{
+  return json_node_get_int (pm_test_member_value (object, name, G_TYPE_INT64));
+}
+
+/**
+ * pm_test_member_string:
+ * @object: a JSON object
+ * @name: a member name
+ *
+ * Returns: (transfer none): the member @name, which must be a JSON string
+ */
+const char *
+pm_test_member_string (JsonObject *object,
+                       const char *name)
+{
+  return json_node_get_string (pm_test_member_value (object, name, G_TYPE_STRING));
+}
+
 typedef struct
 {
   guint     port;
   GBytes   *request;
   GString  *reply;
-  gboolean  done;
+  gint      done;
 } RawData;
 
 static gpointer
 raw_http_thread (gpointer user_data)
 {
   RawData *data = user_data;
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
-  g_autoptr(GError) error = NULL;
-  GOutputStream *out;
-  GInputStream *in;
-  char buffer[4096];
-  gssize n;
 
-  connection = g_socket_client_connect_to_host (client, "127.0.0.1", data->port, NULL, &error);
-  if (connection != NULL)
-    {
-      out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
-      in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-      /* The server may answer and close before it has read everything. */
-      g_output_stream_write_all (out, g_bytes_get_data (data->request, NULL),
-                                 g_bytes_get_size (data->request), NULL, NULL, NULL);
-      g_socket_shutdown (g_socket_connection_get_socket (connection), FALSE, TRUE, NULL);
-      while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
-        g_string_append_len (data->reply, buffer, n);
-    }
-
-  g_atomic_int_set (&data->done, TRUE);
-  g_main_context_wakeup (NULL);
+  pm_test_socket_exchange (data->port, g_bytes_get_data (data->request, NULL),
+                           g_bytes_get_size (data->request), TRUE, data->reply);
+  pm_test_flag_set (&data->done);
   return NULL;
-}
-
-static gboolean
-raw_done (gpointer user_data)
-{
-  RawData *data = user_data;
-
-  return g_atomic_int_get (&data->done);
 }
 
 /**
@@ -371,28 +507,10 @@ pm_test_raw_http (guint       port,
   RawData data = { port, g_bytes_new (request, length), g_string_new (NULL), FALSE };
   GThread *thread = g_thread_new ("raw-http", raw_http_thread, &data);
 
-  g_assert_true (pm_test_wait_until (raw_done, &data, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_flag_wait (&data.done, PM_TEST_TIMEOUT_MS));
   g_thread_join (thread);
   g_bytes_unref (data.request);
   return g_string_free (data.reply, FALSE);
-}
-
-typedef struct
-{
-  gboolean                 done;
-  SoupWebsocketConnection *conn;
-  GError                  *error;
-} WsData;
-
-static void
-on_ws_connected (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  WsData *data = user_data;
-
-  data->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result, &data->error);
-  data->done = TRUE;
 }
 
 /**
@@ -409,14 +527,12 @@ pm_test_websocket_connect (SoupSession *session,
                            GError     **error)
 {
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
-  WsData data = { FALSE, NULL, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
 
   soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT, NULL,
-                                        on_ws_connected, &data);
-  g_assert_true (pm_test_wait_until (is_true, &data.done, PM_TEST_TIMEOUT_MS));
-  if (data.error != NULL)
-    g_propagate_error (error, data.error);
-  return data.conn;
+                                        pm_test_keep_result, &result);
+  g_assert_true (pm_test_wait_result (&result, PM_TEST_TIMEOUT_MS));
+  return soup_session_websocket_connect_finish (session, result, error);
 }
 
 /**
@@ -601,6 +717,51 @@ array_has (GArray *ports,
 }
 
 /**
+ * pm_test_daemon_spawn_on_ports:
+ * @listing_port: the listing port to ask for
+ * @ports: (element-type guint): the device ports to ask for; none leaves
+ *   out --ports
+ * @extra_args: (nullable) (array zero-terminated=1): more arguments
+ * @environment: (nullable) (array zero-terminated=1): as for
+ *   pm_test_daemon_spawn()
+ *
+ * Starts the daemon with --listing-port and --ports set to these ports,
+ * and records them in the result; it does not wait for the daemon.
+ *
+ * Returns: (transfer full): the daemon
+ */
+PmTestDaemon *
+pm_test_daemon_spawn_on_ports (guint              listing_port,
+                               GArray            *ports,
+                               const char *const *extra_args,
+                               const char *const *environment)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
+  PmTestDaemon *daemon;
+  guint i;
+
+  g_ptr_array_add (args, g_strdup ("--listing-port"));
+  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
+  if (ports->len > 0)
+    {
+      GString *list = g_string_new (NULL);
+
+      for (i = 0; i < ports->len; i++)
+        g_string_append_printf (list, "%s%u", i > 0 ? "," : "", g_array_index (ports, guint, i));
+      g_ptr_array_add (args, g_strdup ("--ports"));
+      g_ptr_array_add (args, g_string_free (list, FALSE));
+    }
+  for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (args, g_strdup (extra_args[i]));
+  g_ptr_array_add (args, NULL);
+
+  daemon = pm_test_daemon_spawn ((const char *const *) args->pdata, environment);
+  daemon->listing_port = listing_port;
+  g_array_append_vals (daemon->ports, ports->data, ports->len);
+  return daemon;
+}
+
+/**
  * pm_test_daemon_start:
  * @n_devices: how many devices, on free ports
  * @extra_args: (nullable) (array zero-terminated=1): more arguments
@@ -617,8 +778,6 @@ pm_test_daemon_start (guint               n_devices,
                       const char *const  *extra_args,
                       const char *const  *environment)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GString) ports = g_string_new (NULL);
   g_autoptr(GArray) port_list = g_array_new (FALSE, FALSE, sizeof (guint));
   guint listing_port = pm_test_free_port ();
   PmTestDaemon *daemon;
@@ -632,24 +791,9 @@ pm_test_daemon_start (guint               n_devices,
         port = pm_test_free_port ();
       while (port == listing_port || array_has (port_list, port));
       g_array_append_val (port_list, port);
-      g_string_append_printf (ports, "%s%u", i > 0 ? "," : "", port);
     }
 
-  g_ptr_array_add (args, g_strdup ("--listing-port"));
-  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
-  if (n_devices > 0)
-    {
-      g_ptr_array_add (args, g_strdup ("--ports"));
-      g_ptr_array_add (args, g_strdup (ports->str));
-    }
-  for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (args, g_strdup (extra_args[i]));
-  g_ptr_array_add (args, NULL);
-
-  daemon = pm_test_daemon_spawn ((const char *const *) args->pdata, environment);
-  daemon->listing_port = listing_port;
-  g_array_append_vals (daemon->ports, port_list->data, port_list->len);
-
+  daemon = pm_test_daemon_spawn_on_ports (listing_port, port_list, extra_args, environment);
   if (!pm_test_daemon_output_contains (daemon, "Listing server on", PM_TEST_TIMEOUT_MS))
     g_error ("The daemon did not start; it said:\n%s", daemon->output->str);
   return daemon;

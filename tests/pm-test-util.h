@@ -35,6 +35,22 @@ gboolean pm_test_wait_until (PmTestCondition condition,
                              guint           timeout_ms);
 void     pm_test_wait_ms (guint ms);
 
+void     pm_test_keep_result (GObject      *source,
+                              GAsyncResult *result,
+                              gpointer      user_data);
+gboolean pm_test_wait_result (GAsyncResult **result,
+                              guint          timeout_ms);
+
+void     pm_test_flag_set (gint *flag);
+gboolean pm_test_flag_wait (gint  *flag,
+                            guint  timeout_ms);
+
+gboolean pm_test_socket_exchange (guint       port,
+                                  const char *request,
+                                  gsize       length,
+                                  gboolean    half_close,
+                                  GString    *reply);
+
 guint    pm_test_free_port (void);
 GArray  *pm_test_free_ports (guint   n,
                             GArray *avoid);
@@ -65,6 +81,13 @@ PmTestResponse *pm_test_http (SoupSession *session,
 const char     *pm_test_response_text (PmTestResponse *response);
 const char     *pm_test_response_content_type (PmTestResponse *response);
 JsonObject     *pm_test_response_object (PmTestResponse *response);
+JsonNode       *pm_test_member_value (JsonObject *object,
+                                      const char *name,
+                                      GType       type);
+gint64          pm_test_member_int (JsonObject *object,
+                                    const char *name);
+const char     *pm_test_member_string (JsonObject *object,
+                                       const char *name);
 JsonObject     *pm_test_get_info (SoupSession *session,
                                   const char  *host,
                                   guint        port);
@@ -101,6 +124,10 @@ typedef struct
 const char   *pm_test_daemon_path (void);
 PmTestDaemon *pm_test_daemon_spawn (const char *const *args,
                                     const char *const *environment);
+PmTestDaemon *pm_test_daemon_spawn_on_ports (guint              listing_port,
+                                             GArray            *ports,
+                                             const char *const *extra_args,
+                                             const char *const *environment);
 PmTestDaemon *pm_test_daemon_start (guint               n_devices,
                                     const char *const  *extra_args,
                                     const char *const  *environment);

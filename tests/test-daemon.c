@@ -25,17 +25,6 @@
 
 /* ---- helpers -------------------------------------------------------------- */
 
-static char *
-join_ports (GArray *ports)
-{
-  GString *out = g_string_new (NULL);
-  guint i;
-
-  for (i = 0; i < ports->len; i++)
-    g_string_append_printf (out, "%s%u", i > 0 ? "," : "", g_array_index (ports, guint, i));
-  return g_string_free (out, FALSE);
-}
-
 /* Fails the test with a one-line reason, after showing what the daemon
  * said (as TAP comments) and stopping it if it still runs. */
 static void G_GNUC_PRINTF (2, 3) G_GNUC_NORETURN
@@ -56,17 +45,24 @@ fail_with_output (PmTestDaemon *daemon,
   g_error ("%s", reason);
 }
 
+/* Waits until @daemon has written @text, and fails the test if it does
+ * not; returns @daemon. */
+static PmTestDaemon *
+wait_for_output (PmTestDaemon *daemon,
+                 const char   *text)
+{
+  if (!pm_test_daemon_output_contains (daemon, text, PM_TEST_TIMEOUT_MS))
+    fail_with_output (daemon, "The daemon did not say “%s”", text);
+  return daemon;
+}
+
 /* Spawns the daemon and waits until it has written @text. */
 static PmTestDaemon *
 spawn_and_wait_for (const char *const *args,
                     const char *const *environment,
                     const char        *text)
 {
-  PmTestDaemon *daemon = pm_test_daemon_spawn (args, environment);
-
-  if (!pm_test_daemon_output_contains (daemon, text, PM_TEST_TIMEOUT_MS))
-    fail_with_output (daemon, "The daemon did not say “%s”", text);
-  return daemon;
+  return wait_for_output (pm_test_daemon_spawn (args, environment), text);
 }
 
 /* Starts the daemon on exactly these ports with more arguments. */
@@ -76,22 +72,8 @@ start_on_ports (guint              listing_port,
                 const char *const *extra_args,
                 const char        *wait_text)
 {
-  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
-  PmTestDaemon *daemon;
-  guint i;
-
-  g_ptr_array_add (args, g_strdup ("--listing-port"));
-  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
-  g_ptr_array_add (args, g_strdup ("--ports"));
-  g_ptr_array_add (args, join_ports (ports));
-  for (i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
-    g_ptr_array_add (args, g_strdup (extra_args[i]));
-  g_ptr_array_add (args, NULL);
-
-  daemon = spawn_and_wait_for ((const char *const *) args->pdata, NULL, wait_text);
-  daemon->listing_port = listing_port;
-  g_array_append_vals (daemon->ports, ports->data, ports->len);
-  return daemon;
+  return wait_for_output (pm_test_daemon_spawn_on_ports (listing_port, ports, extra_args, NULL),
+                          wait_text);
 }
 
 /* Whether one line of the daemon's output contains every one of @needles. */
@@ -157,7 +139,6 @@ assert_servers (JsonArray   *servers,
     {
       JsonNode *node = json_array_get_element (servers, i);
       JsonObject *server;
-      JsonNode *port;
       const char *start_time;
       g_autofree char *hostname = g_strdup_printf ("mockaxe%u", numbers[i]);
       g_autoptr(GDateTime) time = NULL;
@@ -167,11 +148,8 @@ assert_servers (JsonArray   *servers,
       server = json_node_get_object (node);
       g_assert_cmpuint (json_object_get_size (server), ==, 3);
 
-      port = json_object_get_member (server, "port");
-      g_assert_nonnull (port);
-      g_assert_true (JSON_NODE_HOLDS_VALUE (port));
-      g_assert_true (json_node_get_value_type (port) == G_TYPE_INT64);
-      g_assert_cmpint (json_node_get_int (port), ==, ports[i]);
+      g_assert_cmpint (json_node_get_int (pm_test_member_value (server, "port", G_TYPE_INT64)), ==,
+                       ports[i]);
 
       g_assert_cmpstr (json_object_get_string_member_with_default (server, "hostname", NULL), ==, hostname);
 
@@ -212,30 +190,6 @@ on_cancel_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-typedef struct
-{
-  gboolean  done;
-  GBytes   *body;
-  GError   *error;
-} TryData;
-
-static void
-on_try_sent (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  TryData *data = user_data;
-
-  data->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &data->error);
-  data->done = TRUE;
-}
-
-static gboolean
-try_done (gpointer user_data)
-{
-  return ((TryData *) user_data)->done;
-}
-
 /* A GET that gives up after @timeout_ms; returns the status, 0 on error. */
 static guint
 try_get (SoupSession *session,
@@ -244,20 +198,20 @@ try_get (SoupSession *session,
 {
   g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  TryData data = { FALSE, NULL, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
   guint id;
-  guint status;
 
   id = g_timeout_add (timeout_ms, on_cancel_timeout, cancellable);
-  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable, on_try_sent, &data);
-  g_assert_true (pm_test_wait_until (try_done, &data, timeout_ms + PM_TEST_TIMEOUT_MS));
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, cancellable,
+                                    pm_test_keep_result, &result);
+  g_assert_true (pm_test_wait_result (&result, timeout_ms + PM_TEST_TIMEOUT_MS));
   if (!g_cancellable_is_cancelled (cancellable))
     g_source_remove (id);
 
-  status = data.error == NULL ? soup_message_get_status (msg) : 0;
-  g_clear_error (&data.error);
-  g_clear_pointer (&data.body, g_bytes_unref);
-  return status;
+  body = soup_session_send_and_read_finish (session, result, &error);
+  return error == NULL ? soup_message_get_status (msg) : 0;
 }
 
 /*
@@ -309,12 +263,6 @@ read_http_response (GInputStream *in,
   if (out_body != NULL)
     g_string_append_len (out_body, buffer->str + header_length, buffer->len - header_length);
   return (guint) g_ascii_strtoull (buffer->str + 9, NULL, 10);
-}
-
-static gboolean
-atomic_true (gpointer user_data)
-{
-  return g_atomic_int_get ((gint *) user_data) != 0;
 }
 
 /* ---- start-up and the listing --------------------------------------------- */
@@ -893,8 +841,7 @@ keep_alive_clients_thread (gpointer user_data)
       g_io_stream_close (stream, NULL, NULL);
     }
 
-  g_atomic_int_set (&data->done, TRUE);
-  g_main_context_wakeup (NULL);
+  pm_test_flag_set (&data->done);
   return NULL;
 }
 
@@ -930,7 +877,7 @@ test_no_fd_growth (void)
   baseline = pm_test_daemon_count_fds (daemon);
 
   thread = g_thread_new ("keep-alive-clients", keep_alive_clients_thread, &data);
-  g_assert_true (pm_test_wait_until (atomic_true, &data.done, 60000));
+  g_assert_true (pm_test_flag_wait (&data.done, 60000));
   g_thread_join (thread);
   g_assert_cmpuint (data.ok, ==, 500);
 
@@ -1015,8 +962,7 @@ big_body_thread (gpointer user_data)
                                      data->body);
 
 out:
-  g_atomic_int_set (&data->done, TRUE);
-  g_main_context_wakeup (NULL);
+  pm_test_flag_set (&data->done);
   return NULL;
 }
 
@@ -1029,7 +975,7 @@ send_big_body (guint    port,
   BigBody data = { port, chunked, size, 0, 0, body, FALSE };
   GThread *thread = g_thread_new ("big-body", big_body_thread, &data);
 
-  g_assert_true (pm_test_wait_until (atomic_true, &data.done, 60000));
+  g_assert_true (pm_test_flag_wait (&data.done, 60000));
   g_thread_join (thread);
   g_test_message ("%s body: %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT " bytes sent, status %u",
                   chunked ? "chunked" : "Content-Length", data.sent, size, data.status);

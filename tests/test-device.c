@@ -137,7 +137,6 @@ assert_json_error (PmTestResponse *response,
                    const char     *hint)
 {
   g_autoptr(JsonObject) object = NULL;
-  JsonNode *node;
   const char *text;
 
   g_assert_cmpuint (response->status, ==, status);
@@ -146,11 +145,7 @@ assert_json_error (PmTestResponse *response,
 
   object = pm_test_response_object (response);
   g_assert_cmpuint (json_object_get_size (object), ==, 1);
-  node = json_object_get_member (object, "error");
-  g_assert_nonnull (node);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
-  g_assert_cmpuint (json_node_get_value_type (node), ==, G_TYPE_STRING);
-  text = json_node_get_string (node);
+  text = json_node_get_string (pm_test_member_value (object, "error", G_TYPE_STRING));
   g_assert_cmpuint (strlen (text), >, 0);
 
   if (hint != NULL)
@@ -208,19 +203,6 @@ patch_ok (Fixture    *fixture,
   assert_cors (response);
 }
 
-static gint64
-member_int (JsonObject *object,
-            const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL)
-    g_error ("Member “%s” is missing", name);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
-  g_assert_cmpuint (json_node_get_value_type (node), ==, G_TYPE_INT64);
-  return json_node_get_int (node);
-}
-
 static double
 member_number (JsonObject *object,
                const char *name)
@@ -234,19 +216,6 @@ member_number (JsonObject *object,
   type = json_node_get_value_type (node);
   g_assert_true (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE);
   return json_node_get_double (node);
-}
-
-static const char *
-member_string (JsonObject *object,
-               const char *name)
-{
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL)
-    g_error ("Member “%s” is missing", name);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (node));
-  g_assert_cmpuint (json_node_get_value_type (node), ==, G_TYPE_STRING);
-  return json_node_get_string (node);
 }
 
 /* The response to a request sent as raw bytes. */
@@ -307,7 +276,7 @@ assert_raw_json_error (RawReply   *reply,
   g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
   object = json_node_get_object (root);
   g_assert_cmpuint (json_object_get_size (object), ==, 1);
-  text = member_string (object, "error");
+  text = pm_test_member_string (object, "error");
   g_assert_cmpuint (strlen (text), >, 0);
   if (hint != NULL && strstr (text, hint) == NULL)
     g_error ("Error message “%s” does not mention “%s”", text, hint);
@@ -375,12 +344,6 @@ static gboolean
 device_not_restarting (gpointer user_data)
 {
   return !pm_device_get_restarting (PM_DEVICE (user_data));
-}
-
-static gboolean
-flag_is_set (gpointer user_data)
-{
-  return g_atomic_int_get ((gint *) user_data) != 0;
 }
 
 /* ---- GET /api/system/info ---------------------------------------------- */
@@ -555,7 +518,7 @@ assert_shape (JsonObject  *info,
         {
         case KIND_INT:
           {
-            gint64 value = member_int (info, field->name);
+            gint64 value = pm_test_member_int (info, field->name);
 
             if (field->min < field->max || field->min > 0)
               {
@@ -574,7 +537,7 @@ assert_shape (JsonObject  *info,
           break;
         case KIND_STRING:
           {
-            const char *value = member_string (info, field->name);
+            const char *value = pm_test_member_string (info, field->name);
 
             if (field->fixed != NULL)
               g_assert_cmpstr (value, ==, field->fixed);
@@ -613,25 +576,25 @@ test_info_legacy (Fixture       *fixture,
 
   assert_shape (first, legacy_fields, G_N_ELEMENTS (legacy_fields));
   g_assert_false (json_object_has_member (first, "hashRate_10m"));
-  assert_difficulty (member_string (first, "bestDiff"), 2, "M", 1, 5);
-  assert_difficulty (member_string (first, "bestSessionDiff"), 1, "k", 10, 30);
+  assert_difficulty (pm_test_member_string (first, "bestDiff"), 2, "M", 1, 5);
+  assert_difficulty (pm_test_member_string (first, "bestSessionDiff"), 1, "k", 10, 30);
 
   /* Started with no firmware: one is drawn from the table, and it is the
    * device's firmware. */
-  version = member_string (first, "version");
+  version = pm_test_member_string (first, "version");
   g_assert_true (firmware_in_table (version));
   g_assert_cmpstr (version, ==, pm_device_get_firmware (fixture->legacy));
 
-  uptime = member_int (first, "uptimeSeconds");
+  uptime = pm_test_member_int (first, "uptimeSeconds");
   g_assert_cmpint (uptime, <=, 1);
 
   pm_test_wait_ms (1100);
   second = get_info (fixture, fixture->legacy);
   assert_shape (second, legacy_fields, G_N_ELEMENTS (legacy_fields));
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), >=, 1);
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), >=, uptime);
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), <=, uptime + 3);
-  g_assert_cmpstr (member_string (second, "version"), ==, version);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, 1);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, uptime);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, uptime + 3);
+  g_assert_cmpstr (pm_test_member_string (second, "version"), ==, version);
 }
 
 static void
@@ -647,11 +610,11 @@ test_info_new (Fixture       *fixture,
 
   assert_shape (first, new_fields, G_N_ELEMENTS (new_fields));
   g_assert_false (json_object_has_member (first, "hashRate"));
-  assert_difficulty (member_string (first, "bestDiff"), 1, "M", 400, 500);
-  assert_difficulty (member_string (first, "bestSessionDiff"), 1, "M", 100, 200);
+  assert_difficulty (pm_test_member_string (first, "bestDiff"), 1, "M", 400, 500);
+  assert_difficulty (pm_test_member_string (first, "bestSessionDiff"), 1, "M", 100, 200);
   g_assert_cmpstr (pm_device_get_firmware (fixture->modern), ==, NEW_FIRMWARE);
 
-  stamp = member_int (first, "hashRateTimestamp");
+  stamp = pm_test_member_int (first, "hashRateTimestamp");
   g_assert_cmpint (stamp, >=, before_ms);
   g_assert_cmpint (stamp, <=, after_ms);
 
@@ -662,19 +625,19 @@ test_info_new (Fixture       *fixture,
   assert_int_array (history, "hashrate_1h", 300000, 310000);
   assert_int_array (history, "hashrate_1d", 310000, 320000);
   assert_int_array (history, "timestamps", 2000, 5000);
-  stamp = member_int (history, "timestampBase");
+  stamp = pm_test_member_int (history, "timestampBase");
   g_assert_cmpint (stamp, >=, before_ms);
   g_assert_cmpint (stamp, <=, after_ms);
 
-  uptime = member_int (first, "uptimeSeconds");
+  uptime = pm_test_member_int (first, "uptimeSeconds");
   g_assert_cmpint (uptime, <=, 1);
 
   pm_test_wait_ms (1100);
   second = get_info (fixture, fixture->modern);
   assert_shape (second, new_fields, G_N_ELEMENTS (new_fields));
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), >=, 1);
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), >=, uptime);
-  g_assert_cmpint (member_int (second, "uptimeSeconds"), <=, uptime + 3);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, 1);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, uptime);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, uptime + 3);
 }
 
 static void
@@ -715,13 +678,13 @@ test_patch_merge (Fixture       *fixture,
   again = get_info (fixture, fixture->legacy);
 
   /* The second PATCH replaced power and left frequency alone. */
-  g_assert_cmpint (member_int (info, "power"), ==, 25);
-  g_assert_cmpint (member_int (info, "frequency"), ==, 550);
-  g_assert_cmpint (member_int (again, "power"), ==, 25);
-  g_assert_cmpint (member_int (again, "frequency"), ==, 550);
+  g_assert_cmpint (pm_test_member_int (info, "power"), ==, 25);
+  g_assert_cmpint (pm_test_member_int (info, "frequency"), ==, 550);
+  g_assert_cmpint (pm_test_member_int (again, "power"), ==, 25);
+  g_assert_cmpint (pm_test_member_int (again, "frequency"), ==, 550);
 
   /* Unknown keys and nested values are stored and echoed as sent. */
-  g_assert_cmpstr (member_string (info, "customKey"), ==, "hello");
+  g_assert_cmpstr (pm_test_member_string (info, "customKey"), ==, "hello");
   expected_nested = json_from_string (nested_json, &error);
   g_assert_no_error (error);
   g_assert_true (json_node_equal (json_object_get_member (info, "nested"), expected_nested));
@@ -732,9 +695,9 @@ test_patch_merge (Fixture       *fixture,
   g_assert_cmpfloat (member_number (info, "hashRate"), >=, 700);
   g_assert_cmpfloat (member_number (info, "hashRate"), <=, 800);
   g_assert_cmpfloat (member_number (info, "hashRate"), !=, member_number (again, "hashRate"));
-  g_assert_cmpint (member_int (info, "voltage"), >=, 5000);
-  g_assert_cmpint (member_int (info, "voltage"), <=, 6000);
-  g_assert_cmpstr (member_string (info, "hostname"), ==, "mockaxe1");
+  g_assert_cmpint (pm_test_member_int (info, "voltage"), >=, 5000);
+  g_assert_cmpint (pm_test_member_int (info, "voltage"), <=, 6000);
+  g_assert_cmpstr (pm_test_member_string (info, "hostname"), ==, "mockaxe1");
 
   /* An overridden field keeps its place: power comes first. */
   raw = request (fixture, fixture->legacy, "GET", "/api/system/info", NULL, 0);
@@ -753,8 +716,8 @@ assert_kept (Fixture  *fixture,
 {
   g_autoptr(JsonObject) info = get_info (fixture, device);
 
-  g_assert_cmpint (member_int (info, "power"), ==, 21);
-  g_assert_cmpstr (member_string (info, "note"), ==, "keep");
+  g_assert_cmpint (pm_test_member_int (info, "power"), ==, 21);
+  g_assert_cmpstr (pm_test_member_string (info, "note"), ==, "keep");
   g_assert_false (json_object_has_member (info, "evil"));
 }
 
@@ -844,7 +807,7 @@ test_patch_bad (Fixture       *fixture,
       }
     g_assert_true (JSON_NODE_HOLDS_ARRAY (node));
     g_assert_cmpuint (depth, ==, MAX_DEPTH - 1);
-    g_assert_cmpint (member_int (info, "power"), ==, 21);
+    g_assert_cmpint (pm_test_member_int (info, "power"), ==, 21);
   }
 
   /* Size: one byte over the limit is refused, exactly the limit is fine. */
@@ -859,9 +822,9 @@ test_patch_bad (Fixture       *fixture,
   {
     g_autoptr(JsonObject) info = get_info (fixture, fixture->legacy);
 
-    g_assert_cmpuint (strlen (member_string (info, "pad")), ==, MAX_BODY_BYTES - 10);
-    g_assert_cmpint (member_int (info, "power"), ==, 21);
-    g_assert_cmpstr (member_string (info, "note"), ==, "keep");
+    g_assert_cmpuint (strlen (pm_test_member_string (info, "pad")), ==, MAX_BODY_BYTES - 10);
+    g_assert_cmpint (pm_test_member_int (info, "power"), ==, 21);
+    g_assert_cmpstr (pm_test_member_string (info, "note"), ==, "keep");
   }
 
   /* A huge declared length. */
@@ -909,10 +872,10 @@ test_patch_bad (Fixture       *fixture,
     g_assert_cmpstr (reply->body, ==, PATCH_REPLY);
 
     info = get_info (fixture, fixture->legacy);
-    g_assert_cmpstr (member_string (info, "chunked"), ==, "yes");
-    g_assert_cmpint (member_int (info, "frequency"), ==, 575);
-    g_assert_cmpint (member_int (info, "power"), ==, 21);
-    g_assert_cmpstr (member_string (info, "note"), ==, "keep");
+    g_assert_cmpstr (pm_test_member_string (info, "chunked"), ==, "yes");
+    g_assert_cmpint (pm_test_member_int (info, "frequency"), ==, 575);
+    g_assert_cmpint (pm_test_member_int (info, "power"), ==, 21);
+    g_assert_cmpstr (pm_test_member_string (info, "note"), ==, "keep");
   }
   /* Exactly the limit in chunks is fine too. */
   {
@@ -988,8 +951,7 @@ flood_thread (gpointer user_data)
         g_string_append_len (flood->reply, reply, n);
     }
 
-  g_atomic_int_set (&flood->done, 1);
-  g_main_context_wakeup (NULL);
+  pm_test_flag_set (&flood->done);
   return NULL;
 }
 
@@ -1024,7 +986,7 @@ test_patch_body_limit_memory (Fixture       *fixture,
   before = peak_rss_kib ();
 
   thread = g_thread_new ("flood", flood_thread, &flood);
-  g_assert_true (pm_test_wait_until (flag_is_set, &flood.done, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_flag_wait (&flood.done, PM_TEST_TIMEOUT_MS));
   g_thread_join (thread);
 
   after = peak_rss_kib ();
@@ -1156,10 +1118,10 @@ test_restart (Fixture       *fixture,
 
   /* Back, with the overrides from before and none from during. */
   info = get_info (fixture, fixture->legacy);
-  g_assert_cmpint (member_int (info, "power"), ==, 22);
-  g_assert_cmpstr (member_string (info, "marker"), ==, "before restart");
+  g_assert_cmpint (pm_test_member_int (info, "power"), ==, 22);
+  g_assert_cmpstr (pm_test_member_string (info, "marker"), ==, "before restart");
   g_assert_cmpuint (json_object_get_size (info), ==, G_N_ELEMENTS (legacy_fields) + 1);
-  g_assert_cmpint (member_int (info, "uptimeSeconds"), >=, RESTART_WINDOW_MS / 1000);
+  g_assert_cmpint (pm_test_member_int (info, "uptimeSeconds"), >=, RESTART_WINDOW_MS / 1000);
   g_assert_false (pm_device_get_restarting (fixture->legacy));
   g_signal_handler_disconnect (fixture->legacy, handler);
 }
@@ -1535,38 +1497,13 @@ test_socket_port_in_use (Fixture       *fixture,
   {
     g_autoptr(JsonObject) info = get_info (fixture, device);
 
-    g_assert_cmpstr (member_string (info, "hostname"), ==, "mockaxe3");
+    g_assert_cmpstr (pm_test_member_string (info, "hostname"), ==, "mockaxe3");
   }
 
   pm_device_stop (device);
   g_object_unref (device);
   g_assert_null (weak);
   g_assert_cmpuint (pm_acceptor_get_n_listeners (fixture->acceptor), ==, 2);
-}
-
-typedef struct
-{
-  gboolean           done;
-  GSocketConnection *connection;
-  GError            *error;
-} ConnectData;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectData *data = user_data;
-
-  data->connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result,
-                                                     &data->error);
-  data->done = TRUE;
-}
-
-static gboolean
-connect_done (gpointer user_data)
-{
-  return ((ConnectData *) user_data)->done;
 }
 
 static void
@@ -1583,7 +1520,9 @@ test_socket_stop (Fixture       *fixture,
 {
   g_autoptr(GSocketClient) client = g_socket_client_new ();
   g_autoptr(GSocketAddress) address = loopback_address (pm_device_get_port (fixture->legacy));
-  ConnectData data = { FALSE, NULL, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(GError) error = NULL;
   guint n_notified = 0;
   gulong handler;
 
@@ -1604,11 +1543,12 @@ test_socket_stop (Fixture       *fixture,
   g_assert_cmpuint (pm_acceptor_get_n_listeners (fixture->acceptor), ==, 1);
 
   g_socket_client_connect_async (client, G_SOCKET_CONNECTABLE (address), NULL,
-                                 on_connected, &data);
-  g_assert_true (pm_test_wait_until (connect_done, &data, PM_TEST_TIMEOUT_MS));
-  g_assert_null (data.connection);
-  g_assert_error (data.error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
-  g_clear_error (&data.error);
+                                 pm_test_keep_result, &result);
+  g_assert_true (pm_test_wait_result (&result, PM_TEST_TIMEOUT_MS));
+  connection = g_socket_client_connect_finish (client, result, &error);
+  g_assert_null (connection);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  g_clear_error (&error);
 
   /* Stopping again is harmless, and the other device carries on. */
   pm_device_stop (fixture->legacy);
@@ -1682,41 +1622,23 @@ typedef struct
   char    *send;      /* (nullable) bytes to send, then wait */
   gint64   closed_after_us;
   GString *reply;
-  gboolean done;
+  gint     done;
 } SilentClient;
 
 static gpointer
 silent_client_thread (gpointer user_data)
 {
   SilentClient *client = user_data;
-  g_autoptr(GSocketClient) socket_client = g_socket_client_new ();
-  g_autoptr(GSocketConnection) connection = NULL;
   gint64 start = g_get_monotonic_time ();
-  char buffer[256];
 
-  connection = g_socket_client_connect_to_host (socket_client, "127.0.0.1", client->port, NULL, NULL);
-  if (connection != NULL)
-    {
-      GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
-      gssize n;
-
-      if (client->send != NULL)
-        g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
-                                   client->send, strlen (client->send), NULL, NULL, NULL);
-      /* Blocks until the server closes the connection. */
-      while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
-        g_string_append_len (client->reply, buffer, n);
-      client->closed_after_us = g_get_monotonic_time () - start;
-    }
-  g_atomic_int_set (&client->done, TRUE);
-  g_main_context_wakeup (NULL);
+  /* No half-close: the server must see a client that could still send.
+   * This blocks until the server closes the connection. */
+  if (pm_test_socket_exchange (client->port, client->send,
+                               client->send != NULL ? strlen (client->send) : 0,
+                               FALSE, client->reply))
+    client->closed_after_us = g_get_monotonic_time () - start;
+  pm_test_flag_set (&client->done);
   return NULL;
-}
-
-static gboolean
-silent_client_done (gpointer user_data)
-{
-  return g_atomic_int_get (&((SilentClient *) user_data)->done);
 }
 
 static void
@@ -1759,8 +1681,8 @@ test_socket_request_timeout (Fixture      *fixture,
 
   threads[0] = g_thread_new ("silent", silent_client_thread, &silent);
   threads[1] = g_thread_new ("partial", silent_client_thread, &partial);
-  g_assert_true (pm_test_wait_until (silent_client_done, &silent, 3000));
-  g_assert_true (pm_test_wait_until (silent_client_done, &partial, 3000));
+  g_assert_true (pm_test_flag_wait (&silent.done, 3000));
+  g_assert_true (pm_test_flag_wait (&partial.done, 3000));
   g_thread_join (threads[0]);
   g_thread_join (threads[1]);
   g_free (partial.send);

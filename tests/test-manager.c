@@ -177,6 +177,21 @@ test_add_remove (Fixture      *fixture,
   g_assert_cmpint (pm_device_get_api_version (second), ==, PM_API_VERSION_LEGACY);
 }
 
+/* Binds a socket to a free port on 127.0.0.1, so that port is taken
+ * while @taken lives; returns the port. */
+static guint
+take_port (GSocket **taken)
+{
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) error = NULL;
+
+  *taken = pm_acceptor_bind ("127.0.0.1", 0, &error);
+  g_assert_no_error (error);
+  address = g_socket_get_local_address (*taken, &error);
+  g_assert_no_error (error);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+}
+
 static void
 test_add_errors (Fixture      *fixture,
                  gconstpointer user_data)
@@ -184,7 +199,6 @@ test_add_errors (Fixture      *fixture,
   GListModel *devices = pm_manager_get_devices (fixture->manager);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocket) taken = NULL;
-  g_autoptr(GSocketAddress) taken_address = NULL;
   g_autoptr(JsonObject) root = NULL;
   g_autoptr(PmAcceptor) stray_acceptor = NULL;
   PmDevice *device, *other;
@@ -206,11 +220,7 @@ test_add_errors (Fixture      *fixture,
   g_clear_error (&error);
 
   /* A port taken by another socket. */
-  taken = pm_acceptor_bind ("127.0.0.1", 0, &error);
-  g_assert_no_error (error);
-  taken_address = g_socket_get_local_address (taken, &error);
-  g_assert_no_error (error);
-  taken_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (taken_address));
+  taken_port = take_port (&taken);
   g_assert_null (pm_manager_add_device (fixture->manager, taken_port, NULL, -1, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE);
   g_assert_nonnull (strstr (error->message, "in use"));
@@ -263,7 +273,6 @@ test_start_port_conflict (void)
   g_autoptr(PmConfig) config = pm_config_new ();
   g_autoptr(PmManager) manager = NULL;
   g_autoptr(GSocket) taken = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *expected = NULL;
@@ -271,13 +280,8 @@ test_start_port_conflict (void)
   guint ports[3];
   guint i;
 
-  taken = pm_acceptor_bind ("127.0.0.1", 0, &error);
-  g_assert_no_error (error);
-  address = g_socket_get_local_address (taken, &error);
-  g_assert_no_error (error);
-
+  ports[1] = take_port (&taken);
   ports[0] = pm_test_free_port ();
-  ports[1] = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
   do
     ports[2] = pm_test_free_port ();
   while (ports[2] == ports[0]);
@@ -326,7 +330,6 @@ test_start_listing_taken (void)
   g_autoptr(PmConfig) config = pm_config_new ();
   g_autoptr(PmManager) manager = NULL;
   g_autoptr(GSocket) taken = NULL;
-  g_autoptr(GSocketAddress) address = NULL;
   g_autoptr(SoupSession) session = soup_session_new ();
   g_autoptr(GError) error = NULL;
   g_autoptr(PmDevice) device = NULL;
@@ -334,14 +337,9 @@ test_start_listing_taken (void)
   g_autofree char *url = NULL;
   guint port = pm_test_free_port ();
 
-  taken = pm_acceptor_bind ("127.0.0.1", 0, &error);
-  g_assert_no_error (error);
-  address = g_socket_get_local_address (taken, &error);
-  g_assert_no_error (error);
-
   g_array_set_size (config->ports, 0);
   g_array_append_val (config->ports, port);
-  config->listing_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address));
+  config->listing_port = take_port (&taken);
 
   manager = pm_manager_new (config);
   g_test_expect_message ("pm-manager", G_LOG_LEVEL_MESSAGE, "Seed *");

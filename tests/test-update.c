@@ -521,11 +521,20 @@ merge_text (JsonObject *overrides,
   pm_update_merge (overrides, update);
 }
 
+/* Checks that @overrides, written out compactly, is @expected. */
+static void
+assert_overrides (JsonObject *overrides,
+                  const char *expected)
+{
+  g_autofree char *text = object_to_string (overrides);
+
+  g_assert_cmpstr (text, ==, expected);
+}
+
 static void
 test_merge_example (void)
 {
   g_autoptr(JsonObject) overrides = json_object_new ();
-  g_autofree char *text = NULL;
 
   merge_text (overrides, "{\"power\":20,\"frequency\":550}");
   g_assert_cmpuint (json_object_get_size (overrides), ==, 2);
@@ -539,14 +548,11 @@ test_merge_example (void)
 
   /* A replaced member keeps its place; new ones go last. */
   merge_text (overrides, "{\"ssid\":\"x\",\"power\":\"high\"}");
-  text = object_to_string (overrides);
-  g_assert_cmpstr (text, ==, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
+  assert_overrides (overrides, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
 
   /* An empty update changes nothing. */
   merge_text (overrides, "{}");
-  g_clear_pointer (&text, g_free);
-  text = object_to_string (overrides);
-  g_assert_cmpstr (text, ==, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
+  assert_overrides (overrides, "{\"power\":\"high\",\"frequency\":550,\"ssid\":\"x\"}");
 }
 
 /* A nested value is replaced whole, not merged into. */
@@ -554,18 +560,14 @@ static void
 test_merge_shallow (void)
 {
   g_autoptr(JsonObject) overrides = json_object_new ();
-  g_autofree char *text = NULL;
 
   merge_text (overrides, "{\"nested\":{\"a\":1,\"b\":2},\"list\":[1,2,3],\"keep\":true}");
   merge_text (overrides, "{\"nested\":{\"c\":3},\"list\":[4]}");
-  text = object_to_string (overrides);
-  g_assert_cmpstr (text, ==, "{\"nested\":{\"c\":3},\"list\":[4],\"keep\":true}");
+  assert_overrides (overrides, "{\"nested\":{\"c\":3},\"list\":[4],\"keep\":true}");
 
   /* A value may change type, including to null. */
   merge_text (overrides, "{\"nested\":null,\"list\":\"none\"}");
-  g_clear_pointer (&text, g_free);
-  text = object_to_string (overrides);
-  g_assert_cmpstr (text, ==, "{\"nested\":null,\"list\":\"none\",\"keep\":true}");
+  assert_overrides (overrides, "{\"nested\":null,\"list\":\"none\",\"keep\":true}");
 }
 
 /* The stored overrides outlive the update they came from. */

@@ -209,31 +209,6 @@ fixture_connect (Fixture  *fixture,
 
 /* ---- a WebSocket connect that keeps its message ------------------------- */
 
-typedef struct
-{
-  gboolean                 done;
-  SoupWebsocketConnection *conn;
-  GError                  *error;
-} ConnectData;
-
-static void
-on_connected (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  ConnectData *data = user_data;
-
-  data->conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-                                                      &data->error);
-  data->done = TRUE;
-}
-
-static gboolean
-connect_done (gpointer user_data)
-{
-  return ((ConnectData *) user_data)->done;
-}
-
 /* Like pm_test_websocket_connect(), but the caller keeps @msg to look at
  * the status and headers, and the attempt must end within @timeout_ms. */
 static SoupWebsocketConnection *
@@ -243,24 +218,22 @@ websocket_connect_msg (SoupSession *session,
                        GError     **error)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  ConnectData data = { FALSE, NULL, NULL };
+  g_autoptr(GAsyncResult) result = NULL;
   gboolean in_time;
 
   soup_session_websocket_connect_async (session, msg, NULL, NULL, G_PRIORITY_DEFAULT,
-                                        cancellable, on_connected, &data);
-  in_time = pm_test_wait_until (connect_done, &data, timeout_ms);
+                                        cancellable, pm_test_keep_result, &result);
+  in_time = pm_test_wait_result (&result, timeout_ms);
   if (!in_time)
     {
       g_cancellable_cancel (cancellable);
-      pm_test_wait_until (connect_done, &data, PM_TEST_TIMEOUT_MS);
+      pm_test_wait_result (&result, PM_TEST_TIMEOUT_MS);
     }
-  g_assert_true (data.done);
+  g_assert_nonnull (result);
   if (!in_time)
     g_error ("WebSocket connect to %s took longer than %u ms",
              g_uri_get_path (soup_message_get_uri (msg)), timeout_ms);
-  if (data.error != NULL)
-    g_propagate_error (error, data.error);
-  return data.conn;
+  return soup_session_websocket_connect_finish (session, result, error);
 }
 
 /* ---- waiting ------------------------------------------------------------ */
@@ -343,7 +316,6 @@ assert_log_frame (const char *text)
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) node = json_from_string (text, &error);
   JsonObject *object;
-  JsonNode *member;
   const char *message;
 
   g_assert_no_error (error);
@@ -351,11 +323,7 @@ assert_log_frame (const char *text)
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
   object = json_node_get_object (node);
   g_assert_cmpuint (json_object_get_size (object), ==, 1);
-  member = json_object_get_member (object, "log");
-  g_assert_nonnull (member);
-  g_assert_true (JSON_NODE_HOLDS_VALUE (member));
-  g_assert_cmpuint (json_node_get_value_type (member), ==, G_TYPE_STRING);
-  message = json_node_get_string (member);
+  message = json_node_get_string (pm_test_member_value (object, "log", G_TYPE_STRING));
   if (pm_test_log_message_index (message) < 0)
     g_error ("Unknown log message in frame %s", text);
 }
@@ -397,6 +365,21 @@ assert_period (Client *client,
     }
   g_test_message ("%u frames %u ms apart: gaps off by at most %.1f ms, frames off the plan "
                   "by at most %.1f ms", n, interval_ms, worst_gap / 1000.0, worst_offset / 1000.0);
+}
+
+/* Checks that @client's first frame came @interval_ms after the connect,
+ * give or take @tolerance_ms: the first tick is due one period after the
+ * client arrived. */
+static void
+assert_first_frame (Client *client,
+                    guint   interval_ms,
+                    guint   tolerance_ms)
+{
+  gint64 first = frame_time (client, 0) - client->connected;
+
+  g_test_message ("first frame %.1f ms after the connect", first / 1000.0);
+  g_assert_cmpint (first, >=, (gint64) (interval_ms - tolerance_ms) * MS);
+  g_assert_cmpint (first, <=, (gint64) (interval_ms + tolerance_ms) * MS);
 }
 
 /* Returns the index of @client's frame nearest @when within @window_ms,
@@ -497,17 +480,10 @@ test_period_short (Fixture       *fixture,
 {
   PmDevice *device = fixture_add_device (fixture, "mockaxe1", TRUE, 200);
   Client *client = fixture_connect (fixture, device);
-  gint64 first;
 
   g_assert_true (wait_frames (client, 10, 4000));
   g_assert_cmpuint (client->n_binary, ==, 0);
-
-  /* The first tick is due one period after the client arrived. */
-  first = frame_time (client, 0) - client->connected;
-  g_test_message ("first frame %.1f ms after the connect", first / 1000.0);
-  g_assert_cmpint (first, >=, 160 * MS);
-  g_assert_cmpint (first, <=, 240 * MS);
-
+  assert_first_frame (client, 200, 40);
   assert_period (client, 0, 10, 200, 30, 40);
 }
 
@@ -518,7 +494,6 @@ test_period_real (Fixture       *fixture,
   PmDevice *device = fixture_add_device (fixture, "mockaxe1", TRUE, 0);
   Client *client = fixture_connect (fixture, device);
   guint interval = 0;
-  gint64 first;
 
   g_object_get (device, "log-interval", &interval, NULL);
   g_assert_cmpuint (interval, ==, 5000);
@@ -526,11 +501,7 @@ test_period_real (Fixture       *fixture,
   g_assert_true (wait_frames (client, 3, 17000));
   g_assert_cmpuint (client->n_binary, ==, 0);
   assert_log_frame (frame_text (client, 0));
-
-  first = frame_time (client, 0) - client->connected;
-  g_test_message ("first frame %.1f ms after the connect", first / 1000.0);
-  g_assert_cmpint (first, >=, 4700 * MS);
-  g_assert_cmpint (first, <=, 5300 * MS);
+  assert_first_frame (client, 5000, 300);
   assert_period (client, 0, 3, 5000, 300, 300);
 }
 
@@ -720,7 +691,7 @@ typedef struct
 {
   GSocket *socket;
   gsize    written;
-  gboolean done;
+  gint     done;
 } StuckClient;
 
 #define STUCK_PINGS 20000
@@ -749,8 +720,7 @@ stuck_flood_thread (gpointer user_data)
       stuck->written += (gsize) n;
     }
 
-  g_atomic_int_set (&stuck->done, TRUE);
-  g_main_context_wakeup (NULL);
+  pm_test_flag_set (&stuck->done);
   return NULL;
 }
 
@@ -793,12 +763,6 @@ stuck_client_connect (PmDevice *device)
   return g_steal_pointer (&socket);
 }
 
-static gboolean
-stuck_done (gpointer user_data)
-{
-  return g_atomic_int_get (&((StuckClient *) user_data)->done);
-}
-
 static void
 test_stuck_client (Fixture       *fixture,
                    gconstpointer  user_data)
@@ -826,7 +790,7 @@ test_stuck_client (Fixture       *fixture,
   /* Fill the device's socket buffer towards the stuck client, so that
    * writing to it would block. */
   thread = g_thread_new ("stuck-flood", stuck_flood_thread, &stuck);
-  g_assert_true (pm_test_wait_until (stuck_done, &stuck, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_flag_wait (&stuck.done, PM_TEST_TIMEOUT_MS));
   g_thread_join (thread);
   g_test_message ("stuck client wrote %" G_GSIZE_FORMAT " bytes of pings", stuck.written);
   g_assert_cmpuint (stuck.written, ==, (gsize) STUCK_PINGS * (6 + PING_PAYLOAD));
@@ -882,7 +846,7 @@ test_stuck_client_dropped (Fixture       *fixture,
   g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 2);
 
   thread = g_thread_new ("stuck-flood", stuck_flood_thread, &stuck);
-  g_assert_true (pm_test_wait_until (stuck_done, &stuck, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_flag_wait (&stuck.done, PM_TEST_TIMEOUT_MS));
   g_thread_join (thread);
 
   /* The window towards it is shut and stays shut: the kernel gives up. */

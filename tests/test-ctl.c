@@ -141,37 +141,30 @@ assert_fails (CtlResult  *result,
     g_assert_nonnull (strstr (result->err, "--help"));
 }
 
-/* ---- private buses ------------------------------------------------------------- */
-
 /* ---- the fixture: a bus whose daemon has two devices ------------------------ */
 
 typedef struct
 {
   GTestDBus   *bus;
   SoupSession *session;
-  guint        ports[2];
+  guint        ports[2];         /* in ascending order */
+  char         port_text[2][8];  /* the same, as plutomockctl's arguments */
 } Fixture;
 
 static void
 fixture_setup (Fixture      *fixture,
                gconstpointer user_data)
 {
+  g_autoptr(GArray) free_ports = pm_test_free_ports (2, NULL);
   g_autofree char *ports = NULL;
+  guint i;
 
-  fixture->ports[0] = pm_test_free_port ();
-  do
-    fixture->ports[1] = pm_test_free_port ();
-  while (fixture->ports[1] == fixture->ports[0]);
+  fixture->ports[0] = MIN (g_array_index (free_ports, guint, 0), g_array_index (free_ports, guint, 1));
+  fixture->ports[1] = MAX (g_array_index (free_ports, guint, 0), g_array_index (free_ports, guint, 1));
+  for (i = 0; i < G_N_ELEMENTS (fixture->ports); i++)
+    g_snprintf (fixture->port_text[i], sizeof (fixture->port_text[i]), "%u", fixture->ports[i]);
   /* Listed out of order: plutomockctl sorts. */
-  ports = g_strdup_printf ("%u,%u", MAX (fixture->ports[0], fixture->ports[1]),
-                           MIN (fixture->ports[0], fixture->ports[1]));
-  if (fixture->ports[0] > fixture->ports[1])
-    {
-      guint swap = fixture->ports[0];
-
-      fixture->ports[0] = fixture->ports[1];
-      fixture->ports[1] = swap;
-    }
+  ports = g_strdup_printf ("%u,%u", fixture->ports[1], fixture->ports[0]);
 
   fixture->bus = pm_test_bus_up (ports);
   fixture->session = soup_session_new ();
@@ -575,16 +568,15 @@ static void
 test_add_errors (Fixture      *fixture,
                  gconstpointer user_data)
 {
-  g_autofree char *taken = g_strdup_printf ("%u", fixture->ports[0]);
   g_autofree char *hostname = dup_hostname (fixture, fixture->ports[1]);
   g_autofree char *upper = g_ascii_strup (hostname, -1);
-  g_autoptr(CtlResult) port_in_use = run_ctl ("add", "--port", taken);
+  g_autoptr(CtlResult) port_in_use = run_ctl ("add", "--port", fixture->port_text[0]);
   g_autoptr(CtlResult) name_in_use = run_ctl ("add", "--hostname", upper);
   g_autoptr(CtlResult) bad_name = run_ctl ("add", "--hostname", "no spaces");
   g_autoptr(CtlResult) bad_api = run_ctl ("add", "--api", "newest");
   g_autoptr(GPtrArray) rows = NULL;
 
-  assert_fails (port_in_use, 1, taken);
+  assert_fails (port_in_use, 1, fixture->port_text[0]);
   g_assert_nonnull (strstr (port_in_use->err, "in use"));
   g_assert_null (strstr (port_in_use->err, "GDBus.Error"));
   assert_fails (name_in_use, 1, "exists");
@@ -602,7 +594,6 @@ test_remove (Fixture      *fixture,
 {
   g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
   g_autofree char *upper = g_ascii_strup (hostname, -1);
-  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
   g_autofree char *expected = g_strdup_printf ("Removed %s (port %u)\n", hostname, fixture->ports[0]);
   g_autoptr(CtlResult) removed = NULL;
   g_autoptr(CtlResult) again = NULL;
@@ -622,7 +613,7 @@ test_remove (Fixture      *fixture,
   g_assert_cmpuint (rows->len, ==, 2);
   assert_row_matches (fixture, g_ptr_array_index (rows, 1), fixture->ports[1], "running");
 
-  again = run_ctl ("remove", port_text);
+  again = run_ctl ("remove", fixture->port_text[0]);
   no_port = g_strdup_printf ("plutomockctl: no device with port %u\n", fixture->ports[0]);
   assert_fails (again, 1, "no device");
   g_assert_cmpstr (again->err, ==, no_port);
@@ -636,10 +627,9 @@ test_restart (Fixture      *fixture,
               gconstpointer user_data)
 {
   g_autofree char *hostname = dup_hostname (fixture, fixture->ports[1]);
-  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[1]);
   g_autofree char *url = url_of (fixture->ports[1], "/api/system/info");
   g_autofree char *expected = g_strdup_printf ("Restarting %s (port %u)", hostname, fixture->ports[1]);
-  g_autoptr(CtlResult) restarted = run_ctl ("restart", port_text);
+  g_autoptr(CtlResult) restarted = run_ctl ("restart", fixture->port_text[1]);
   g_autoptr(CtlResult) again = NULL;
   g_autoptr(CtlResult) info = NULL;
   g_autoptr(CtlResult) unknown = NULL;
@@ -655,7 +645,7 @@ test_restart (Fixture      *fixture,
 
   again = run_ctl ("restart", hostname);
   assert_fails (again, 1, "restarting");
-  info = run_ctl ("info", port_text);
+  info = run_ctl ("info", fixture->port_text[1]);
   assert_fails (info, 1, "restarting");
   unknown = run_ctl ("restart", "7");
   assert_fails (unknown, 1, "no device with port 7");
@@ -665,10 +655,9 @@ static void
 test_info (Fixture      *fixture,
            gconstpointer user_data)
 {
-  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
   g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
   g_autoptr(JsonObject) http = http_info (fixture, fixture->ports[0]);
-  g_autoptr(CtlResult) pretty = run_ctl ("info", port_text);
+  g_autoptr(CtlResult) pretty = run_ctl ("info", fixture->port_text[0]);
   g_autoptr(CtlResult) compact = run_ctl ("info", hostname, "--compact");
   g_autoptr(CtlResult) unknown = run_ctl ("info", "nobody");
   g_autoptr(JsonNode) pretty_node = NULL;
@@ -707,7 +696,6 @@ static void
 test_update (Fixture      *fixture,
              gconstpointer user_data)
 {
-  g_autofree char *port_text = g_strdup_printf ("%u", fixture->ports[0]);
   g_autofree char *hostname = dup_hostname (fixture, fixture->ports[0]);
   g_autofree char *expected = g_strdup_printf ("Updated %s (port %u)\n", hostname, fixture->ports[0]);
   g_autoptr(CtlResult) updated = NULL;
@@ -725,7 +713,7 @@ test_update (Fixture      *fixture,
   g_assert_cmpstr (updated->out, ==, expected);
 
   /* Both D-Bus and HTTP show the update. */
-  info = run_ctl ("info", port_text);
+  info = run_ctl ("info", fixture->port_text[0]);
   assert_ok (info);
   node = parse_json (info->out);
   object = json_node_get_object (node);
@@ -736,15 +724,15 @@ test_update (Fixture      *fixture,
   g_assert_true (strstr (info->out, "\n  \"hashRate\": 5.1,\n") != NULL ||
                  strstr (info->out, "\n  \"hashRate\": 5.1\n}") != NULL);
 
-  bad_json = run_ctl ("update", port_text, "{\"hostname\": ");
-  not_object = run_ctl ("update", port_text, "[1, 2]");
+  bad_json = run_ctl ("update", fixture->port_text[0], "{\"hostname\": ");
+  not_object = run_ctl ("update", fixture->port_text[0], "[1, 2]");
   unknown = run_ctl ("update", "12", "{}");
   assert_fails (bad_json, 1, "JSON");
   assert_fails (not_object, 1, "JSON object");
   assert_fails (unknown, 1, "no device with port 12");
 
   /* The failed updates changed nothing. */
-  info_after = run_ctl ("info", port_text, "--compact");
+  info_after = run_ctl ("info", fixture->port_text[0], "--compact");
   assert_ok (info_after);
   g_assert_nonnull (strstr (info_after->out, "\"hostname\":\"x\""));
 }

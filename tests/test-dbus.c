@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "pm-dbus-generated.h"
@@ -58,6 +59,10 @@
   DEVICE_IFACE "(ApiVersion:s,Firmware:s,Hostname:s,Port:u,Restarting:b,StartTime:x,Url:s)"
 #define MANAGER_DESCRIPTION \
   MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Seed:t,Version:s)"
+
+/* The devices that the fixture's PORTS start, in order. */
+static const char *const startup_hostnames[] = { "mockaxe1", "mockaxe2" };
+static const char *const startup_api_versions[] = { "legacy", "new" };
 
 /* ---- small helpers --------------------------------------------------------- */
 
@@ -235,6 +240,24 @@ daemon_call (GDBusConnection *connection,
                                       NULL, error);
 }
 
+/* Calls @method as daemon_call() does; it must succeed, with a reply of
+ * @reply_type, a tuple of one value, which is returned. */
+static GVariant *
+daemon_get (GDBusConnection *connection,
+            const char      *path,
+            const char      *interface,
+            const char      *method,
+            GVariant        *parameters,
+            const char      *reply_type)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) reply = daemon_call (connection, path, interface, method, parameters,
+                                           reply_type, &error);
+
+  g_assert_no_error (error);
+  return g_variant_get_child_value (reply, 0);
+}
+
 /* A property read afresh with Properties.Get (not from a proxy's cache). */
 static GVariant *
 get_property (GDBusConnection *connection,
@@ -242,15 +265,10 @@ get_property (GDBusConnection *connection,
               const char      *interface,
               const char      *name)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariant *value;
+  g_autoptr(GVariant) boxed = daemon_get (connection, path, PROPERTIES_IFACE, "Get",
+                                          g_variant_new ("(ss)", interface, name), "(v)");
 
-  reply = daemon_call (connection, path, PROPERTIES_IFACE, "Get",
-                       g_variant_new ("(ss)", interface, name), "(v)", &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(v)", &value);
-  return value;
+  return g_variant_get_variant (boxed);
 }
 
 static gboolean
@@ -269,30 +287,16 @@ get_all (GDBusConnection *connection,
          const char      *path,
          const char      *interface)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariant *all;
-
-  reply = daemon_call (connection, path, PROPERTIES_IFACE, "GetAll",
-                       g_variant_new ("(s)", interface), "(a{sv})", &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{sv})", &all);
-  return all;
+  return daemon_get (connection, path, PROPERTIES_IFACE, "GetAll",
+                     g_variant_new ("(s)", interface), "(a{sv})");
 }
 
 /* GetManagedObjects, as a{oa{sa{sv}}}. */
 static GVariant *
 get_managed_objects (GDBusConnection *connection)
 {
-  g_autoptr(GVariant) reply = NULL;
-  g_autoptr(GError) error = NULL;
-  GVariant *objects;
-
-  reply = daemon_call (connection, ROOT_PATH, OBJECT_MANAGER_IFACE, "GetManagedObjects", NULL,
-                       "(a{oa{sa{sv}}})", &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(@a{oa{sa{sv}}})", &objects);
-  return objects;
+  return daemon_get (connection, ROOT_PATH, OBJECT_MANAGER_IFACE, "GetManagedObjects", NULL,
+                     "(a{oa{sa{sv}}})");
 }
 
 /* "Iface(Prop:type,...)" for each of @interfaces (a{sa{sv}}), sorted and
@@ -397,19 +401,12 @@ on_signal (GDBusConnection *connection,
            GVariant        *parameters,
            gpointer         user_data)
 {
-  Recorder *recorder = user_data;
+  const char *path = object_path;
 
-  if (g_str_equal (signal, "PropertiesChanged"))
-    {
-      record (recorder, signal, object_path, parameters);
-    }
-  else
-    {
-      const char *path;
-
-      g_variant_get_child (parameters, 0, "&o", &path);
-      record (recorder, signal, path, parameters);
-    }
+  /* The object manager's signals are about the object they name. */
+  if (!g_str_equal (signal, "PropertiesChanged"))
+    g_variant_get_child (parameters, 0, "&o", &path);
+  record (user_data, signal, path, parameters);
 }
 
 static void
@@ -478,6 +475,14 @@ recorder_free (Recorder *recorder)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Recorder, recorder_free)
+
+/* Forgets the events so far, once those on their way are in. */
+static void
+recorder_clear (Recorder *recorder)
+{
+  flush_main_context ();
+  g_ptr_array_set_size (recorder->events, 0);
+}
 
 /* The value of Restarting in a PropertiesChanged, or -1 if absent. */
 static int
@@ -665,48 +670,25 @@ parse_start_time (const char *text)
   return g_date_time_to_unix (time) * 1000 + g_date_time_get_microsecond (time) / 1000;
 }
 
-static GError *
-try_connect (guint port)
-{
-  g_autoptr(GSocketClient) client = g_socket_client_new ();
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
-  g_autoptr(GSocketConnection) connection = NULL;
-  GError *error = NULL;
-
-  connection = g_socket_client_connect (client, G_SOCKET_CONNECTABLE (address), NULL, &error);
-  return error;
-}
-
 static void
 assert_refused (guint port)
 {
-  g_autoptr(GError) error = try_connect (port);
-
-  if (error == NULL)
-    g_error ("Port %u accepted a connection; it should refuse it", port);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
+  if (!pm_test_port_refuses (port))
+    g_error ("Port %u did not refuse a connection; it should", port);
 }
 
 static const char *
 member_string (JsonObject *object,
                const char *name)
 {
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
-    g_error ("Member “%s” is missing or not a string", name);
-  return json_node_get_string (node);
+  return json_node_get_string (pm_test_member_value (object, name, G_TYPE_STRING));
 }
 
 static gint64
 member_int (JsonObject *object,
             const char *name)
 {
-  JsonNode *node = json_object_get_member (object, name);
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_INT64)
-    g_error ("Member “%s” is missing or not an integer", name);
-  return json_node_get_int (node);
+  return json_node_get_int (pm_test_member_value (object, name, G_TYPE_INT64));
 }
 
 /* The shape of /api/system/info: the API version's members, the
@@ -786,6 +768,86 @@ parse_object (const char *text)
   g_assert_nonnull (node);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
   return json_object_ref (json_node_get_object (node));
+}
+
+/* ---- spawned daemons --------------------------------------------------------- */
+
+static void
+assert_said (PmTestDaemon *daemon,
+             const char   *text)
+{
+  if (!pm_test_daemon_output_contains (daemon, text, PM_TEST_TIMEOUT_MS))
+    g_error ("The daemon did not say “%s”; it said:\n%s", text, daemon->output->str);
+}
+
+static void
+assert_no_warnings (PmTestDaemon *daemon)
+{
+  if (strstr (daemon->output->str, "WARNING") != NULL ||
+      strstr (daemon->output->str, "CRITICAL") != NULL)
+    g_error ("The daemon warned:\n%s", daemon->output->str);
+}
+
+/* The daemon has not said that it started any server. */
+static void
+assert_no_fleet (PmTestDaemon *daemon)
+{
+  if (strstr (daemon->output->str, "listening on") != NULL ||
+      strstr (daemon->output->str, SAYS_LISTING) != NULL)
+    g_error ("The daemon started servers:\n%s", daemon->output->str);
+}
+
+/* How many lines of its output contain @text. */
+static guint
+count_lines_with (PmTestDaemon *daemon,
+                  const char   *text)
+{
+  g_auto(GStrv) lines = g_strsplit (daemon->output->str, "\n", -1);
+  guint i, n = 0;
+
+  for (i = 0; lines[i] != NULL; i++)
+    n += strstr (lines[i], text) != NULL;
+  return n;
+}
+
+static guint32
+daemon_pid (PmTestDaemon *daemon)
+{
+  const char *id = g_subprocess_get_identifier (daemon->process);
+
+  g_assert_nonnull (id);
+  return (guint32) g_ascii_strtoull (id, NULL, 10);
+}
+
+/* Spawns the daemon on @listing_port and @port with more arguments. */
+static PmTestDaemon *
+spawn_daemon_on (guint              listing_port,
+                 guint              port,
+                 const char *const *extra,
+                 const char *const *environment)
+{
+  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  g_array_append_val (ports, port);
+  return pm_test_daemon_spawn_on_ports (listing_port, ports, extra, environment);
+}
+
+/* The same on two ports that were free: its listing port and the port
+ * of its one device, daemon_port(). */
+static PmTestDaemon *
+spawn_daemon (const char *const *extra,
+              const char *const *environment)
+{
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
+
+  return spawn_daemon_on (g_array_index (ports, guint, 0), g_array_index (ports, guint, 1),
+                          extra, environment);
+}
+
+static guint
+daemon_port (PmTestDaemon *daemon)
+{
+  return g_array_index (daemon->ports, guint, 0);
 }
 
 /* ---- the fixture: a bus with an activated daemon ------------------------------ */
@@ -951,31 +1013,6 @@ add_device (Fixture    *fixture,
   return path;
 }
 
-static GError *
-add_device_error (Fixture  *fixture,
-                  GVariant *options)
-{
-  g_autoptr(GVariant) owned = g_variant_ref_sink (options);
-  g_autofree char *path = NULL;
-  GError *error = NULL;
-
-  if (pm_dbus_manager_call_add_device_sync (fixture->manager, owned, CALL_FLAGS, &path, NULL, &error))
-    g_error ("AddDevice(%s) gave %s; it should fail",
-             g_variant_print (owned, TRUE), path);
-  return error;
-}
-
-static GError *
-remove_device_error (Fixture    *fixture,
-                     const char *path)
-{
-  GError *error = NULL;
-
-  if (pm_dbus_manager_call_remove_device_sync (fixture->manager, path, CALL_FLAGS, NULL, &error))
-    g_error ("RemoveDevice(%s) succeeded; it should fail", path);
-  return error;
-}
-
 static JsonObject *
 bus_info (PmDBusDevice *device)
 {
@@ -997,35 +1034,139 @@ bus_update (PmDBusDevice *device,
   g_assert_no_error (error);
 }
 
+/* Adds a device with no options and checks that it is mockaxe3, legacy
+ * as 3 is odd: what comes next after the fleet of PORTS, whatever else
+ * was added or refused since. */
+static void
+assert_next_default (Fixture *fixture)
+{
+  g_autofree char *path = add_device (fixture, "{}");
+  g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
+
+  g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, "mockaxe3");
+  g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, "legacy");
+}
+
+static void
+remove_device (Fixture    *fixture,
+               const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  pm_dbus_manager_call_remove_device_sync (fixture->manager, path, CALL_FLAGS, NULL, &error);
+  g_assert_no_error (error);
+}
+
+/* Checks the properties of the device on @path: @properties (a{sv}) as
+ * GetManagedObjects lists them, or if NULL as GetAll reads them, and the
+ * generated proxy, /api/system/info and /servers, which must agree: the
+ * device is @hostname in @api_version's shape, runs @firmware (any if
+ * NULL), is not restarting and started between @started_ms and @up_ms. */
+static void
+assert_device_properties (Fixture    *fixture,
+                          const char *path,
+                          GVariant   *properties,
+                          const char *hostname,
+                          const char *api_version,
+                          const char *firmware,
+                          gint64      started_ms,
+                          gint64      up_ms)
+{
+  guint port = port_of_path (path);
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  g_autoptr(GVariant) all = properties != NULL ? g_variant_ref (properties)
+                                               : get_all (fixture->connection, path, DEVICE_IFACE);
+  g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1", port);
+  g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
+  g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
+  JsonObject *server = find_server (servers, port);
+  const char *text;
+  gboolean restarting;
+  gint64 start_time;
+  guint u;
+
+  g_assert_cmpuint (g_variant_n_children (all), ==, 7);
+  g_assert_true (g_variant_lookup (all, "Port", "u", &u));
+  g_assert_cmpuint (u, ==, port);
+  g_assert_true (g_variant_lookup (all, "Hostname", "&s", &text));
+  g_assert_cmpstr (text, ==, hostname);
+  g_assert_true (g_variant_lookup (all, "ApiVersion", "&s", &text));
+  g_assert_cmpstr (text, ==, api_version);
+  /* Firmware is what /api/system/info reports as its version, in the
+   * shape of its API version. */
+  g_assert_true (g_variant_lookup (all, "Firmware", "&s", &text));
+  g_assert_cmpstr (text, ==, member_string (info, "version"));
+  if (firmware != NULL)
+    g_assert_cmpstr (text, ==, firmware);
+  else
+    g_assert_cmpstr (text, !=, "");
+  assert_info_shape (info, api_version, hostname, text);
+  g_assert_true (g_variant_lookup (all, "Restarting", "b", &restarting));
+  g_assert_false (restarting);
+  /* StartTime: when it started, in ms, as /servers says. */
+  g_assert_true (g_variant_lookup (all, "StartTime", "x", &start_time));
+  g_assert_cmpint (start_time, >=, started_ms - 1000);
+  g_assert_cmpint (start_time, <=, up_ms + 1000);
+  g_assert_cmpint (ABS (start_time - now_ms ()), <, 10000);
+  if (server == NULL)
+    g_error ("/servers does not list port %u", port);
+  g_assert_cmpstr (member_string (server, "hostname"), ==, hostname);
+  g_assert_cmpint (parse_start_time (member_string (server, "startTime")), ==, start_time);
+  g_assert_true (g_variant_lookup (all, "Url", "&s", &text));
+  g_assert_cmpstr (text, ==, url);
+
+  /* The generated proxy reads the same. */
+  g_assert_cmpuint (pm_dbus_device_get_port (device), ==, port);
+  g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, hostname);
+  g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, api_version);
+  g_assert_cmpstr (pm_dbus_device_get_firmware (device), ==, member_string (info, "version"));
+  g_assert_false (pm_dbus_device_get_restarting (device));
+  g_assert_cmpint (pm_dbus_device_get_start_time (device), ==, start_time);
+  g_assert_cmpstr (pm_dbus_device_get_url (device), ==, url);
+}
+
 /* ---- /dbus/manager ------------------------------------------------------------ */
 
-/* Checks a device that was just added on @path: its reply came after the
- * object manager's signal and the client's object-added (events before
- * @events_at_reply), HTTP answers in its shape, /servers and
- * GetManagedObjects list it, and its properties are these. */
-static void
-assert_added (Fixture    *fixture,
+/*
+ * AddDevice(@options_text), its reply awaited on the main loop; returns
+ * the new device's path.  Checks that the reply came after the object
+ * manager's signal and the client's object-added, that the signal and
+ * GetManagedObjects describe the device interface, and that the device
+ * is as assert_device_properties() expects.  The recorder is cleared
+ * afterwards, for the next call.
+ */
+static char *
+add_recorded (Fixture    *fixture,
               Recorder   *recorder,
-              guint       events_at_reply,
-              const char *path,
+              const char *options_text,
               const char *hostname,
               const char *api_version,
               const char *firmware)
 {
-  guint port = port_of_path (path);
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
-  g_autoptr(GVariant) objects = get_managed_objects (fixture->connection);
-  g_autoptr(GVariant) interfaces = g_variant_lookup_value (objects, path, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = g_variant_parse (G_VARIANT_TYPE_VARDICT, options_text, NULL, NULL,
+                                                 &error);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) objects = NULL;
+  g_autoptr(GVariant) interfaces = NULL;
   g_autoptr(GVariant) signal_interfaces = NULL;
-  g_autofree char *description = NULL;
   g_autoptr(GVariant) properties = NULL;
-  g_autoptr(JsonArray) servers = NULL;
-  g_autoptr(JsonObject) info = NULL;
   g_autoptr(GDBusObject) object = NULL;
-  JsonObject *server;
+  g_autofree char *description = NULL;
+  g_autofree char *signal_description = NULL;
+  PmDBusDevice *device;
+  char *path;
+  gint64 before, after;
   gssize added, object_added;
-  const char *text;
-  guint u;
+  guint events_at_reply;
+
+  g_assert_no_error (error);
+  before = now_ms ();
+  reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
+                         g_variant_new ("(@a{sv})", options), "(o)", &events_at_reply, &error);
+  after = now_ms ();
+  g_assert_no_error (error);
+  g_variant_get (reply, "(o)", &path);
 
   /* The signals came first. */
   added = recorder_find (recorder, "InterfacesAdded", path, 0, -1);
@@ -1036,56 +1177,33 @@ assert_added (Fixture    *fixture,
     g_error ("The object manager client had no object-added for %s at the reply", path);
   g_assert_cmpuint (recorder_count (recorder, "InterfacesAdded"), ==, 1);
 
-  /* InterfacesAdded carries the device interface with its properties. */
+  /* InterfacesAdded carries the device interface with its properties,
+   * and so does GetManagedObjects. */
   g_variant_get_child (((Event *) g_ptr_array_index (recorder->events, added))->body,
                        1, "@a{sa{sv}}", &signal_interfaces);
-  description = describe_interfaces (signal_interfaces);
-  g_assert_cmpstr (description, ==, DEVICE_DESCRIPTION);
-
-  /* GetManagedObjects */
+  signal_description = describe_interfaces (signal_interfaces);
+  g_assert_cmpstr (signal_description, ==, DEVICE_DESCRIPTION);
+  objects = get_managed_objects (fixture->connection);
+  interfaces = g_variant_lookup_value (objects, path, G_VARIANT_TYPE ("a{sa{sv}}"));
   g_assert_nonnull (interfaces);
-  g_clear_pointer (&description, g_free);
   description = describe_interfaces (interfaces);
   g_assert_cmpstr (description, ==, DEVICE_DESCRIPTION);
   properties = g_variant_lookup_value (interfaces, DEVICE_IFACE, G_VARIANT_TYPE ("a{sv}"));
-  g_assert_true (g_variant_lookup (properties, "Port", "u", &u));
-  g_assert_cmpuint (u, ==, port);
-  g_assert_true (g_variant_lookup (properties, "Hostname", "&s", &text));
-  g_assert_cmpstr (text, ==, hostname);
-  g_assert_true (g_variant_lookup (properties, "ApiVersion", "&s", &text));
-  g_assert_cmpstr (text, ==, api_version);
-  g_assert_true (g_variant_lookup (properties, "Url", "&s", &text));
-  g_assert_cmpstr (text, ==, url);
-  if (firmware != NULL)
-    {
-      g_assert_true (g_variant_lookup (properties, "Firmware", "&s", &text));
-      g_assert_cmpstr (text, ==, firmware);
-    }
-  else
-    {
-      g_assert_true (g_variant_lookup (properties, "Firmware", "&s", &firmware));
-      g_assert_cmpuint (strlen (firmware), >, 0);
-    }
+  assert_device_properties (fixture, path, properties, hostname, api_version, firmware,
+                            before, after);
 
   /* The client's proxy for it. */
   object = g_dbus_object_manager_get_object (recorder->client, path);
   g_assert_nonnull (object);
   g_assert_true (PM_DBUS_IS_OBJECT (object));
-  g_assert_nonnull (pm_dbus_object_peek_device (PM_DBUS_OBJECT (object)));
   g_assert_null (pm_dbus_object_peek_manager (PM_DBUS_OBJECT (object)));
-  g_assert_cmpuint (pm_dbus_device_get_port (pm_dbus_object_peek_device (PM_DBUS_OBJECT (object))), ==, port);
-  g_assert_cmpstr (pm_dbus_device_get_hostname (pm_dbus_object_peek_device (PM_DBUS_OBJECT (object))), ==, hostname);
+  device = pm_dbus_object_peek_device (PM_DBUS_OBJECT (object));
+  g_assert_nonnull (device);
+  g_assert_cmpuint (pm_dbus_device_get_port (device), ==, port_of_path (path));
+  g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, hostname);
 
-  /* HTTP */
-  info = pm_test_get_info (fixture->session, "127.0.0.1", port);
-  assert_info_shape (info, api_version, hostname, firmware);
-
-  /* /servers */
-  servers = pm_test_get_servers (fixture->session, fixture->listing_port);
-  server = find_server (servers, port);
-  if (server == NULL)
-    g_error ("/servers does not list port %u", port);
-  g_assert_cmpstr (member_string (server, "hostname"), ==, hostname);
+  recorder_clear (recorder);
+  return path;
 }
 
 static void
@@ -1093,50 +1211,34 @@ test_add_defaults (Fixture       *fixture,
                    gconstpointer  user_data)
 {
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
   g_autofree char *before = fleet_state (fixture);
+  g_autofree char *path = NULL;
+  g_autofree char *second_path = NULL;
   g_autofree char *after = NULL;
   g_autofree char *expected = NULL;
-  const char *path, *second_path;
-  guint events_at_reply, port, second_port;
+  g_auto(GStrv) entries = NULL;
+  guint port, second_port;
 
   /* No options at all: a free port picked by the kernel, the next
    * mockaxeN (3, after the two from PORTS), odd so legacy. */
-  reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
-                         g_variant_new_parsed ("(@a{sv} {},)"), "(o)", &events_at_reply, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
+  path = add_recorded (fixture, recorder, "{}", "mockaxe3", "legacy", NULL);
   port = port_of_path (path);
   g_assert_cmpuint (port, !=, startup_port (fixture, 0));
   g_assert_cmpuint (port, !=, startup_port (fixture, 1));
-  assert_added (fixture, recorder, events_at_reply, path, "mockaxe3", "legacy", NULL);
 
   /* Port 0 is the same as no port; mockaxe4 is new. */
-  g_ptr_array_set_size (recorder->events, 0);
-  g_clear_pointer (&reply, g_variant_unref);
-  reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
-                         g_variant_new_parsed ("({'port': <uint32 0>},)"), "(o)",
-                         &events_at_reply, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &second_path);
+  second_path = add_recorded (fixture, recorder, "{'port': <uint32 0>}", "mockaxe4", "new", NULL);
   second_port = port_of_path (second_path);
   g_assert_cmpuint (second_port, !=, port);
-  assert_added (fixture, recorder, events_at_reply, second_path, "mockaxe4", "new", NULL);
 
+  /* The fleet is what it was, and the two. */
   after = fleet_state (fixture);
   expected = g_strdup_printf ("%s %u=mockaxe3 %u=mockaxe4", before, port, second_port);
-  {
-    g_auto(GStrv) words = g_strsplit (expected, " ", -1);
-    g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
-    g_autofree char *joined = NULL;
-    guint i;
-
-    for (i = 0; words[i] != NULL; i++)
-      g_ptr_array_add (sorted, words[i]);
-    joined = sorted_join (sorted, " ");
-    g_assert_cmpstr (after, ==, joined);
-  }
+  entries = g_strsplit (expected, " ", -1);
+  qsort (entries, g_strv_length (entries), sizeof (char *), compare_strings);
+  g_free (expected);
+  expected = g_strjoinv (" ", entries);
+  g_assert_cmpstr (after, ==, expected);
 }
 
 static void
@@ -1144,72 +1246,45 @@ test_add_options (Fixture       *fixture,
                   gconstpointer  user_data)
 {
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
-  g_autoptr(GArray) ports = pm_test_free_ports (4, NULL);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GVariant) reply = NULL;
-  g_autofree char *expected_path = NULL;
-  g_autofree char *options = NULL;
+  g_autoptr(GArray) ports = pm_test_free_ports (1, fixture->ports);
+  guint port = g_array_index (ports, guint, 0);
+  g_autofree char *options = g_strdup_printf ("{'port': <uint32 %u>, 'hostname': <'rig-7'>, "
+                                              "'api-version': <'new'>, 'firmware': <'v9.9.9-test'>}",
+                                              port);
   g_autofree char *long_name = g_strnfill (HOSTNAME_MAX, 'h');
-  g_autofree char *default_path = NULL;
-  const char *path;
-  guint events_at_reply, port, i;
+  g_autofree char *long_options = g_strdup_printf ("{'hostname': <'%s'>, 'api-version': <'legacy'>, "
+                                                   "'firmware': <'2.4.1-custom'>}", long_name);
+  g_autofree char *expected_path = device_path (port);
+  g_autofree char *path = NULL;
+  g_autofree char *long_path = NULL;
 
-  /* Pick a port that is none of the startup ones. */
-  port = 0;
-  for (i = 0; i < ports->len && port == 0; i++)
-    if (g_array_index (ports, guint, i) != startup_port (fixture, 0) &&
-        g_array_index (ports, guint, i) != startup_port (fixture, 1))
-      port = g_array_index (ports, guint, i);
-  g_assert_cmpuint (port, !=, 0);
-
-  /* Every option: the device is exactly what was asked for. */
-  options = g_strdup_printf ("({'port': <uint32 %u>, 'hostname': <'rig-7'>, "
-                             "'api-version': <'new'>, 'firmware': <'v9.9.9-test'>},)", port);
-  reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
-                         g_variant_new_parsed (options), "(o)", &events_at_reply, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
-  expected_path = device_path (port);
+  /* Every option, on a port none of the fleet has: the device is exactly
+   * what was asked for. */
+  path = add_recorded (fixture, recorder, options, "rig-7", "new", "v9.9.9-test");
   g_assert_cmpstr (path, ==, expected_path);
-  assert_added (fixture, recorder, events_at_reply, path, "rig-7", "new", "v9.9.9-test");
 
   /* The other shape, on a kernel-picked port, with a name of the
    * longest length. */
-  g_ptr_array_set_size (recorder->events, 0);
-  g_clear_pointer (&reply, g_variant_unref);
-  g_clear_pointer (&options, g_free);
-  options = g_strdup_printf ("({'hostname': <'%s'>, 'api-version': <'legacy'>, "
-                             "'firmware': <'2.4.1-custom'>},)", long_name);
-  reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
-                         g_variant_new_parsed (options), "(o)", &events_at_reply, &error);
-  g_assert_no_error (error);
-  g_variant_get (reply, "(&o)", &path);
-  assert_added (fixture, recorder, events_at_reply, path, long_name, "legacy", "2.4.1-custom");
+  long_path = add_recorded (fixture, recorder, long_options, long_name, "legacy", "2.4.1-custom");
 
-  /* Named devices take no mockaxeN: the next default is mockaxe3, and
-   * it is legacy as 3 is odd, whatever was asked for before. */
-  default_path = add_device (fixture, "{}");
-  {
-    g_autoptr(PmDBusDevice) device = device_proxy (fixture, default_path);
-
-    g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, "mockaxe3");
-    g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, "legacy");
-  }
+  /* Named devices take no mockaxeN, and the shape asked for does not
+   * change the next default's. */
+  assert_next_default (fixture);
 }
 
 static void
 test_startup_devices (Fixture       *fixture,
                       gconstpointer  user_data)
 {
-  static const char *const hostnames[] = { "mockaxe1", "mockaxe2" };
-  static const char *const api_versions[] = { "legacy", "new" };
   g_autoptr(GVariant) objects = get_managed_objects (fixture->connection);
   g_autoptr(GVariant) manager = NULL;
   g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
   g_autofree char *added_path = NULL;
   g_autofree char *added_description = NULL;
+  g_autofree char *manager_description = NULL;
   g_autoptr(GVariant) after = NULL;
+  g_autoptr(GVariant) added_interfaces = NULL;
   GList *client_objects;
   guint i;
 
@@ -1217,79 +1292,34 @@ test_startup_devices (Fixture       *fixture,
   g_assert_cmpuint (g_variant_n_children (objects), ==, 3);
   manager = g_variant_lookup_value (objects, MANAGER_PATH, G_VARIANT_TYPE ("a{sa{sv}}"));
   g_assert_nonnull (manager);
-  {
-    g_autofree char *description = describe_interfaces (manager);
-
-    g_assert_cmpstr (description, ==, MANAGER_DESCRIPTION);
-  }
+  manager_description = describe_interfaces (manager);
+  g_assert_cmpstr (manager_description, ==, MANAGER_DESCRIPTION);
   g_assert_cmpuint (json_array_get_length (servers), ==, 2);
 
   /* A device added now, to compare with. */
   added_path = add_device (fixture, "{}");
   after = get_managed_objects (fixture->connection);
-  {
-    g_autoptr(GVariant) interfaces = g_variant_lookup_value (after, added_path,
-                                                             G_VARIANT_TYPE ("a{sa{sv}}"));
+  added_interfaces = g_variant_lookup_value (after, added_path, G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_assert_nonnull (added_interfaces);
+  added_description = describe_interfaces (added_interfaces);
+  g_assert_cmpstr (added_description, ==, DEVICE_DESCRIPTION);
 
-    g_assert_nonnull (interfaces);
-    added_description = describe_interfaces (interfaces);
-    g_assert_cmpstr (added_description, ==, DEVICE_DESCRIPTION);
-  }
-
+  /* The two of PORTS, as they were listed before it. */
   for (i = 0; i < 2; i++)
     {
-      guint port = startup_port (fixture, i);
-      g_autofree char *path = device_path (port);
-      g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
+      g_autofree char *path = device_path (startup_port (fixture, i));
       g_autoptr(GVariant) interfaces = g_variant_lookup_value (objects, path,
                                                                G_VARIANT_TYPE ("a{sa{sv}}"));
       g_autoptr(GVariant) properties = NULL;
       g_autofree char *description = NULL;
-      g_autoptr(PmDBusDevice) device = NULL;
-      g_autoptr(JsonObject) info = NULL;
-      JsonObject *server;
-      const char *text;
-      gboolean restarting;
-      gint64 start_time;
-      guint u;
 
       if (interfaces == NULL)
         g_error ("GetManagedObjects has no %s", path);
       description = describe_interfaces (interfaces);
       g_assert_cmpstr (description, ==, added_description);
-
       properties = g_variant_lookup_value (interfaces, DEVICE_IFACE, G_VARIANT_TYPE ("a{sv}"));
-      g_assert_true (g_variant_lookup (properties, "Port", "u", &u));
-      g_assert_cmpuint (u, ==, port);
-      g_assert_true (g_variant_lookup (properties, "Hostname", "&s", &text));
-      g_assert_cmpstr (text, ==, hostnames[i]);
-      g_assert_true (g_variant_lookup (properties, "ApiVersion", "&s", &text));
-      g_assert_cmpstr (text, ==, api_versions[i]);
-      g_assert_true (g_variant_lookup (properties, "Url", "&s", &text));
-      g_assert_cmpstr (text, ==, url);
-      g_assert_true (g_variant_lookup (properties, "Restarting", "b", &restarting));
-      g_assert_false (restarting);
-      g_assert_true (g_variant_lookup (properties, "StartTime", "x", &start_time));
-      g_assert_cmpint (start_time, >=, fixture->started_ms - 1000);
-      g_assert_cmpint (start_time, <=, fixture->up_ms + 1000);
-      g_assert_true (g_variant_lookup (properties, "Firmware", "&s", &text));
-
-      info = pm_test_get_info (fixture->session, "127.0.0.1", port);
-      assert_info_shape (info, api_versions[i], hostnames[i], text);
-
-      server = find_server (servers, port);
-      g_assert_nonnull (server);
-      g_assert_cmpstr (member_string (server, "hostname"), ==, hostnames[i]);
-      g_assert_cmpint (parse_start_time (member_string (server, "startTime")), ==, start_time);
-
-      /* A proxy of the generated code reads the same. */
-      device = device_proxy (fixture, path);
-      g_assert_cmpuint (pm_dbus_device_get_port (device), ==, port);
-      g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, hostnames[i]);
-      g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, api_versions[i]);
-      g_assert_cmpstr (pm_dbus_device_get_firmware (device), ==, text);
-      g_assert_cmpstr (pm_dbus_device_get_url (device), ==, url);
-      g_assert_cmpint (pm_dbus_device_get_start_time (device), ==, start_time);
+      assert_device_properties (fixture, path, properties, startup_hostnames[i],
+                                startup_api_versions[i], NULL, fixture->started_ms, fixture->up_ms);
     }
 
   /* The object manager client knows all four objects as typed proxies. */
@@ -1305,13 +1335,10 @@ test_remove (Fixture       *fixture,
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
   g_autofree char *added = add_device (fixture, "{'hostname': <'goner'>}");
   g_autofree char *startup = device_path (startup_port (fixture, 0));
-  const char *paths[2];
+  const char *const paths[] = { added, startup };
   guint i;
 
-  paths[0] = added;
-  paths[1] = startup;
-  flush_main_context ();
-  g_ptr_array_set_size (recorder->events, 0);
+  recorder_clear (recorder);
 
   for (i = 0; i < G_N_ELEMENTS (paths); i++)
     {
@@ -1378,10 +1405,8 @@ test_manager_properties (Fixture       *fixture,
   g_autoptr(JsonArray) servers = NULL;
   g_autoptr(PmDBusDevice) device = NULL;
   g_autoptr(PmTestDaemon) replay = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *path = device_path (startup_port (fixture, 0));
   g_autofree char *seed_text = NULL;
-  g_autofree char *ports_text = NULL;
   g_autofree char *expected = NULL;
   g_autofree char *firmware = NULL;
 
@@ -1409,20 +1434,15 @@ test_manager_properties (Fixture       *fixture,
   g_assert_cmpuint (pm_dbus_manager_get_seed (fixture->manager), ==, g_variant_get_uint64 (seed));
   device = device_proxy (fixture, path);
   firmware = pm_dbus_device_dup_firmware (device);
-  g_clear_object (&device);
-  pm_dbus_manager_call_remove_device_sync (fixture->manager, path, CALL_FLAGS, NULL, &error);
-  g_assert_no_error (error);
+  remove_device (fixture, path);
 
   seed_text = g_strdup_printf ("%" G_GUINT64_FORMAT, g_variant_get_uint64 (seed));
-  ports_text = g_strdup_printf ("%u", startup_port (fixture, 0));
   {
-    const char *args[] = { "--no-dbus", "--seed", seed_text, "--listing-port", "0",
-                           "--ports", ports_text, NULL };
+    const char *extra[] = { "--no-dbus", "--seed", seed_text, NULL };
 
-    replay = pm_test_daemon_spawn (args, NULL);
+    replay = spawn_daemon_on (0, startup_port (fixture, 0), extra, NULL);
   }
-  if (!pm_test_daemon_output_contains (replay, SAYS_LISTING, PM_TEST_TIMEOUT_MS))
-    g_error ("The daemon did not start; it said:\n%s", replay->output->str);
+  assert_said (replay, SAYS_LISTING);
   expected = g_strdup_printf ("mockaxe1 (legacy API, firmware %s) listening on http://127.0.0.1:%u",
                               firmware, startup_port (fixture, 0));
   if (strstr (replay->output->str, expected) == NULL)
@@ -1444,66 +1464,9 @@ test_logs_enabled (Fixture       *fixture,
 /* ---- /dbus/device --------------------------------------------------------------- */
 
 static void
-assert_device_properties (Fixture    *fixture,
-                          const char *path,
-                          const char *hostname,
-                          const char *api_version,
-                          const char *firmware,
-                          gint64      started_ms,
-                          gint64      up_ms)
-{
-  guint port = port_of_path (path);
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", port);
-  g_autoptr(GVariant) all = get_all (fixture->connection, path, DEVICE_IFACE);
-  g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1", port);
-  g_autoptr(JsonArray) servers = pm_test_get_servers (fixture->session, fixture->listing_port);
-  g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
-  JsonObject *server = find_server (servers, port);
-  const char *text;
-  gboolean restarting;
-  gint64 start_time;
-  guint u;
-
-  g_assert_cmpuint (g_variant_n_children (all), ==, 7);
-  g_assert_true (g_variant_lookup (all, "Port", "u", &u));
-  g_assert_cmpuint (u, ==, port);
-  g_assert_true (g_variant_lookup (all, "Hostname", "&s", &text));
-  g_assert_cmpstr (text, ==, hostname);
-  g_assert_true (g_variant_lookup (all, "ApiVersion", "&s", &text));
-  g_assert_cmpstr (text, ==, api_version);
-  /* Firmware is what /api/system/info reports as its version. */
-  g_assert_true (g_variant_lookup (all, "Firmware", "&s", &text));
-  g_assert_cmpstr (text, ==, member_string (info, "version"));
-  if (firmware != NULL)
-    g_assert_cmpstr (text, ==, firmware);
-  g_assert_true (g_variant_lookup (all, "Restarting", "b", &restarting));
-  g_assert_false (restarting);
-  /* StartTime: when it started, in ms, as /servers says. */
-  g_assert_true (g_variant_lookup (all, "StartTime", "x", &start_time));
-  g_assert_cmpint (start_time, >=, started_ms - 1000);
-  g_assert_cmpint (start_time, <=, up_ms + 1000);
-  g_assert_cmpint (ABS (start_time - now_ms ()), <, 10000);
-  g_assert_nonnull (server);
-  g_assert_cmpint (parse_start_time (member_string (server, "startTime")), ==, start_time);
-  g_assert_true (g_variant_lookup (all, "Url", "&s", &text));
-  g_assert_cmpstr (text, ==, url);
-
-  /* The generated proxy reads the same. */
-  g_assert_cmpuint (pm_dbus_device_get_port (device), ==, port);
-  g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, hostname);
-  g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, api_version);
-  g_assert_cmpstr (pm_dbus_device_get_firmware (device), ==, member_string (info, "version"));
-  g_assert_false (pm_dbus_device_get_restarting (device));
-  g_assert_cmpint (pm_dbus_device_get_start_time (device), ==, start_time);
-  g_assert_cmpstr (pm_dbus_device_get_url (device), ==, url);
-}
-
-static void
 test_device_properties (Fixture       *fixture,
                         gconstpointer  user_data)
 {
-  g_autofree char *first = device_path (startup_port (fixture, 0));
-  g_autofree char *second = device_path (startup_port (fixture, 1));
   g_autofree char *added = NULL;
   g_autoptr(PmDBusDevice) device = NULL;
   g_autoptr(GVariant) hostname = NULL;
@@ -1511,16 +1474,21 @@ test_device_properties (Fixture       *fixture,
   g_autoptr(JsonObject) info = NULL;
   g_autoptr(JsonArray) servers = NULL;
   gint64 before, after;
+  guint i;
 
-  assert_device_properties (fixture, first, "mockaxe1", "legacy", NULL,
-                            fixture->started_ms, fixture->up_ms);
-  assert_device_properties (fixture, second, "mockaxe2", "new", NULL,
-                            fixture->started_ms, fixture->up_ms);
+  /* GetAll, for the devices of PORTS and one added now. */
+  for (i = 0; i < G_N_ELEMENTS (startup_hostnames); i++)
+    {
+      g_autofree char *path = device_path (startup_port (fixture, i));
+
+      assert_device_properties (fixture, path, NULL, startup_hostnames[i], startup_api_versions[i],
+                                NULL, fixture->started_ms, fixture->up_ms);
+    }
 
   before = now_ms ();
   added = add_device (fixture, "{'hostname': <'props'>, 'api-version': <'new'>, 'firmware': <'v7.7.7'>}");
   after = now_ms ();
-  assert_device_properties (fixture, added, "props", "new", "v7.7.7", before, after);
+  assert_device_properties (fixture, added, NULL, "props", "new", "v7.7.7", before, after);
 
   /* An Update lays another hostname and version over what the device
    * reports; the properties (and /servers) keep what it started with. */
@@ -1592,57 +1560,53 @@ static void
 test_device_info (Fixture       *fixture,
                   gconstpointer  user_data)
 {
+  guint port = startup_port (fixture, 0);
+  g_autofree char *path = device_path (port);
+  g_autofree char *other_path = device_path (startup_port (fixture, 1));
+  g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
+  g_autoptr(PmDBusDevice) other = device_proxy (fixture, other_path);
+  PmDBusDevice *const startup[] = { device, other };
+  g_autoptr(JsonObject) from_http = NULL;
+  g_autoptr(JsonObject) from_bus = NULL;
+  g_autoptr(JsonObject) other_info = NULL;
+  JsonNode *nested;
   guint i;
 
-  for (i = 0; i < 2; i++)
+  for (i = 0; i < G_N_ELEMENTS (startup); i++)
     {
-      guint port = startup_port (fixture, i);
-      g_autofree char *path = device_path (port);
-      g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
-      g_autoptr(JsonObject) from_bus = bus_info (device);
-      g_autoptr(JsonObject) from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
+      g_autoptr(JsonObject) bus = bus_info (startup[i]);
+      g_autoptr(JsonObject) http = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                     startup_port (fixture, i));
 
-      g_test_message ("GetInfo of %s", path);
-      assert_info_agrees (from_bus, from_http);
-      assert_info_shape (from_bus, i == 0 ? "legacy" : "new", i == 0 ? "mockaxe1" : "mockaxe2",
-                         pm_dbus_device_get_firmware (device));
+      g_test_message ("GetInfo of %s", startup_hostnames[i]);
+      assert_info_agrees (bus, http);
+      assert_info_shape (bus, startup_api_versions[i], startup_hostnames[i],
+                         pm_dbus_device_get_firmware (startup[i]));
     }
 
   /* Update over the bus shows over HTTP, and PATCH over HTTP in GetInfo;
    * the two merge, and only on that device. */
-  {
-    guint port = startup_port (fixture, 0);
-    g_autofree char *path = device_path (port);
-    g_autofree char *other_path = device_path (startup_port (fixture, 1));
-    g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
-    g_autoptr(PmDBusDevice) other = device_proxy (fixture, other_path);
-    g_autoptr(JsonObject) from_http = NULL;
-    g_autoptr(JsonObject) from_bus = NULL;
-    g_autoptr(JsonObject) other_info = NULL;
-    JsonNode *nested;
+  bus_update (device, "{\"fanspeed\":42,\"note\":\"from-dbus\",\"nested\":{\"a\":[1,2]}}");
+  from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
+  g_assert_cmpint (member_int (from_http, "fanspeed"), ==, 42);
+  g_assert_cmpstr (member_string (from_http, "note"), ==, "from-dbus");
+  nested = json_object_get_member (from_http, "nested");
+  g_assert_nonnull (nested);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (nested));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (nested), "a")), ==, 2);
 
-    bus_update (device, "{\"fanspeed\":42,\"note\":\"from-dbus\",\"nested\":{\"a\":[1,2]}}");
-    from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
-    g_assert_cmpint (member_int (from_http, "fanspeed"), ==, 42);
-    g_assert_cmpstr (member_string (from_http, "note"), ==, "from-dbus");
-    nested = json_object_get_member (from_http, "nested");
-    g_assert_nonnull (nested);
-    g_assert_true (JSON_NODE_HOLDS_OBJECT (nested));
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (nested), "a")), ==, 2);
+  http_patch (fixture->session, port, "{\"fanspeed\":17,\"other\":\"from-http\"}");
+  from_bus = bus_info (device);
+  g_assert_cmpint (member_int (from_bus, "fanspeed"), ==, 17);
+  g_assert_cmpstr (member_string (from_bus, "other"), ==, "from-http");
+  g_assert_cmpstr (member_string (from_bus, "note"), ==, "from-dbus");
+  g_clear_pointer (&from_http, json_object_unref);
+  from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
+  assert_info_agrees (from_bus, from_http);
 
-    http_patch (fixture->session, port, "{\"fanspeed\":17,\"other\":\"from-http\"}");
-    from_bus = bus_info (device);
-    g_assert_cmpint (member_int (from_bus, "fanspeed"), ==, 17);
-    g_assert_cmpstr (member_string (from_bus, "other"), ==, "from-http");
-    g_assert_cmpstr (member_string (from_bus, "note"), ==, "from-dbus");
-    g_clear_pointer (&from_http, json_object_unref);
-    from_http = pm_test_get_info (fixture->session, "127.0.0.1", port);
-    assert_info_agrees (from_bus, from_http);
-
-    other_info = bus_info (other);
-    g_assert_false (json_object_has_member (other_info, "note"));
-    g_assert_false (json_object_has_member (other_info, "other"));
-  }
+  other_info = bus_info (other);
+  g_assert_false (json_object_has_member (other_info, "note"));
+  g_assert_false (json_object_has_member (other_info, "other"));
 }
 
 static void
@@ -1662,8 +1626,7 @@ test_device_restart (Fixture       *fixture,
   guint on, off;
 
   bus_update (device, "{\"note\":\"before\"}");
-  flush_main_context ();
-  g_ptr_array_set_size (recorder->events, 0);
+  recorder_clear (recorder);
 
   before = g_get_monotonic_time ();
   pm_dbus_device_call_restart_sync (device, CALL_FLAGS, NULL, &error);
@@ -1734,6 +1697,28 @@ assert_unchanged (Fixture    *fixture,
   g_assert_cmpuint (recorder_count (recorder, "object-added"), ==, 0);
 }
 
+/* AddDevice(@options_text) fails with PM_ERROR @code, called @name on the
+ * bus, and changes nothing. */
+static void
+assert_add_refused (Fixture    *fixture,
+                    Recorder   *recorder,
+                    const char *before,
+                    const char *options_text,
+                    PmError     code,
+                    const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) options = g_variant_parse (G_VARIANT_TYPE_VARDICT, options_text, NULL, NULL,
+                                                 &error);
+  g_autofree char *path = NULL;
+
+  g_assert_no_error (error);
+  if (pm_dbus_manager_call_add_device_sync (fixture->manager, options, CALL_FLAGS, &path, NULL, &error))
+    g_error ("AddDevice(%s) gave %s; it should fail", options_text, path);
+  assert_pm_error (error, code, name);
+  assert_unchanged (fixture, recorder, before);
+}
+
 static void
 test_errors_add (Fixture       *fixture,
                  gconstpointer  user_data)
@@ -1763,42 +1748,23 @@ test_errors_add (Fixture       *fixture,
   g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
   g_autofree char *before = fleet_state (fixture);
   g_autofree char *too_long = g_strnfill (HOSTNAME_MAX + 1, 'h');
-  g_autofree char *path = NULL;
+  g_autofree char *too_long_options = g_strdup_printf ("{'hostname': <'%s'>}", too_long);
   gsize i;
 
   for (i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GError) parse_error = NULL;
-      GVariant *options;
-
       g_test_message ("AddDevice: %s", invalid[i].name);
-      if (invalid[i].options != NULL)
-        {
-          options = g_variant_parse (G_VARIANT_TYPE_VARDICT, invalid[i].options, NULL, NULL, &parse_error);
-          g_assert_no_error (parse_error);
-        }
-      else
-        {
-          g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
-
-          g_variant_dict_insert (dict, "hostname", "s", too_long);
-          options = g_variant_dict_end (dict);
-        }
-      error = add_device_error (fixture, options);
-      assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
-      assert_unchanged (fixture, recorder, before);
+      assert_add_refused (fixture, recorder, before,
+                          invalid[i].options != NULL ? invalid[i].options : too_long_options,
+                          PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
     }
 
   /* A port a device has. */
   {
     g_autofree char *options = g_strdup_printf ("{'port': <uint32 %u>}", startup_port (fixture, 1));
-    g_autoptr(GError) error = NULL;
 
     g_test_message ("AddDevice: port of a device");
-    error = add_device_error (fixture, g_variant_parse (G_VARIANT_TYPE_VARDICT, options, NULL, NULL, NULL));
-    assert_pm_error (error, PM_ERROR_PORT_IN_USE, "PortInUse");
-    assert_unchanged (fixture, recorder, before);
+    assert_add_refused (fixture, recorder, before, options, PM_ERROR_PORT_IN_USE, "PortInUse");
     g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 1),
                                    "/api/system/info"), ==, 200);
   }
@@ -1812,7 +1778,8 @@ test_errors_add (Fixture       *fixture,
     g_autoptr(GSocketAddress) bound = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *options = NULL;
-    g_autofree char *taken_path = NULL;
+    g_autofree char *freed_options = NULL;
+    g_autofree char *freed_path = NULL;
     guint port;
 
     g_test_message ("AddDevice: port of another socket");
@@ -1826,21 +1793,15 @@ test_errors_add (Fixture       *fixture,
     port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
     options = g_strdup_printf ("{'port': <uint32 %u>}", port);
-    error = add_device_error (fixture, g_variant_parse (G_VARIANT_TYPE_VARDICT, options, NULL, NULL, NULL));
-    assert_pm_error (error, PM_ERROR_PORT_IN_USE, "PortInUse");
-    assert_unchanged (fixture, recorder, before);
+    assert_add_refused (fixture, recorder, before, options, PM_ERROR_PORT_IN_USE, "PortInUse");
 
     /* Once the socket lets go, the same call works. */
-    g_clear_error (&error);
     g_socket_close (socket, NULL);
-    g_free (options);
-    options = g_strdup_printf ("{'port': <uint32 %u>, 'hostname': <'freed-port'>}", port);
-    taken_path = add_device (fixture, options);
-    g_assert_cmpuint (port_of_path (taken_path), ==, port);
-    pm_dbus_manager_call_remove_device_sync (fixture->manager, taken_path, CALL_FLAGS, NULL, &error);
-    g_assert_no_error (error);
-    flush_main_context ();
-    g_ptr_array_set_size (recorder->events, 0);
+    freed_options = g_strdup_printf ("{'port': <uint32 %u>, 'hostname': <'freed-port'>}", port);
+    freed_path = add_device (fixture, freed_options);
+    g_assert_cmpuint (port_of_path (freed_path), ==, port);
+    remove_device (fixture, freed_path);
+    recorder_clear (recorder);
     assert_unchanged (fixture, recorder, before);
   }
 
@@ -1850,52 +1811,32 @@ test_errors_add (Fixture       *fixture,
     g_autoptr(GArray) ports = pm_test_free_ports (1, NULL);
     guint port = g_array_index (ports, guint, 0);
     g_autofree char *options = g_strdup_printf ("{'hostname': <'mockaxe2'>, 'port': <uint32 %u>}", port);
-    g_autoptr(GError) error = NULL;
-    g_autoptr(GError) second_error = NULL;
 
     g_test_message ("AddDevice: hostname of a device");
-    error = add_device_error (fixture, g_variant_new_parsed ("{'hostname': <'mockaxe1'>}"));
-    assert_pm_error (error, PM_ERROR_HOSTNAME_IN_USE, "HostnameInUse");
-    assert_unchanged (fixture, recorder, before);
-
-    second_error = add_device_error (fixture, g_variant_parse (G_VARIANT_TYPE_VARDICT, options, NULL, NULL, NULL));
-    assert_pm_error (second_error, PM_ERROR_HOSTNAME_IN_USE, "HostnameInUse");
-    assert_unchanged (fixture, recorder, before);
+    assert_add_refused (fixture, recorder, before, "{'hostname': <'mockaxe1'>}",
+                        PM_ERROR_HOSTNAME_IN_USE, "HostnameInUse");
+    assert_add_refused (fixture, recorder, before, options,
+                        PM_ERROR_HOSTNAME_IN_USE, "HostnameInUse");
     assert_refused (port);
   }
 
   /* The failures used up nothing: the next default is mockaxe3, and the
    * names refused for other reasons are free. */
-  path = add_device (fixture, "{}");
-  {
-    g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
-    g_autofree char *fine = add_device (fixture, "{'hostname': <'fine-name'>}");
-    g_autofree char *twice = add_device (fixture, "{'hostname': <'twice'>}");
-
-    g_assert_cmpstr (pm_dbus_device_get_hostname (device), ==, "mockaxe3");
-    g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, "legacy");
-  }
+  assert_next_default (fixture);
+  g_free (add_device (fixture, "{'hostname': <'fine-name'>}"));
+  g_free (add_device (fixture, "{'hostname': <'twice'>}"));
 
   /* The firmware limit counts characters, not bytes: 64 two-byte ones. */
   {
-    g_autoptr(GString) firmware = g_string_new (NULL);
-    g_autoptr(GVariantDict) dict = g_variant_dict_new (NULL);
-    g_autoptr(GVariant) reply = NULL;
-    g_autoptr(GError) error = NULL;
-    g_autofree char *device_path = NULL;
+    g_autoptr(GString) options = g_string_new ("{'firmware': <'");
+    g_autofree char *path = NULL;
     guint j;
 
     for (j = 0; j < 64; j++)
-      g_string_append (firmware, "é");
-    g_variant_dict_insert (dict, "firmware", "s", firmware->str);
-    reply = daemon_call (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
-                         g_variant_new ("(@a{sv})", g_variant_dict_end (dict)), "(o)", &error);
-    g_assert_no_error (error);
-    g_variant_get (reply, "(o)", &device_path);
-    g_clear_pointer (&reply, g_variant_unref);
-    reply = daemon_call (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "RemoveDevice",
-                         g_variant_new ("(o)", device_path), NULL, &error);
-    g_assert_no_error (error);
+      g_string_append (options, "é");
+    g_string_append (options, "'>}");
+    path = add_device (fixture, options->str);
+    remove_device (fixture, path);
   }
 }
 
@@ -1908,8 +1849,9 @@ test_errors_remove (Fixture       *fixture,
   g_autofree char *before = NULL;
   g_autofree char *leading_zero = g_strdup_printf (DEVICE_PATH_PREFIX "0%u", startup_port (fixture, 0));
   g_autofree char *below = g_strdup_printf (DEVICE_PATH_PREFIX "%u/sub", startup_port (fixture, 0));
-  g_autoptr(GError) error = NULL;
+  /* The device just removed, then paths that never had one. */
   const char *bogus[] = {
+    added,
     DEVICE_PATH_PREFIX "1",
     DEVICE_PATH_PREFIX "0",
     DEVICE_PATH_PREFIX "65536",
@@ -1923,25 +1865,18 @@ test_errors_remove (Fixture       *fixture,
   };
   gsize i;
 
-  pm_dbus_manager_call_remove_device_sync (fixture->manager, added, CALL_FLAGS, NULL, &error);
-  g_assert_no_error (error);
-  flush_main_context ();
-  g_ptr_array_set_size (recorder->events, 0);
+  remove_device (fixture, added);
+  recorder_clear (recorder);
   before = fleet_state (fixture);
-
-  /* Again. */
-  g_test_message ("RemoveDevice: %s again", added);
-  error = remove_device_error (fixture, added);
-  assert_pm_error (error, PM_ERROR_NO_SUCH_DEVICE, "NoSuchDevice");
-  g_clear_error (&error);
-  assert_unchanged (fixture, recorder, before);
 
   for (i = 0; i < G_N_ELEMENTS (bogus); i++)
     {
+      g_autoptr(GError) error = NULL;
+
       g_test_message ("RemoveDevice: %s", bogus[i]);
-      error = remove_device_error (fixture, bogus[i]);
+      if (pm_dbus_manager_call_remove_device_sync (fixture->manager, bogus[i], CALL_FLAGS, NULL, &error))
+        g_error ("RemoveDevice(%s) succeeded; it should fail", bogus[i]);
       assert_pm_error (error, PM_ERROR_NO_SUCH_DEVICE, "NoSuchDevice");
-      g_clear_error (&error);
       assert_unchanged (fixture, recorder, before);
     }
 
@@ -1980,6 +1915,22 @@ assert_kept (Fixture      *fixture,
   g_assert_false (json_object_has_member (from_http, "evil"));
 }
 
+/* Update(@body) fails with PM_ERROR @code, called @name on the bus, and
+ * the device keeps what it had. */
+static void
+assert_update_refused (Fixture      *fixture,
+                       PmDBusDevice *device,
+                       const char   *body,
+                       PmError       code,
+                       const char   *name)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (pm_dbus_device_call_update_sync (device, body, CALL_FLAGS, NULL, &error));
+  assert_pm_error (error, code, name);
+  assert_kept (fixture, device);
+}
+
 static void
 test_errors_update (Fixture       *fixture,
                     gconstpointer  user_data)
@@ -2004,7 +1955,7 @@ test_errors_update (Fixture       *fixture,
   g_autofree char *at_limit = padded_object ("{\"note\":\"keep\",", MAX_BODY_BYTES);
   g_autofree char *too_deep = nested_object ("{\"power\":99,\"evil\":", MAX_DEPTH);
   g_autofree char *deep_enough = nested_object ("{\"deep\":", MAX_DEPTH - 1);
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) info = NULL;
   gsize i;
 
   bus_update (device, "{\"power\":21,\"note\":\"keep\"}");
@@ -2013,36 +1964,24 @@ test_errors_update (Fixture       *fixture,
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
     {
       g_test_message ("Update: %s", bad[i].name);
-      g_assert_false (pm_dbus_device_call_update_sync (device, bad[i].body, CALL_FLAGS, NULL, &error));
-      assert_pm_error (error, bad[i].code, bad[i].error_name);
-      g_clear_error (&error);
-      assert_kept (fixture, device);
+      assert_update_refused (fixture, device, bad[i].body, bad[i].code, bad[i].error_name);
     }
 
   /* One byte over 64 KiB... */
   g_test_message ("Update: over 64 KiB");
-  g_assert_false (pm_dbus_device_call_update_sync (device, over, CALL_FLAGS, NULL, &error));
-  assert_pm_error (error, PM_ERROR_TOO_LARGE, "TooLarge");
-  g_clear_error (&error);
-  assert_kept (fixture, device);
+  assert_update_refused (fixture, device, over, PM_ERROR_TOO_LARGE, "TooLarge");
 
   /* ...and nesting deeper than 64 (the object and 64 arrays). */
   g_test_message ("Update: too deep");
-  g_assert_false (pm_dbus_device_call_update_sync (device, too_deep, CALL_FLAGS, NULL, &error));
-  assert_pm_error (error, PM_ERROR_TOO_DEEP, "TooDeep");
-  g_clear_error (&error);
-  assert_kept (fixture, device);
+  assert_update_refused (fixture, device, too_deep, PM_ERROR_TOO_DEEP, "TooDeep");
 
   /* The limits themselves are fine. */
   bus_update (device, at_limit);
   bus_update (device, deep_enough);
-  {
-    g_autoptr(JsonObject) info = bus_info (device);
-
-    g_assert_cmpuint (strlen (member_string (info, "pad")), ==, MAX_BODY_BYTES - strlen ("{\"note\":\"keep\",\"pad\":\"\"}"));
-    g_assert_true (json_object_has_member (info, "deep"));
-    g_assert_cmpint (member_int (info, "power"), ==, 21);
-  }
+  info = bus_info (device);
+  g_assert_cmpuint (strlen (member_string (info, "pad")), ==, MAX_BODY_BYTES - strlen ("{\"note\":\"keep\",\"pad\":\"\"}"));
+  g_assert_true (json_object_has_member (info, "deep"));
+  g_assert_cmpint (member_int (info, "power"), ==, 21);
 }
 
 typedef struct
@@ -2161,76 +2100,11 @@ bus_fixture_tear_down (BusFixture    *fixture,
 }
 
 static void
-assert_said (PmTestDaemon *daemon,
-             const char   *text)
-{
-  if (!pm_test_daemon_output_contains (daemon, text, PM_TEST_TIMEOUT_MS))
-    g_error ("The daemon did not say “%s”; it said:\n%s", text, daemon->output->str);
-}
-
-static void
-assert_no_warnings (PmTestDaemon *daemon)
-{
-  if (strstr (daemon->output->str, "WARNING") != NULL ||
-      strstr (daemon->output->str, "CRITICAL") != NULL)
-    g_error ("The daemon warned:\n%s", daemon->output->str);
-}
-
-/* How many lines of its output contain @text. */
-static guint
-count_lines_with (PmTestDaemon *daemon,
-                  const char   *text)
-{
-  g_auto(GStrv) lines = g_strsplit (daemon->output->str, "\n", -1);
-  guint i, n = 0;
-
-  for (i = 0; lines[i] != NULL; i++)
-    n += strstr (lines[i], text) != NULL;
-  return n;
-}
-
-static guint32
-daemon_pid (PmTestDaemon *daemon)
-{
-  const char *id = g_subprocess_get_identifier (daemon->process);
-
-  g_assert_nonnull (id);
-  return (guint32) g_ascii_strtoull (id, NULL, 10);
-}
-
-/* Spawns the daemon on @listing_port and @port with more arguments. */
-static PmTestDaemon *
-spawn_daemon (guint              listing_port,
-              guint              port,
-              const char *const *extra,
-              const char *const *environment)
-{
-  g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func (g_free);
-  PmTestDaemon *daemon;
-  guint i;
-
-  g_ptr_array_add (args, g_strdup ("--listing-port"));
-  g_ptr_array_add (args, g_strdup_printf ("%u", listing_port));
-  g_ptr_array_add (args, g_strdup ("--ports"));
-  g_ptr_array_add (args, g_strdup_printf ("%u", port));
-  for (i = 0; extra != NULL && extra[i] != NULL; i++)
-    g_ptr_array_add (args, g_strdup (extra[i]));
-  g_ptr_array_add (args, NULL);
-
-  daemon = pm_test_daemon_spawn ((const char *const *) args->pdata, environment);
-  daemon->listing_port = listing_port;
-  g_array_append_val (daemon->ports, port);
-  return daemon;
-}
-
-static void
 test_daemon_seed (BusFixture    *fixture,
                   gconstpointer  user_data)
 {
   const char *extra[] = { "--seed", "4242", NULL };
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0),
-                                                 g_array_index (ports, guint, 1), extra, NULL);
+  g_autoptr(PmTestDaemon) daemon = spawn_daemon (extra, NULL);
   g_autoptr(GVariant) seed = NULL;
   g_autoptr(GVariant) listing = NULL;
   g_autofree char *owner = NULL;
@@ -2243,7 +2117,7 @@ test_daemon_seed (BusFixture    *fixture,
   seed = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "Seed");
   g_assert_cmpuint (g_variant_get_uint64 (seed), ==, 4242);
   listing = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "ListingPort");
-  g_assert_cmpuint (g_variant_get_uint32 (listing), ==, g_array_index (ports, guint, 0));
+  g_assert_cmpuint (g_variant_get_uint32 (listing), ==, daemon->listing_port);
 
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
   assert_no_warnings (daemon);
@@ -2257,11 +2131,10 @@ test_daemon_second (BusFixture    *fixture,
   guint port = g_array_index (ports, guint, 1);
   guint second_listing = g_array_index (ports, guint, 2);
   guint second_port = g_array_index (ports, guint, 3);
-  g_autoptr(PmTestDaemon) first = spawn_daemon (g_array_index (ports, guint, 0), port, NULL, NULL);
+  g_autoptr(PmTestDaemon) first = spawn_daemon_on (g_array_index (ports, guint, 0), port, NULL, NULL);
   g_autoptr(PmTestDaemon) second = NULL;
   g_autofree char *owner = NULL;
   g_autofree char *owner_after = NULL;
-  const char *needles[] = { BUS_NAME, "--replace", NULL };
   g_auto(GStrv) lines = NULL;
   gboolean found = FALSE;
   guint i;
@@ -2269,21 +2142,19 @@ test_daemon_second (BusFixture    *fixture,
   assert_said (first, SAYS_OWNED);
   owner = name_owner (fixture->connection);
 
-  second = spawn_daemon (second_listing, second_port, NULL, NULL);
+  second = spawn_daemon_on (second_listing, second_port, NULL, NULL);
   g_assert_cmpint (pm_test_daemon_wait (second), ==, 1);
 
   /* One line says who has the name and what to do. */
   lines = g_strsplit (second->output->str, "\n", -1);
   for (i = 0; lines[i] != NULL && !found; i++)
-    found = strstr (lines[i], needles[0]) != NULL && strstr (lines[i], needles[1]) != NULL;
+    found = strstr (lines[i], BUS_NAME) != NULL && strstr (lines[i], "--replace") != NULL;
   if (!found)
     g_error ("The second daemon did not name %s and --replace; it said:\n%s",
              BUS_NAME, second->output->str);
 
   /* It never started its fleet. */
-  if (strstr (second->output->str, "listening on") != NULL ||
-      strstr (second->output->str, SAYS_LISTING) != NULL)
-    g_error ("The second daemon started servers before giving up:\n%s", second->output->str);
+  assert_no_fleet (second);
   assert_refused (second_port);
   assert_refused (second_listing);
 
@@ -2302,6 +2173,20 @@ on_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* pm_test_wait_until() for a @condition that no event of the main loop
+ * changes (a process that exits, a synchronous call): it is checked
+ * again every few milliseconds. */
+static gboolean
+poll_until (PmTestCondition condition,
+            gpointer        user_data)
+{
+  guint tick = g_timeout_add (5, on_tick, NULL);
+  gboolean met = pm_test_wait_until (condition, user_data, PM_TEST_TIMEOUT_MS);
+
+  g_source_remove (tick);
+  return met;
+}
+
 /* Whether the manager answers a call, without starting anything. */
 static gboolean
 manager_answers (gpointer user_data)
@@ -2318,23 +2203,20 @@ test_daemon_replace (BusFixture    *fixture,
                      gconstpointer  user_data)
 {
   const char *replace[] = { "--replace", NULL };
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint listing_port = g_array_index (ports, guint, 0);
-  guint port = g_array_index (ports, guint, 1);
-  g_autoptr(PmTestDaemon) old = spawn_daemon (listing_port, port, NULL, NULL);
+  g_autoptr(PmTestDaemon) old = spawn_daemon (NULL, NULL);
+  guint port = daemon_port (old);
   g_autoptr(PmTestDaemon) new = NULL;
   g_autoptr(GVariant) listing = NULL;
   g_autoptr(JsonArray) servers = NULL;
   g_autofree char *old_owner = NULL;
   g_autofree char *new_owner = NULL;
   g_autofree char *taking = NULL;
-  guint tick;
 
   assert_said (old, SAYS_OWNED);
   old_owner = name_owner (fixture->connection);
 
   /* The same ports: the new daemon waits for the old one to free them. */
-  new = spawn_daemon (listing_port, port, replace, NULL);
+  new = spawn_daemon_on (old->listing_port, port, replace, NULL);
   taking = g_strdup_printf ("Taking %s over from %s", BUS_NAME, old_owner);
   assert_said (new, taking);
   g_assert_cmpint (pm_test_daemon_wait (old), ==, 0);
@@ -2350,17 +2232,15 @@ test_daemon_replace (BusFixture    *fixture,
   /* The new daemon takes the name before its fleet runs, and exports its
    * objects a moment after saying the listing server started: wait for
    * them rather than race. */
-  tick = g_timeout_add (5, on_tick, NULL);
-  if (!pm_test_wait_until (manager_answers, fixture->connection, PM_TEST_TIMEOUT_MS))
+  if (!poll_until (manager_answers, fixture->connection))
     g_error ("The new daemon owns %s but its manager does not answer; it said:\n%s",
              BUS_NAME, new->output->str);
-  g_source_remove (tick);
 
   /* It serves, over the bus and HTTP. */
   listing = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "ListingPort");
-  g_assert_cmpuint (g_variant_get_uint32 (listing), ==, listing_port);
+  g_assert_cmpuint (g_variant_get_uint32 (listing), ==, new->listing_port);
   g_assert_cmpuint (http_status (fixture->session, "GET", port, "/api/system/info"), ==, 200);
-  servers = pm_test_get_servers (fixture->session, listing_port);
+  servers = pm_test_get_servers (fixture->session, new->listing_port);
   g_assert_nonnull (find_server (servers, port));
 
   g_assert_cmpint (pm_test_daemon_stop (new), ==, 0);
@@ -2372,9 +2252,7 @@ test_daemon_no_dbus (BusFixture    *fixture,
                      gconstpointer  user_data)
 {
   const char *no_dbus[] = { "--no-dbus", NULL };
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint port = g_array_index (ports, guint, 1);
-  g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0), port, no_dbus, NULL);
+  g_autoptr(PmTestDaemon) daemon = spawn_daemon (no_dbus, NULL);
   g_autofree char *owner = NULL;
 
   assert_said (daemon, SAYS_LISTING);
@@ -2386,7 +2264,8 @@ test_daemon_no_dbus (BusFixture    *fixture,
   g_assert_null (owner);
   g_assert_false (pid_on_bus (fixture->connection, daemon_pid (daemon)));
 
-  g_assert_cmpuint (http_status (fixture->session, "GET", port, "/api/system/info"), ==, 200);
+  g_assert_cmpuint (http_status (fixture->session, "GET", daemon_port (daemon), "/api/system/info"),
+                    ==, 200);
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
   assert_no_warnings (daemon);
 }
@@ -2412,12 +2291,13 @@ test_bus_gone_activated (BusFixture    *fixture,
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) listing = NULL;
   g_autoptr(GVariant) objects = NULL;
   g_autofree char *owner = NULL;
   GVariantIter iter;
   const char *path;
   guint32 pid;
-  guint port = 0, listing_port, tick;
+  guint port = 0, listing_port;
 
   /* The first call starts it. */
   reply = g_dbus_connection_call_sync (fixture->connection, BUS_NAME, MANAGER_PATH, PROPERTIES_IFACE,
@@ -2425,12 +2305,8 @@ test_bus_gone_activated (BusFixture    *fixture,
                                        G_VARIANT_TYPE ("(v)"), G_DBUS_CALL_FLAGS_NONE,
                                        CALL_TIMEOUT_MS, NULL, &error);
   g_assert_no_error (error);
-  {
-    g_autoptr(GVariant) value = NULL;
-
-    g_variant_get (reply, "(v)", &value);
-    listing_port = g_variant_get_uint32 (value);
-  }
+  g_variant_get (reply, "(v)", &listing);
+  listing_port = g_variant_get_uint32 (listing);
   owner = name_owner (fixture->connection);
   g_assert_nonnull (owner);
   pid = connection_pid (fixture->connection, owner);
@@ -2443,14 +2319,11 @@ test_bus_gone_activated (BusFixture    *fixture,
       port = port_of_path (path);
   g_assert_cmpuint (port, >, 0);
   g_assert_cmpuint (http_status (fixture->session, "GET", port, "/api/system/info"), ==, 200);
-  g_clear_pointer (&objects, g_variant_unref);
 
   bus_fixture_down (fixture);
 
-  tick = g_timeout_add (10, on_tick, NULL);
-  if (!pm_test_wait_until (process_gone, GUINT_TO_POINTER (pid), PM_TEST_TIMEOUT_MS))
+  if (!poll_until (process_gone, GUINT_TO_POINTER (pid)))
     g_error ("The activated daemon (pid %u) still runs after its bus went away", pid);
-  g_source_remove (tick);
   assert_refused (port);
   assert_refused (listing_port);
 }
@@ -2459,34 +2332,29 @@ static void
 test_bus_gone_spawned (BusFixture    *fixture,
                        gconstpointer  user_data)
 {
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint port = g_array_index (ports, guint, 1);
-  g_autoptr(PmTestDaemon) daemon = spawn_daemon (g_array_index (ports, guint, 0), port, NULL, NULL);
+  g_autoptr(PmTestDaemon) daemon = spawn_daemon (NULL, NULL);
 
   assert_said (daemon, SAYS_OWNED);
-  g_assert_cmpuint (http_status (fixture->session, "GET", port, "/api/system/info"), ==, 200);
+  g_assert_cmpuint (http_status (fixture->session, "GET", daemon_port (daemon), "/api/system/info"),
+                    ==, 200);
 
   bus_fixture_down (fixture);
 
   g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
   assert_said (daemon, "The session bus has gone; stopping");
   assert_no_warnings (daemon);
-  assert_refused (port);
+  assert_refused (daemon_port (daemon));
 }
 
-typedef struct
-{
-  GDBusConnection *connection;
-  const char      *unique_name;
-} OwnerCheck;
-
+/* Whether @user_data, a connection that owned org.pluto.Mock1, no longer
+ * does. */
 static gboolean
-owner_is_not (gpointer user_data)
+name_left (gpointer user_data)
 {
-  OwnerCheck *check = user_data;
-  g_autofree char *owner = name_owner (check->connection);
+  GDBusConnection *connection = user_data;
+  g_autofree char *owner = name_owner (connection);
 
-  return g_strcmp0 (owner, check->unique_name) != 0;
+  return g_strcmp0 (owner, g_dbus_connection_get_unique_name (connection)) != 0;
 }
 
 /* SIGTERM while --replace waits for an owner that lets the name go but
@@ -2497,14 +2365,10 @@ test_daemon_replace_interrupted (BusFixture    *fixture,
                                  gconstpointer  user_data)
 {
   const char *replace[] = { "--replace", NULL };
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint listing_port = g_array_index (ports, guint, 0);
-  guint port = g_array_index (ports, guint, 1);
   g_autoptr(GDBusConnection) stubborn = NULL;
   g_autoptr(GVariant) reply = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PmTestDaemon) daemon = NULL;
-  OwnerCheck check;
   gint64 start;
   guint request_reply;
 
@@ -2514,34 +2378,39 @@ test_daemon_replace_interrupted (BusFixture    *fixture,
                                                      G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                                                      NULL, NULL, &error);
   g_assert_no_error (error);
-  reply = g_dbus_connection_call_sync (stubborn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                       "org.freedesktop.DBus", "RequestName",
-                                       g_variant_new ("(su)", BUS_NAME, 1 /* ALLOW_REPLACEMENT */),
-                                       G_VARIANT_TYPE ("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+  reply = bus_call (stubborn, "RequestName", g_variant_new ("(su)", BUS_NAME, 1 /* ALLOW_REPLACEMENT */),
+                    "(u)", &error);
   g_assert_no_error (error);
   g_variant_get (reply, "(u)", &request_reply);
   g_assert_cmpuint (request_reply, ==, 1 /* PRIMARY_OWNER */);
 
-  daemon = spawn_daemon (listing_port, port, replace, NULL);
+  daemon = spawn_daemon (replace, NULL);
   assert_said (daemon, "Taking " BUS_NAME " over from");
-  check.connection = fixture->connection;
-  check.unique_name = g_dbus_connection_get_unique_name (stubborn);
-  if (!pm_test_wait_until (owner_is_not, &check, PM_TEST_TIMEOUT_MS))
+  if (!poll_until (name_left, stubborn))
     g_error ("The daemon never took the name over; it said:\n%s", daemon->output->str);
 
   start = g_get_monotonic_time ();
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
-  if (strstr (daemon->output->str, "listening on") != NULL ||
-      strstr (daemon->output->str, SAYS_LISTING) != NULL)
-    g_error ("The daemon started its fleet after SIGTERM:\n%s", daemon->output->str);
-  assert_refused (port);
-  assert_refused (listing_port);
+  assert_no_fleet (daemon);
+  assert_refused (daemon_port (daemon));
+  assert_refused (daemon->listing_port);
   assert_no_warnings (daemon);
 
   g_dbus_connection_close_sync (stubborn, NULL, &error);
   g_assert_no_error (error);
+}
+
+/* DBUS_SESSION_BUS_ADDRESS=… for a session bus that does not exist. */
+static char *
+missing_bus_environment (void)
+{
+  g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "plutomock-test-dbus-missing",
+                                               "bus", NULL);
+
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+  return g_strconcat ("DBUS_SESSION_BUS_ADDRESS=unix:path=", missing, NULL);
 }
 
 /* --replace asks for the bus: without one it is an error, before any
@@ -2550,35 +2419,24 @@ static void
 test_replace_without_bus (void)
 {
   const char *replace[] = { "--replace", NULL };
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint port = g_array_index (ports, guint, 1);
-  g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "plutomock-test-dbus-missing",
-                                               "bus", NULL);
-  g_autofree char *address = g_strconcat ("DBUS_SESSION_BUS_ADDRESS=unix:path=", missing, NULL);
+  g_autofree char *address = missing_bus_environment ();
   const char *environment[] = { address, NULL };
-  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(PmTestDaemon) daemon = spawn_daemon (replace, environment);
 
-  daemon = spawn_daemon (g_array_index (ports, guint, 0), port, replace, environment);
   g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 1);
   assert_said (daemon, "--replace needs the session bus");
   g_assert_null (strstr (daemon->output->str, SAYS_LISTING));
-  assert_refused (port);
+  assert_refused (daemon_port (daemon));
 }
 
 static void
 test_no_bus (void)
 {
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  guint port = g_array_index (ports, guint, 1);
-  g_autofree char *missing = g_build_filename (g_get_tmp_dir (), "plutomock-test-dbus-missing",
-                                               "bus", NULL);
-  g_autofree char *address = g_strconcat ("DBUS_SESSION_BUS_ADDRESS=unix:path=", missing, NULL);
+  g_autofree char *address = missing_bus_environment ();
   const char *environment[] = { address, NULL };
-  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(PmTestDaemon) daemon = spawn_daemon (NULL, environment);
   g_autoptr(SoupSession) session = soup_session_new ();
 
-  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
-  daemon = spawn_daemon (g_array_index (ports, guint, 0), port, NULL, environment);
   assert_said (daemon, SAYS_LISTING);
 
   /* One line says so, and nothing else about the bus. */
@@ -2586,7 +2444,7 @@ test_no_bus (void)
   g_assert_cmpuint (count_lines_with (daemon, "D-Bus"), ==, 1);
   g_assert_cmpuint (count_lines_with (daemon, "no session bus"), ==, 1);
 
-  g_assert_cmpuint (http_status (session, "GET", port, "/api/system/info"), ==, 200);
+  g_assert_cmpuint (http_status (session, "GET", daemon_port (daemon), "/api/system/info"), ==, 200);
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
   assert_no_warnings (daemon);
 }

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/**
+ * PmHeadVerdict:
+ * @PM_HEAD_INCOMPLETE: the head has not ended yet; read more
+ * @PM_HEAD_ACCEPTED: the head is complete and sound
+ * @PM_HEAD_REFUSED: the head is refused; answer #PmHeadResult.status
+ *
+ * What pm_head_screen() makes of the bytes a connection has sent so far.
+ */
+typedef enum
+{
+  PM_HEAD_INCOMPLETE,
+  PM_HEAD_ACCEPTED,
+  PM_HEAD_REFUSED,
+} PmHeadVerdict;
+
+/**
+ * PmHeadResult:
+ * @length: accepted: the bytes of the head, its blank line included
+ * @status: refused: the HTTP status to answer
+ * @problem: refused: what was wrong, a static string
+ *
+ * The details of a verdict.
+ */
+typedef struct
+{
+  gsize       length;
+  guint       status;
+  const char *problem;
+} PmHeadResult;
+
+PmHeadVerdict pm_head_screen (const char   *data,
+                              gsize         length,
+                              gsize         body_limit,
+                              PmHeadResult *result);
+
+G_END_DECLS

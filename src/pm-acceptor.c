@@ -13,35 +13,48 @@
 #include <glib-unix.h>
 
 #include "pm-acceptor.h"
+#include "pm-conn-stream.h"
 #include "pm-error.h"
+#include "pm-head.h"
 #include "pm-http.h"
+#include "pm-limits.h"
 
 /**
  * PmAcceptor:
  *
- * Accepts the connections of every listening socket of the process and
- * hands each one to the #SoupServer that owns the socket.
+ * Accepts the connections of every listening socket of the process, reads
+ * and screens each request head, and hands each sound connection to the
+ * #SoupServer that owns the socket.
  *
  * libsoup's own listener is not fit for a fleet of long-running servers:
  * its backlog is 10, it stops accepting for good after one failed
  * accept() (such as running out of file descriptors), it leaks a little
  * on every connection, and with thousands of servers the main loop polls
  * thousands of listening sockets on every iteration.  Here one epoll
- * descriptor watches all listening sockets, so the main loop polls one
- * descriptor however many devices there are; sockets are created with a
+ * descriptor watches all listening sockets, and the connections whose
+ * request head is still arriving, so the main loop polls one descriptor
+ * however many devices and clients there are; sockets are created with a
  * backlog of %PM_LISTEN_BACKLOG; and when the process runs out of
  * descriptors accepting pauses briefly and then resumes.
  *
+ * libsoup 3.2.3 leaks the request line of every request whose framing it
+ * refuses itself, and answers over-long heads with a bare reset.  So the
+ * acceptor reads each request head first and passes it through
+ * pm_head_screen(): a refused head gets a JSON error with
+ * `Connection: close`, written here, and libsoup never sees it; a sound
+ * one goes to libsoup in a #PmConnStream that replays what was read.
+ *
  * Connections handed over with soup_server_accept_iostream() are closed
  * after each response, which also keeps abandoned keep-alive connections
- * from piling up.  A connection that has not delivered a complete request
- * within #PmAcceptor:request-timeout (a client that connects and stays
- * silent, or dribbles its headers) is shut down, so idle peers cannot hold
- * descriptors for ever.  A WebSocket, once its upgrade request is read,
- * is not affected.  And a peer that stops acknowledging what is sent to it
- * (gone without a word, or never reading) is dropped by the kernel after
- * #PmAcceptor:send-timeout, so a dead log client does not linger for the
- * many minutes TCP would otherwise retry.
+ * from piling up (libsoup 3.2.3 never frees an idle keep-alive connection
+ * that its client closes).  A connection that has not delivered a complete
+ * request within #PmAcceptor:request-timeout (a client that connects and
+ * stays silent, or dribbles its head or its body) gets a 408 and is shut
+ * down, so idle peers cannot hold descriptors for ever.  A WebSocket, once
+ * its upgrade request is read, is not affected.  And a peer that stops
+ * acknowledging what is sent to it (gone without a word, or never reading)
+ * is dropped by the kernel after #PmAcceptor:send-timeout, so a dead log
+ * client does not linger for the many minutes TCP would otherwise retry.
  */
 
 /* Connections accepted from one socket per wake-up, so a flood on one
@@ -49,26 +62,51 @@
 #define ACCEPT_BATCH 64
 /* How long accepting pauses after running out of descriptors. */
 #define BACKOFF_MS 100
-/* How long a connection may take to deliver its request. */
-#define REQUEST_TIMEOUT_MS 30000
-/* How long data sent on a connection may go unacknowledged, or the
- * peer's window stay shut, before the kernel drops the connection. */
-#define SEND_TIMEOUT_MS 30000
+/* How much is read from a connection at a time while its head arrives. */
+#define READ_CHUNK 4096
+/* After a refusal, how long and how much the rest of the client's request
+ * is read and dropped before closing, so that the client reads the reply
+ * instead of a reset caused by unread data. */
+#define DRAIN_MS 2000
+#define DRAIN_BYTES (256 * 1024)
 /* Where a connection's Pending entry hangs, on its remote address. */
 #define PENDING_KEY "pm-acceptor-pending"
+/* epoll data of a connection whose head is being read; listening
+ * sockets are known by their descriptor. */
+#define HEAD_TAG (G_GUINT64_CONSTANT (1) << 63)
 
 typedef struct
 {
   GSocket        *socket;  /* (owned) */
   SoupServer     *server;  /* (owned) */
   GSocketAddress *local;   /* (owned) */
+  gsize           body_limit;
   gulong          request_read_id;
 } Listener;
 
-/* A connection whose request has not been read yet.  It hangs on the
- * connection's remote address, which libsoup keeps as long as the
- * connection: the entry goes when the request is read, when the address
- * is freed with the connection, or when its deadline passes. */
+/* A connection whose request head is being read, or, once refused,
+ * drained before closing. */
+typedef struct
+{
+  GList           link;     /* in PmAcceptor.reading or .draining */
+  PmAcceptor     *acceptor; /* (unowned) */
+  guint64         id;       /* key in PmAcceptor.heads */
+  GSocket        *socket;   /* (owned) */
+  SoupServer     *server;   /* (owned) */
+  GSocketAddress *local;    /* (owned) */
+  GSocketAddress *remote;   /* (owned) */
+  gsize           body_limit;
+  GByteArray     *data;     /* (owned) (nullable) what has arrived */
+  gint64          deadline; /* monotonic */
+  gboolean        watched;  /* in the epoll set */
+  gboolean        draining;
+  gsize           drained;
+} Head;
+
+/* A connection handed to libsoup whose request has not been read yet.  It
+ * hangs on the connection's remote address, which libsoup keeps as long
+ * as the connection: the entry goes when the request is read, when the
+ * address is freed with the connection, or when its deadline passes. */
 typedef struct
 {
   GList           link;        /* in PmAcceptor.pending; data is this */
@@ -91,7 +129,11 @@ struct _PmAcceptor
 
   guint         request_timeout_ms;
   guint         send_timeout_ms;
-  GQueue        pending;    /* (owned) Pending, oldest first */
+  GHashTable   *heads;      /* (owned) &Head.id → (owned) Head */
+  guint64       next_head_id;
+  GQueue        reading;    /* Head, by deadline */
+  GQueue        draining;   /* Head, by deadline */
+  GQueue        pending;    /* (owned) Pending, by deadline */
   GSource      *sweep;      /* (owned) (nullable) */
 };
 
@@ -116,6 +158,264 @@ listener_free (Listener *listener)
 }
 
 static void start_watch (PmAcceptor *self);
+static void start_sweep (PmAcceptor *self);
+
+/* Inserts @link into @queue, which is kept in order of deadline; entries
+ * nearly always arrive in that order, so this is O(1) in practice. */
+static void
+queue_by_deadline (GQueue *queue,
+                   GList  *link,
+                   gint64  deadline,
+                   gint64 (*deadline_of) (gpointer))
+{
+  GList *after = queue->tail;
+
+  while (after != NULL && deadline_of (after->data) > deadline)
+    after = after->prev;
+  if (after == NULL)
+    g_queue_push_head_link (queue, link);
+  else if (after == queue->tail)
+    g_queue_push_tail_link (queue, link);
+  else
+    {
+      link->prev = after;
+      link->next = after->next;
+      after->next->prev = link;
+      after->next = link;
+      queue->length++;
+    }
+}
+
+/* ---- connections whose head is being read ------------------------------ */
+
+static GQueue *
+head_queue (Head *head)
+{
+  return head->draining ? &head->acceptor->draining : &head->acceptor->reading;
+}
+
+static void
+head_unwatch (Head *head)
+{
+  if (head->watched)
+    {
+      epoll_ctl (head->acceptor->epoll_fd, EPOLL_CTL_DEL, g_socket_get_fd (head->socket), NULL);
+      head->watched = FALSE;
+    }
+}
+
+static void
+head_watch (Head *head)
+{
+  struct epoll_event event = { 0 };
+
+  if (head->watched)
+    return;
+  event.events = EPOLLIN | EPOLLRDHUP;
+  event.data.u64 = head->id;
+  if (epoll_ctl (head->acceptor->epoll_fd, EPOLL_CTL_ADD, g_socket_get_fd (head->socket), &event) == 0)
+    head->watched = TRUE;
+  else
+    g_debug ("Cannot watch a connection: %s", g_strerror (errno));
+}
+
+/* Forgets @head; closes its connection unless it was handed over. */
+static void
+head_free (Head *head)
+{
+  head_unwatch (head);
+  g_queue_unlink (head_queue (head), &head->link);
+  if (head->socket != NULL)
+    g_socket_close (head->socket, NULL);
+  g_clear_object (&head->socket);
+  g_clear_object (&head->server);
+  g_clear_object (&head->local);
+  g_clear_object (&head->remote);
+  g_clear_pointer (&head->data, g_byte_array_unref);
+  g_free (head);
+}
+
+static void
+head_close (Head *head)
+{
+  g_hash_table_remove (head->acceptor->heads, &head->id);
+}
+
+static void watch_request (PmAcceptor        *self,
+                           GSocketConnection *connection,
+                           GSocketAddress    *remote,
+                           gint64             deadline);
+
+/* Gives the connection, and what was read of it, to libsoup. */
+static void
+head_hand_over (Head *head)
+{
+  PmAcceptor *self = head->acceptor;
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(PmConnStream) stream = NULL;
+  g_autoptr(GBytes) prefix = NULL;
+  g_autoptr(SoupServer) server = g_object_ref (head->server);
+  g_autoptr(GSocketAddress) local = g_object_ref (head->local);
+  g_autoptr(GSocketAddress) remote = g_object_ref (head->remote);
+  g_autoptr(GError) error = NULL;
+  gint64 deadline = head->deadline;
+
+  head_unwatch (head);
+  connection = g_socket_connection_factory_create_connection (head->socket);
+  prefix = g_byte_array_free_to_bytes (g_steal_pointer (&head->data));
+  stream = pm_conn_stream_new (connection, prefix, remote);
+  g_clear_object (&head->socket);  /* the connection has it now */
+  head_close (head);
+
+  watch_request (self, connection, remote, deadline);
+  if (!soup_server_accept_iostream (server, G_IO_STREAM (stream), local, remote, &error))
+    g_debug ("Could not hand over a connection: %s", error->message);
+}
+
+/* Answers a refused head, then drains what else the client sends. */
+static void
+head_refuse (Head       *head,
+             guint       status,
+             const char *problem)
+{
+  PmAcceptor *self = head->acceptor;
+  g_autofree char *reply = pm_http_format_raw_error (status, problem);
+
+  g_debug ("Refusing a request head: %u %s", status, problem);
+  /* Best effort: the reply is small and nothing else was sent, so it
+   * fits in the socket's buffer. */
+  g_socket_send (head->socket, reply, strlen (reply), NULL, NULL);
+  g_socket_shutdown (head->socket, FALSE, TRUE, NULL);
+
+  g_queue_unlink (&self->reading, &head->link);
+  head->draining = TRUE;
+  head->deadline = g_get_monotonic_time () + (gint64) DRAIN_MS * 1000;
+  g_clear_pointer (&head->data, g_byte_array_unref);
+  g_queue_push_tail_link (&self->draining, &head->link);
+  start_sweep (self);
+}
+
+/* Reads what has arrived on @head's connection and acts on it. */
+static void
+head_read (Head *head)
+{
+  for (;;)
+    {
+      char buffer[READ_CHUNK];
+      g_autoptr(GError) error = NULL;
+      PmHeadResult result;
+      gssize n;
+      gsize before;
+
+      n = g_socket_receive (head->socket, buffer, sizeof buffer, NULL, &error);
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          head_watch (head);
+          return;
+        }
+      if (n <= 0)
+        {
+          /* The client left, or reset, before its head was complete or
+           * while being drained. */
+          head_close (head);
+          return;
+        }
+
+      if (head->draining)
+        {
+          head->drained += n;
+          if (head->drained > DRAIN_BYTES)
+            {
+              head_close (head);
+              return;
+            }
+          continue;
+        }
+
+      if (head->data == NULL)
+        head->data = g_byte_array_sized_new (n);
+      before = head->data->len;
+      g_byte_array_append (head->data, (const guint8 *) buffer, n);
+
+      /* Screen when a line may have ended, on the first bytes (to refuse
+       * what is no HTTP at once), and when a limit is passed; not on
+       * every byte of a client that dribbles. */
+      if (before != 0 && memchr (buffer, '\n', n) == NULL &&
+          !(before < PM_LIMIT_REQUEST_LINE_BYTES && head->data->len >= PM_LIMIT_REQUEST_LINE_BYTES) &&
+          !(before < PM_LIMIT_HEAD_BYTES && head->data->len >= PM_LIMIT_HEAD_BYTES))
+        continue;
+
+      switch (pm_head_screen ((const char *) head->data->data, head->data->len,
+                              head->body_limit, &result))
+        {
+        case PM_HEAD_ACCEPTED:
+          head_hand_over (head);
+          return;
+        case PM_HEAD_REFUSED:
+          head_refuse (head, result.status, result.problem);
+          break;
+        case PM_HEAD_INCOMPLETE:
+        default:
+          break;
+        }
+    }
+}
+
+static void
+head_start (PmAcceptor     *self,
+            GSocket        *client,
+            Listener       *listener,
+            GSocketAddress *remote)
+{
+  Head *head = g_new0 (Head, 1);
+
+  head->link.data = head;
+  head->acceptor = self;
+  head->id = HEAD_TAG | self->next_head_id++;
+  head->socket = g_object_ref (client);
+  head->server = g_object_ref (listener->server);
+  head->local = g_object_ref (listener->local);
+  head->remote = g_object_ref (remote);
+  head->body_limit = listener->body_limit;
+  head->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
+  g_hash_table_insert (self->heads, &head->id, head);
+  g_queue_push_tail_link (&self->reading, &head->link);
+  start_sweep (self);
+
+  /* Most clients send their request with the connection: read it now. */
+  head_read (head);
+}
+
+/* Closes the connections of @server whose head is being read. */
+static void
+close_heads_of (PmAcceptor *self,
+                SoupServer *server)
+{
+  GQueue *queues[] = { &self->reading, &self->draining };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (queues); i++)
+    {
+      GList *l = queues[i]->head;
+
+      while (l != NULL)
+        {
+          Head *head = l->data;
+
+          l = l->next;
+          if (head->server == server)
+            head_close (head);
+        }
+    }
+}
+
+/* ---- connections handed to libsoup ------------------------------------- */
+
+static gint64
+pending_deadline (gpointer data)
+{
+  return ((Pending *) data)->deadline;
+}
 
 static void
 pending_free (Pending *pending)
@@ -139,11 +439,10 @@ pending_detach (Pending *pending)
   g_object_steal_data (G_OBJECT (pending->remote), PENDING_KEY);
 }
 
-static gboolean
-on_sweep (gpointer user_data)
+static void
+sweep_pending (PmAcceptor *self,
+               gint64      now)
 {
-  PmAcceptor *self = PM_ACCEPTOR (user_data);
-  gint64 now = g_get_monotonic_time ();
   Pending *pending;
 
   while ((pending = g_queue_peek_head (&self->pending)) != NULL && pending->deadline <= now)
@@ -159,7 +458,7 @@ on_sweep (gpointer user_data)
           if (!g_socket_is_closed (socket))
             {
               /* No response is under way on it: libsoup has not read a
-               * request.  Best effort, the socket does not block. */
+               * whole request.  Best effort, the socket does not block. */
               g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
                                                                  "the request did not arrive in time");
 
@@ -170,8 +469,39 @@ on_sweep (gpointer user_data)
             }
         }
     }
+}
 
-  if (g_queue_is_empty (&self->pending))
+static void
+sweep_heads (PmAcceptor *self,
+             gint64      now)
+{
+  Head *head;
+
+  while ((head = g_queue_peek_head (&self->reading)) != NULL && head->deadline <= now)
+    {
+      g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
+                                                         "the request did not arrive in time");
+
+      g_debug ("Closing a connection that sent no complete request head in %u ms",
+               self->request_timeout_ms);
+      g_socket_send (head->socket, reply, strlen (reply), NULL, NULL);
+      head_close (head);
+    }
+  while ((head = g_queue_peek_head (&self->draining)) != NULL && head->deadline <= now)
+    head_close (head);
+}
+
+static gboolean
+on_sweep (gpointer user_data)
+{
+  PmAcceptor *self = PM_ACCEPTOR (user_data);
+  gint64 now = g_get_monotonic_time ();
+
+  sweep_heads (self, now);
+  sweep_pending (self, now);
+
+  if (g_queue_is_empty (&self->pending) && g_queue_is_empty (&self->reading) &&
+      g_queue_is_empty (&self->draining))
     {
       g_clear_pointer (&self->sweep, g_source_unref);
       return G_SOURCE_REMOVE;
@@ -180,9 +510,21 @@ on_sweep (gpointer user_data)
 }
 
 static void
+start_sweep (PmAcceptor *self)
+{
+  if (self->sweep != NULL)
+    return;
+  self->sweep = g_timeout_source_new (MAX (10, MIN (1000, self->request_timeout_ms / 4)));
+  g_source_set_name (self->sweep, "pm-acceptor-sweep");
+  g_source_set_callback (self->sweep, on_sweep, self, NULL);
+  g_source_attach (self->sweep, self->context);
+}
+
+static void
 watch_request (PmAcceptor        *self,
                GSocketConnection *connection,
-               GSocketAddress    *remote)
+               GSocketAddress    *remote,
+               gint64             deadline)
 {
   Pending *pending = g_new0 (Pending, 1);
 
@@ -190,17 +532,10 @@ watch_request (PmAcceptor        *self,
   pending->acceptor = self;
   pending->remote = remote;
   g_weak_ref_init (&pending->connection, connection);
-  pending->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
-  g_queue_push_tail_link (&self->pending, &pending->link);
+  pending->deadline = deadline;
+  queue_by_deadline (&self->pending, &pending->link, deadline, pending_deadline);
   g_object_set_data_full (G_OBJECT (remote), PENDING_KEY, pending, on_pending_address_gone);
-
-  if (self->sweep == NULL)
-    {
-      self->sweep = g_timeout_source_new (MAX (10, MIN (1000, self->request_timeout_ms / 4)));
-      g_source_set_name (self->sweep, "pm-acceptor-sweep");
-      g_source_set_callback (self->sweep, on_sweep, self, NULL);
-      g_source_attach (self->sweep, self->context);
-    }
+  start_sweep (self);
 }
 
 /* A request has been read on some connection of @server: its connection
@@ -219,6 +554,8 @@ on_request_read (SoupServer        *server,
   if (pending != NULL)
     pending_free (pending);
 }
+
+/* ---- accepting ----------------------------------------------------------- */
 
 static gboolean
 on_backoff_done (gpointer user_data)
@@ -257,10 +594,8 @@ pause_accepting (PmAcceptor *self)
 /* Accepts up to a batch of connections from @listener.  Returns FALSE if
  * the process ran out of descriptors. */
 static gboolean
-accept_batch (PmAcceptor     *self,
-              GSocket        *listener,
-              SoupServer     *server,
-              GSocketAddress *local)
+accept_batch (PmAcceptor *self,
+              Listener   *listener)
 {
   guint i;
 
@@ -268,10 +603,9 @@ accept_batch (PmAcceptor     *self,
     {
       g_autoptr(GError) error = NULL;
       g_autoptr(GSocket) client = NULL;
-      g_autoptr(GSocketConnection) connection = NULL;
       g_autoptr(GSocketAddress) remote = NULL;
 
-      client = g_socket_accept (listener, NULL, &error);
+      client = g_socket_accept (listener->socket, NULL, &error);
       if (client == NULL)
         {
           if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -291,13 +625,10 @@ accept_batch (PmAcceptor     *self,
       remote = g_socket_get_remote_address (client, NULL);
       if (remote == NULL)
         continue;
+      g_socket_set_blocking (client, FALSE);
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
       g_socket_set_option (client, IPPROTO_TCP, TCP_USER_TIMEOUT, (gint) self->send_timeout_ms, NULL);
-      connection = g_socket_connection_factory_create_connection (client);
-      watch_request (self, connection, remote);
-      if (!soup_server_accept_iostream (server, G_IO_STREAM (connection),
-                                        local, remote, &error))
-        g_debug ("Could not hand over a connection: %s", error->message);
+      head_start (self, client, listener, remote);
     }
 
   return TRUE;
@@ -310,6 +641,7 @@ on_epoll_ready (int          fd,
 {
   PmAcceptor *self = PM_ACCEPTOR (user_data);
   struct epoll_event events[64];
+  gboolean out_of_fds = FALSE;
   int n, i;
 
   n = epoll_wait (self->epoll_fd, events, G_N_ELEMENTS (events), 0);
@@ -323,25 +655,33 @@ on_epoll_ready (int          fd,
   g_object_ref (self);
   for (i = 0; i < n; i++)
     {
-      Listener *listener = g_hash_table_lookup (self->listeners,
-                                                GINT_TO_POINTER (events[i].data.fd));
-      g_autoptr(GSocket) socket = NULL;
-      g_autoptr(SoupServer) server = NULL;
-      g_autoptr(GSocketAddress) local = NULL;
+      guint64 key = events[i].data.u64;
+      Listener *listener;
+      Head *head;
 
+      /* Whatever a handler did to the servers or connections while an
+       * earlier event was handled, each is looked up afresh. */
+      if ((key & HEAD_TAG) != 0)
+        {
+          head = g_hash_table_lookup (self->heads, &key);
+          if (head != NULL)
+            head_read (head);
+          continue;
+        }
+
+      /* Out of descriptors: no more accepting this round, but the
+       * connections' events still run, since they are what frees
+       * descriptors. */
+      if (out_of_fds)
+        continue;
+      listener = g_hash_table_lookup (self->listeners, GINT_TO_POINTER ((int) key));
       if (listener == NULL)
         continue;
-
-      /* A handler may unserve the listener while we use it. */
-      socket = g_object_ref (listener->socket);
-      server = g_object_ref (listener->server);
-      local = g_object_ref (listener->local);
-      if (!accept_batch (self, socket, server, local))
-        {
-          pause_accepting (self);
-          break;
-        }
+      if (!accept_batch (self, listener))
+        out_of_fds = TRUE;
     }
+  if (out_of_fds)
+    pause_accepting (self);
   g_object_unref (self);
 
   return G_SOURCE_CONTINUE;
@@ -384,6 +724,8 @@ pm_acceptor_dispose (GObject *object)
       pending_detach (pending);
       pending_free (pending);
     }
+  if (self->heads != NULL)
+    g_hash_table_remove_all (self->heads);
   if (self->listeners != NULL)
     g_hash_table_remove_all (self->listeners);
 
@@ -396,6 +738,7 @@ pm_acceptor_finalize (GObject *object)
   PmAcceptor *self = PM_ACCEPTOR (object);
 
   g_clear_pointer (&self->listeners, g_hash_table_unref);
+  g_clear_pointer (&self->heads, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   if (self->epoll_fd >= 0)
     close (self->epoll_fd);
@@ -463,7 +806,7 @@ pm_acceptor_class_init (PmAcceptorClass *klass)
    * uses 30 s.
    */
   props[PROP_REQUEST_TIMEOUT] =
-    g_param_spec_uint ("request-timeout", NULL, NULL, 1, G_MAXUINT, REQUEST_TIMEOUT_MS,
+    g_param_spec_uint ("request-timeout", NULL, NULL, 1, G_MAXUINT, PM_LIMIT_REQUEST_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   /**
@@ -474,7 +817,7 @@ pm_acceptor_class_init (PmAcceptorClass *klass)
    * For tests; the daemon uses 30 s.
    */
   props[PROP_SEND_TIMEOUT] =
-    g_param_spec_uint ("send-timeout", NULL, NULL, 1, G_MAXINT, SEND_TIMEOUT_MS,
+    g_param_spec_uint ("send-timeout", NULL, NULL, 1, G_MAXINT, PM_LIMIT_SEND_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
@@ -488,8 +831,11 @@ pm_acceptor_init (PmAcceptor *self)
     g_error ("epoll_create1() failed: %s", g_strerror (errno));
   self->context = g_main_context_ref_thread_default ();
   self->listeners = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listener_free);
-  self->request_timeout_ms = REQUEST_TIMEOUT_MS;
-  self->send_timeout_ms = SEND_TIMEOUT_MS;
+  self->heads = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) head_free);
+  self->request_timeout_ms = PM_LIMIT_REQUEST_TIMEOUT_MS;
+  self->send_timeout_ms = PM_LIMIT_SEND_TIMEOUT_MS;
+  g_queue_init (&self->reading);
+  g_queue_init (&self->draining);
   g_queue_init (&self->pending);
   start_watch (self);
 }
@@ -575,28 +921,17 @@ pm_acceptor_bind (const char *address,
   return g_steal_pointer (&socket);
 }
 
-/**
- * pm_acceptor_serve:
- * @self: a #PmAcceptor
- * @listener: a listening socket from pm_acceptor_bind()
- * @server: the server its connections go to
- * @error: return location for a #GError
- *
- * Starts accepting connections on @listener for @server.
- */
-gboolean
-pm_acceptor_serve (PmAcceptor *self,
-                   GSocket    *listener,
-                   SoupServer *server,
-                   GError    **error)
+/* Starts accepting connections on @listener for @server. */
+static gboolean
+serve (PmAcceptor *self,
+       GSocket    *listener,
+       SoupServer *server,
+       gsize       body_limit,
+       GError    **error)
 {
   struct epoll_event event = { 0 };
   Listener *entry;
   int fd;
-
-  g_return_val_if_fail (PM_IS_ACCEPTOR (self), FALSE);
-  g_return_val_if_fail (G_IS_SOCKET (listener), FALSE);
-  g_return_val_if_fail (SOUP_IS_SERVER (server), FALSE);
 
   fd = g_socket_get_fd (listener);
   g_return_val_if_fail (!g_hash_table_contains (self->listeners, GINT_TO_POINTER (fd)), FALSE);
@@ -604,6 +939,7 @@ pm_acceptor_serve (PmAcceptor *self,
   entry = g_new0 (Listener, 1);
   entry->socket = g_object_ref (listener);
   entry->server = g_object_ref (server);
+  entry->body_limit = body_limit;
   entry->local = g_socket_get_local_address (listener, error);
   if (entry->local == NULL)
     {
@@ -615,7 +951,7 @@ pm_acceptor_serve (PmAcceptor *self,
                                              G_CALLBACK (on_request_read), self);
 
   event.events = EPOLLIN;
-  event.data.fd = fd;
+  event.data.u64 = (guint64) fd;
   if (epoll_ctl (self->epoll_fd, EPOLL_CTL_ADD, fd, &event) < 0)
     {
       int saved_errno = errno;
@@ -630,26 +966,73 @@ pm_acceptor_serve (PmAcceptor *self,
 }
 
 /**
- * pm_acceptor_unserve:
+ * pm_acceptor_listen:
  * @self: a #PmAcceptor
- * @listener: a socket given to pm_acceptor_serve()
+ * @server: the server the connections go to
+ * @address: an IPv4 or IPv6 address literal
+ * @port: the port, or 0 to let the kernel pick one
+ * @body_limit: the largest request body @server takes; a request that
+ *   declares a larger one is answered 413 before libsoup sees it
+ * @error: return location for a #GError
  *
- * Stops accepting connections on @listener.  The caller closes it.
+ * Binds @address and @port (see pm_acceptor_bind()) and starts handing
+ * the connections to @server.  What every plutomock server does to listen.
+ *
+ * Returns: (transfer full): the listening socket, for
+ *   pm_acceptor_close(), or %NULL with @error set
+ */
+GSocket *
+pm_acceptor_listen (PmAcceptor *self,
+                    SoupServer *server,
+                    const char *address,
+                    guint       port,
+                    gsize       body_limit,
+                    GError    **error)
+{
+  g_autoptr(GSocket) listener = NULL;
+
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), NULL);
+  g_return_val_if_fail (SOUP_IS_SERVER (server), NULL);
+
+  listener = pm_acceptor_bind (address, port, error);
+  if (listener == NULL)
+    return NULL;
+  if (!serve (self, listener, server, body_limit, error))
+    {
+      g_socket_close (listener, NULL);
+      return NULL;
+    }
+  return g_steal_pointer (&listener);
+}
+
+/**
+ * pm_acceptor_close:
+ * @self: a #PmAcceptor
+ * @listener: a socket from pm_acceptor_listen()
+ *
+ * Stops accepting connections on @listener, closes it, and closes the
+ * connections of its server whose request is still arriving.  The caller
+ * disconnects the server from the connections libsoup holds.
  */
 void
-pm_acceptor_unserve (PmAcceptor *self,
-                     GSocket    *listener)
+pm_acceptor_close (PmAcceptor *self,
+                   GSocket    *listener)
 {
+  Listener *entry;
   int fd;
 
   g_return_if_fail (PM_IS_ACCEPTOR (self));
   g_return_if_fail (G_IS_SOCKET (listener));
 
   fd = g_socket_get_fd (listener);
-  if (!g_hash_table_contains (self->listeners, GINT_TO_POINTER (fd)))
-    return;
-  epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-  g_hash_table_remove (self->listeners, GINT_TO_POINTER (fd));
+  entry = g_hash_table_lookup (self->listeners, GINT_TO_POINTER (fd));
+  if (entry != NULL)
+    {
+      epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+      close_heads_of (self, entry->server);
+      g_hash_table_remove (self->listeners, GINT_TO_POINTER (fd));
+    }
+  g_socket_close (listener, NULL);
 }
 
 guint

@@ -18,12 +18,14 @@ GSocket *pm_acceptor_bind (const char *address,
                            guint       port,
                            GError    **error);
 
-gboolean pm_acceptor_serve (PmAcceptor *self,
-                            GSocket    *listener,
-                            SoupServer *server,
-                            GError    **error);
-void pm_acceptor_unserve (PmAcceptor *self,
-                          GSocket    *listener);
+GSocket *pm_acceptor_listen (PmAcceptor *self,
+                             SoupServer *server,
+                             const char *address,
+                             guint       port,
+                             gsize       body_limit,
+                             GError    **error);
+void     pm_acceptor_close (PmAcceptor *self,
+                            GSocket    *listener);
 
 guint pm_acceptor_get_n_listeners (PmAcceptor *self);
 

@@ -7,7 +7,9 @@
 
 #include "pm-device.h"
 #include "pm-error.h"
+#include "pm-conn-stream.h"
 #include "pm-http.h"
+#include "pm-limits.h"
 #include "pm-update.h"
 
 /**
@@ -51,6 +53,7 @@ struct _PmDevice
   gboolean      logs_enabled;
   guint64       seed;
   guint         log_interval_ms;
+  guint         restart_ms;
 
   GRand        *rand;            /* (owned) (nullable) until started */
   SoupServer   *server;          /* (owned) */
@@ -79,6 +82,7 @@ typedef enum
   PROP_LOGS_ENABLED,
   PROP_SEED,
   PROP_LOG_INTERVAL,
+  PROP_RESTART_WINDOW,
   PROP_START_TIME,
   PROP_LISTENING,
   PROP_RESTARTING,
@@ -220,6 +224,19 @@ on_log_client_closed (SoupWebsocketConnection *conn,
     stop_log_ticks (self);
 }
 
+/* The client sent more than a log client may: close it with the code
+ * that fits, 1009 or 1008. */
+static void
+on_log_client_over_limit (PmConnStream            *stream,
+                          guint                    code,
+                          const char              *reason,
+                          SoupWebsocketConnection *conn)
+{
+  g_message ("log client %s: %s; closing with %u", peer_of (conn), reason, code);
+  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
+    soup_websocket_connection_close (conn, code, reason);
+}
+
 static void
 on_websocket (SoupServer              *server,
               SoupServerMessage       *msg,
@@ -229,7 +246,17 @@ on_websocket (SoupServer              *server,
 {
   PmDevice *self = PM_DEVICE (user_data);
 
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
+
   remember_peer (conn, msg);
+  /* Log clients have nothing to say: bound what one may send, which
+   * libsoup 3.2.3 checks only frame by frame. */
+  if (stream != NULL)
+    {
+      pm_conn_stream_limit_websocket (stream, PM_LIMIT_WS_MESSAGE_BYTES, PM_LIMIT_WS_TOTAL_BYTES);
+      g_signal_connect_object (stream, "limit-exceeded",
+                               G_CALLBACK (on_log_client_over_limit), conn, 0);
+    }
   g_ptr_array_add (self->log_clients, g_object_ref (conn));
   g_signal_connect_object (conn, "error", G_CALLBACK (on_log_client_error), self, 0);
   g_signal_connect_object (conn, "closed", G_CALLBACK (on_log_client_closed), self, 0);
@@ -298,7 +325,7 @@ on_early_request (SoupServer        *server,
     }
 
   if (!pm_http_route_check (device_routes, G_N_ELEMENTS (device_routes), msg,
-                            PM_UPDATE_MAX_BYTES))
+                            PM_LIMIT_BODY_BYTES))
     return;
 
   if (strcmp (path, PATH_WS) == 0)
@@ -406,13 +433,13 @@ pm_device_restart (PmDevice *self,
     }
 
   self->restarting = TRUE;
-  self->restart_source = g_timeout_source_new (PM_DEVICE_RESTART_MS);
+  self->restart_source = g_timeout_source_new (self->restart_ms);
   g_source_set_name (self->restart_source, "pm-device-restart");
   g_source_set_callback (self->restart_source, on_restart_done, self, NULL);
   g_source_attach (self->restart_source, g_main_context_get_thread_default ());
 
-  g_message ("%s: restarting; unavailable for %d s", self->hostname,
-             PM_DEVICE_RESTART_MS / 1000);
+  g_message ("%s: restarting; unavailable for %u s", self->hostname,
+             (self->restart_ms + 999) / 1000);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
   return TRUE;
 }
@@ -504,7 +531,8 @@ pm_device_start (PmDevice   *self,
   g_return_val_if_fail (bind_address != NULL, FALSE);
   g_return_val_if_fail (self->listener == NULL, FALSE);
 
-  listener = pm_acceptor_bind (bind_address, self->port, error);
+  listener = pm_acceptor_listen (self->acceptor, self->server, bind_address, self->port,
+                                 PM_LIMIT_BODY_BYTES, error);
   if (listener == NULL)
     return FALSE;
 
@@ -512,7 +540,10 @@ pm_device_start (PmDevice   *self,
     {
       local = g_socket_get_local_address (listener, error);
       if (local == NULL)
-        return FALSE;
+        {
+          pm_acceptor_close (self->acceptor, listener);
+          return FALSE;
+        }
       self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PORT]);
     }
@@ -530,12 +561,6 @@ pm_device_start (PmDevice   *self,
   self->listener = g_steal_pointer (&listener);
   self->start_time_ms = g_get_real_time () / 1000;
   self->start_mono_us = g_get_monotonic_time ();
-  if (!pm_acceptor_serve (self->acceptor, self->listener, self->server, error))
-    {
-      g_socket_close (self->listener, NULL);
-      g_clear_object (&self->listener);
-      return FALSE;
-    }
 
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
@@ -559,8 +584,7 @@ shut_down (PmDevice *self,
     }
   if (self->listener != NULL)
     {
-      pm_acceptor_unserve (self->acceptor, self->listener);
-      g_socket_close (self->listener, NULL);
+      pm_acceptor_close (self->acceptor, self->listener);
       g_clear_object (&self->listener);
       if (notify)
         g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
@@ -668,6 +692,9 @@ pm_device_get_property (GObject    *object,
     case PROP_LOG_INTERVAL:
       g_value_set_uint (value, self->log_interval_ms);
       break;
+    case PROP_RESTART_WINDOW:
+      g_value_set_uint (value, self->restart_ms);
+      break;
     case PROP_START_TIME:
       g_value_set_int64 (value, self->start_time_ms);
       break;
@@ -715,6 +742,9 @@ pm_device_set_property (GObject      *object,
       break;
     case PROP_LOG_INTERVAL:
       self->log_interval_ms = g_value_get_uint (value);
+      break;
+    case PROP_RESTART_WINDOW:
+      self->restart_ms = g_value_get_uint (value);
       break;
     case PROP_START_TIME:
     case PROP_LISTENING:
@@ -774,6 +804,15 @@ pm_device_class_init (PmDeviceClass *klass)
   props[PROP_LOG_INTERVAL] =
     g_param_spec_uint ("log-interval", NULL, NULL, 1, G_MAXUINT,
                        PM_DEVICE_LOG_INTERVAL_MS, construct);
+  /**
+   * PmDevice:restart-window:
+   *
+   * How long a restart keeps the device answering 503, in milliseconds.
+   * For tests; the daemon always uses %PM_DEVICE_RESTART_MS.
+   */
+  props[PROP_RESTART_WINDOW] =
+    g_param_spec_uint ("restart-window", NULL, NULL, 1, G_MAXINT,
+                       PM_DEVICE_RESTART_MS, construct);
   props[PROP_START_TIME] =
     g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0, readonly);
   props[PROP_LISTENING] =

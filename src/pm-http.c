@@ -116,6 +116,15 @@ on_got_chunk (SoupServerMessage *msg,
   g_byte_array_append (collector->data, g_bytes_get_data (chunk, NULL), size);
 }
 
+/* The reason phrase of @status; libsoup 3.2 does not know 431. */
+static const char *
+status_phrase (guint status)
+{
+  if (status == 431)
+    return "Request Header Fields Too Large";
+  return soup_status_get_phrase (status);
+}
+
 /**
  * pm_http_format_raw_error:
  * @status: an HTTP status
@@ -141,7 +150,7 @@ pm_http_format_raw_error (guint       status,
                            "Content-Length: %" G_GSIZE_FORMAT "\r\n"
                            "Access-Control-Allow-Origin: *\r\n"
                            "Connection: close\r\n\r\n%s",
-                           status, soup_status_get_phrase (status), body->len, body->str);
+                           status, status_phrase (status), body->len, body->str);
   g_string_free (body, TRUE);
   return reply;
 }
@@ -279,6 +288,9 @@ pm_http_get_body (SoupServerMessage *msg)
   return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
+/* Whether @method is one of the comma-separated @methods.  Each listed
+ * name is compared whole, so an empty method, or one that is a prefix or
+ * a part of a listed name, never matches. */
 static gboolean
 method_listed (const char *methods,
                const char *method)
@@ -286,14 +298,19 @@ method_listed (const char *methods,
   gsize len = strlen (method);
   const char *p = methods;
 
-  while ((p = strstr (p, method)) != NULL)
+  if (len == 0)
+    return FALSE;
+  while (*p != '\0')
     {
-      gboolean starts = (p == methods || p[-1] == ' ' || p[-1] == ',');
-      gboolean ends = (p[len] == '\0' || p[len] == ',');
+      const char *end;
 
-      if (starts && ends)
+      while (*p == ' ' || *p == ',')
+        p++;
+      for (end = p; *end != '\0' && *end != ',' && *end != ' '; end++)
+        ;
+      if ((gsize) (end - p) == len && memcmp (p, method, len) == 0)
         return TRUE;
-      p += len;
+      p = end;
     }
   return FALSE;
 }

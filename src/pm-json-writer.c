@@ -38,9 +38,26 @@ pm_json_append_string (GString    *out,
           break;
         default:
           if (c < 0x20)
-            g_string_append_printf (out, "\\u%04x", c);
+            {
+              g_string_append_printf (out, "\\u%04x", c);
+            }
+          else if (c < 0x80)
+            {
+              g_string_append_c (out, (char) c);
+            }
+          else if (g_utf8_get_char_validated (p, -1) < (gunichar) -2)
+            {
+              const char *next = g_utf8_next_char (p);
+
+              g_string_append_len (out, p, next - p);
+              p = next - 1;
+            }
           else
-            g_string_append_c (out, (char) c);
+            {
+              /* Not UTF-8 (say, a path of raw bytes): the replacement
+               * character keeps the document valid JSON. */
+              g_string_append (out, "\\ufffd");
+            }
           break;
         }
     }

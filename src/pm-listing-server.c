@@ -6,6 +6,7 @@
 #include "pm-device.h"
 #include "pm-http.h"
 #include "pm-json-writer.h"
+#include "pm-limits.h"
 #include "pm-listing-server.h"
 
 /**
@@ -20,7 +21,6 @@
 #define PATH_SERVERS "/servers"
 
 /* The largest request body the listing server reads; it needs none. */
-#define LISTING_BODY_LIMIT 4096
 
 static const PmRoute listing_routes[] = {
   { PATH_SERVERS, "GET, HEAD" },
@@ -131,7 +131,7 @@ on_early_request (SoupServer        *server,
                   GHashTable        *query,
                   gpointer           user_data)
 {
-  pm_http_route_check (listing_routes, G_N_ELEMENTS (listing_routes), msg, LISTING_BODY_LIMIT);
+  pm_http_route_check (listing_routes, G_N_ELEMENTS (listing_routes), msg, PM_LIMIT_LISTING_BODY_BYTES);
 }
 
 static void
@@ -165,15 +165,16 @@ pm_listing_server_start (PmListingServer *self,
   g_return_val_if_fail (PM_IS_LISTING_SERVER (self), FALSE);
   g_return_val_if_fail (self->listener == NULL, FALSE);
 
-  listener = pm_acceptor_bind (bind_address, port, error);
+  listener = pm_acceptor_listen (self->acceptor, self->server, bind_address, port,
+                                 PM_LIMIT_LISTING_BODY_BYTES, error);
   if (listener == NULL)
     return FALSE;
   local = g_socket_get_local_address (listener, error);
   if (local == NULL)
-    return FALSE;
-
-  if (!pm_acceptor_serve (self->acceptor, listener, self->server, error))
-    return FALSE;
+    {
+      pm_acceptor_close (self->acceptor, listener);
+      return FALSE;
+    }
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   self->listener = g_steal_pointer (&listener);
   g_clear_pointer (&self->servers, g_free);  /* its message names the port */
@@ -187,8 +188,7 @@ pm_listing_server_stop (PmListingServer *self)
 
   if (self->listener != NULL)
     {
-      pm_acceptor_unserve (self->acceptor, self->listener);
-      g_socket_close (self->listener, NULL);
+      pm_acceptor_close (self->acceptor, self->listener);
       g_clear_object (&self->listener);
     }
   if (self->server != NULL)

@@ -61,7 +61,7 @@ struct _PmDevice
   char         *bind_address;    /* (owned) (nullable) */
   gint64        start_time_ms;   /* wall clock, ms since the epoch */
   gint64        start_mono_us;   /* monotonic clock */
-  JsonObject   *overrides;       /* (owned) */
+  PmOverrides  *overrides;       /* (owned) */
 
   gboolean      restarting;
   GSource      *restart_source;  /* (owned) (nullable) */
@@ -459,9 +459,9 @@ pm_device_dup_info (PmDevice *self)
   g_return_val_if_fail (self->rand != NULL, NULL);
 
   uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
-  return pm_system_info_generate (self->rand, self->api_version, self->hostname,
-                                  self->firmware, uptime, g_get_real_time () / 1000,
-                                  self->overrides);
+  return pm_system_info_generate_with_overrides (self->rand, self->api_version, self->hostname,
+                                                 self->firmware, uptime, g_get_real_time () / 1000,
+                                                 self->overrides);
 }
 
 /**
@@ -482,7 +482,6 @@ pm_device_update (PmDevice   *self,
                   GError    **error)
 {
   g_autoptr(JsonObject) update = NULL;
-  JsonObject *merged;
 
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
 
@@ -497,13 +496,10 @@ pm_device_update (PmDevice   *self,
   if (update == NULL)
     return FALSE;
 
-  merged = pm_update_merged (self->overrides, update, error);
-  if (merged == NULL)
+  if (!pm_overrides_update (self->overrides, update, error))
     return FALSE;
-  json_object_unref (self->overrides);
-  self->overrides = merged;
   g_debug ("%s: %u override(s) stored", self->hostname,
-           json_object_get_size (self->overrides));
+           pm_overrides_get_size (self->overrides));
   return TRUE;
 }
 
@@ -652,7 +648,7 @@ pm_device_finalize (GObject *object)
   g_clear_pointer (&self->firmware, g_free);
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->rand, g_rand_free);
-  g_clear_pointer (&self->overrides, json_object_unref);
+  g_clear_pointer (&self->overrides, pm_overrides_free);
   g_clear_pointer (&self->log_clients, g_ptr_array_unref);
 
   G_OBJECT_CLASS (pm_device_parent_class)->finalize (object);
@@ -827,7 +823,7 @@ static void
 pm_device_init (PmDevice *self)
 {
   self->log_interval_ms = PM_DEVICE_LOG_INTERVAL_MS;
-  self->overrides = json_object_new ();
+  self->overrides = pm_overrides_new ();
   self->log_clients = g_ptr_array_new_with_free_func (g_object_unref);
 }
 

@@ -180,10 +180,10 @@ pm_rand_new_for_port (guint64 seed,
 
 typedef struct
 {
-  GString    *out;
-  JsonObject *overrides;  /* (nullable) */
-  GHashTable *written;    /* (nullable) names of generated members */
-  gboolean    first;
+  GString           *out;
+  const PmOverrides *overrides;  /* (nullable) */
+  GHashTable        *written;    /* (nullable) names of generated members */
+  gboolean           first;
 } Writer;
 
 /* Starts member @name.  Returns FALSE when an override has been written in
@@ -192,6 +192,8 @@ static gboolean
 writer_key (Writer     *w,
             const char *name)
 {
+  JsonNode *value;
+
   if (!w->first)
     g_string_append_c (w->out, ',');
   w->first = FALSE;
@@ -202,9 +204,10 @@ writer_key (Writer     *w,
     return TRUE;
 
   g_hash_table_add (w->written, (gpointer) name);
-  if (json_object_has_member (w->overrides, name))
+  value = pm_overrides_lookup (w->overrides, name);
+  if (value != NULL)
     {
-      pm_json_append_node (w->out, json_object_get_member (w->overrides, name));
+      pm_json_append_node (w->out, value);
       return FALSE;
     }
   return TRUE;
@@ -398,7 +401,7 @@ generate_new (Writer     *w,
 }
 
 /**
- * pm_system_info_generate:
+ * pm_system_info_generate_with_overrides:
  * @rand: the device's random stream
  * @api_version: which shape to generate
  * @hostname: the device's hostname
@@ -410,18 +413,19 @@ generate_new (Writer     *w,
  * Generates the body of `GET /api/system/info`: every field of the shape,
  * random where the original is random, then the overrides laid over it.
  * An overridden field keeps its place; overrides of fields the shape does
- * not have follow at the end, in the order they were first stored.
+ * not have follow at the end, in the order they were first stored.  The
+ * time taken is linear in the size of the result.
  *
  * Returns: (transfer full): the JSON text
  */
 char *
-pm_system_info_generate (GRand       *rand,
-                         PmApiVersion api_version,
-                         const char  *hostname,
-                         const char  *firmware,
-                         guint64      uptime_seconds,
-                         gint64       now_ms,
-                         JsonObject  *overrides)
+pm_system_info_generate_with_overrides (GRand             *rand,
+                                        PmApiVersion       api_version,
+                                        const char        *hostname,
+                                        const char        *firmware,
+                                        guint64            uptime_seconds,
+                                        gint64             now_ms,
+                                        const PmOverrides *overrides)
 {
   g_autoptr(GHashTable) written = NULL;
   Writer w = { NULL, NULL, NULL, TRUE };
@@ -430,8 +434,8 @@ pm_system_info_generate (GRand       *rand,
   g_return_val_if_fail (hostname != NULL, NULL);
   g_return_val_if_fail (firmware != NULL, NULL);
 
-  w.out = g_string_sized_new (1536);
-  if (overrides != NULL && json_object_get_size (overrides) > 0)
+  w.out = g_string_sized_new (1536 + (overrides != NULL ? pm_overrides_get_bytes (overrides) : 0));
+  if (overrides != NULL && pm_overrides_get_size (overrides) > 0)
     {
       written = g_hash_table_new (g_str_hash, g_str_equal);
       w.overrides = overrides;
@@ -453,13 +457,13 @@ pm_system_info_generate (GRand       *rand,
 
   if (w.overrides != NULL)
     {
-      JsonObjectIter iter;
-      const char *name;
-      JsonNode *member;
+      guint i, n = pm_overrides_get_size (overrides);
 
-      json_object_iter_init_ordered (&iter, overrides);
-      while (json_object_iter_next_ordered (&iter, &name, &member))
+      for (i = 0; i < n; i++)
         {
+          JsonNode *member;
+          const char *name = pm_overrides_get_nth (overrides, i, &member);
+
           if (g_hash_table_contains (written, name))
             continue;
           g_string_append_c (w.out, ',');
@@ -471,4 +475,37 @@ pm_system_info_generate (GRand       *rand,
   g_string_append_c (w.out, '}');
 
   return g_string_free (w.out, FALSE);
+}
+
+/**
+ * pm_system_info_generate:
+ * @rand: the device's random stream
+ * @api_version: which shape to generate
+ * @hostname: the device's hostname
+ * @firmware: the device's firmware version
+ * @uptime_seconds: whole seconds since the device started
+ * @now_ms: the wall clock in milliseconds since the Unix epoch
+ * @overrides: (nullable): overrides as one object, laid over the
+ *   generated values
+ *
+ * As pm_system_info_generate_with_overrides(), the overrides given as
+ * the members of @overrides, in its order.
+ *
+ * Returns: (transfer full): the JSON text
+ */
+char *
+pm_system_info_generate (GRand       *rand,
+                         PmApiVersion api_version,
+                         const char  *hostname,
+                         const char  *firmware,
+                         guint64      uptime_seconds,
+                         gint64       now_ms,
+                         JsonObject  *overrides)
+{
+  g_autoptr(PmOverrides) store = NULL;
+
+  if (overrides != NULL)
+    store = pm_overrides_new_from_object (overrides);
+  return pm_system_info_generate_with_overrides (rand, api_version, hostname, firmware,
+                                                 uptime_seconds, now_ms, store);
 }

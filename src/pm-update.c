@@ -3,10 +3,12 @@
 
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "pm-error.h"
 #include "pm-json-writer.h"
+#include "pm-limits.h"
 #include "pm-update.h"
 
 /*
@@ -16,12 +18,14 @@
  */
 
 /*
- * A strict RFC 8259 check of the whole document, run before json-glib
- * parses it.  json-glib 1.6 is lenient (it takes single quotes, comments,
- * octal and hex numbers, raw control characters and trailing documents),
- * and its parser recurses without a limit; this check accepts only JSON,
- * and refuses nesting deeper than PM_UPDATE_MAX_DEPTH before any recursion
- * can go deep.
+ * A strict RFC 8259 parser.  json-glib 1.6 is lenient (it takes single
+ * quotes, comments, octal and hex numbers, raw control characters and
+ * trailing documents), its parser recurses without a limit, and a name
+ * repeated in one object costs it a scan of all the object's members;
+ * this one accepts only JSON, refuses nesting deeper than
+ * PM_LIMIT_JSON_DEPTH before any recursion can go deep, refuses numbers
+ * that are not finite as a double, and takes time linear in the length
+ * of the document.  It builds json-glib nodes as it goes.
  */
 
 typedef struct
@@ -32,9 +36,12 @@ typedef struct
   guint       depth;
   PmError     code;
   const char *problem;  /* static */
+  gboolean    not_finite;
+  GString    *text;     /* the last string read, unescaped */
+  GArray     *members;  /* (element-type Pending) */
 } Checker;
 
-static gboolean check_value (Checker *c);
+static JsonNode *parse_value (Checker *c);
 
 static gboolean
 fail (Checker    *c,
@@ -97,11 +104,14 @@ integer_fits (const char *start,
   return memcmp (start, limit, n) <= 0;
 }
 
-static gboolean
-check_number (Checker *c)
+static JsonNode *
+parse_number (Checker *c)
 {
+  gsize start = c->pos;
   gboolean negative = FALSE;
   gsize digits;
+  g_autofree char *text = NULL;
+  double value;
 
   if (peek (c) == '-')
     {
@@ -113,29 +123,34 @@ check_number (Checker *c)
     {
       c->pos++;
       if (g_ascii_isdigit (peek (c)))
-        return fail (c, PM_ERROR_INVALID_JSON, "a number has a leading zero");
+        {
+          fail (c, PM_ERROR_INVALID_JSON, "a number has a leading zero");
+          return NULL;
+        }
     }
   else if (!check_digits (c))
     {
-      return FALSE;
+      return NULL;
     }
   if (peek (c) != '.' && peek (c) != 'e' && peek (c) != 'E')
     {
-      /* An integer: json-glib keeps it as a 64-bit integer and would
-       * silently wrap a larger one. */
+      /* An integer, kept as a 64-bit integer: a larger one would have to
+       * wrap or lose digits. */
       if (!integer_fits (c->data + digits, c->data + c->pos, negative))
         {
           c->pos = digits;
-          return fail (c, PM_ERROR_INVALID_JSON,
-                       "an integer is outside the 64-bit range (write it with a fraction or an exponent)");
+          fail (c, PM_ERROR_INVALID_JSON,
+                "an integer is outside the 64-bit range (write it with a fraction or an exponent)");
+          return NULL;
         }
-      return TRUE;
+      text = g_strndup (c->data + start, c->pos - start);
+      return json_node_init_int (json_node_alloc (), g_ascii_strtoll (text, NULL, 10));
     }
   if (peek (c) == '.')
     {
       c->pos++;
       if (!check_digits (c))
-        return FALSE;
+        return NULL;
     }
   if (peek (c) == 'e' || peek (c) == 'E')
     {
@@ -143,9 +158,21 @@ check_number (Checker *c)
       if (peek (c) == '+' || peek (c) == '-')
         c->pos++;
       if (!check_digits (c))
-        return FALSE;
+        return NULL;
     }
-  return TRUE;
+
+  /* A double.  One past its range (1e999) would be stored as infinity
+   * and read back as null: refused. */
+  text = g_strndup (c->data + start, c->pos - start);
+  value = g_ascii_strtod (text, NULL);
+  if (!isfinite (value))
+    {
+      c->pos = start;
+      c->not_finite = TRUE;
+      fail (c, PM_ERROR_INVALID_JSON, NULL);
+      return NULL;
+    }
+  return json_node_init_double (json_node_alloc (), value);
 }
 
 static gboolean
@@ -164,16 +191,24 @@ read_hex4 (Checker  *c,
   return TRUE;
 }
 
+/* Reads the string at the current position into c->text, unescaped. */
 static gboolean
-check_string (Checker *c)
+read_string (Checker *c)
 {
+  gsize run;
+
+  g_string_truncate (c->text, 0);
   c->pos++;  /* the opening quote */
+  run = c->pos;
   for (;;)
     {
       int ch = peek (c);
+      char unescaped;
 
       if (ch < 0)
         return fail (c, PM_ERROR_INVALID_JSON, "a string is not closed");
+      if (ch == '"' || ch == '\\')
+        g_string_append_len (c->text, c->data + run, c->pos - run);
       c->pos++;
       if (ch == '"')
         return TRUE;
@@ -189,15 +224,27 @@ check_string (Checker *c)
         case '"':
         case '\\':
         case '/':
+          unescaped = (char) ch;
+          break;
         case 'b':
+          unescaped = '\b';
+          break;
         case 'f':
+          unescaped = '\f';
+          break;
         case 'n':
+          unescaped = '\n';
+          break;
         case 'r':
+          unescaped = '\r';
+          break;
         case 't':
+          unescaped = '\t';
           break;
         case 'u':
           {
             gunichar unit;
+            char utf8[6];
 
             if (!read_hex4 (c, &unit))
               return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
@@ -216,117 +263,252 @@ check_string (Checker *c)
                   return fail (c, PM_ERROR_INVALID_JSON, "a \\u escape needs four hex digits");
                 if (low < 0xdc00 || low > 0xdfff)
                   return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unpaired \\u surrogate");
+                unit = 0x10000 + ((unit - 0xd800) << 10) + (low - 0xdc00);
               }
+            g_string_append_len (c->text, utf8, g_unichar_to_utf8 (unit, utf8));
+            run = c->pos;
           }
-          break;
+          continue;
         default:
           return fail (c, PM_ERROR_INVALID_JSON, "a string holds an unknown escape");
         }
+      g_string_append_c (c->text, unescaped);
+      run = c->pos;
     }
+}
+
+/* The members of the objects being built: each object's above those of
+ * the objects that hold it. */
+typedef struct
+{
+  char     *name;   /* (owned) */
+  JsonNode *value;  /* (owned) */
+} Pending;
+
+/* Below this many members an object's names are compared one by one;
+ * from it on, through a hash table. */
+#define SCAN_MEMBERS 8
+
+/* Adds a member to the object whose members start at @base, taking @name
+ * and @value.  A name given twice keeps the place of its first and the
+ * value of its last, as json-glib's own parser does. */
+static void
+add_member (Checker     *c,
+            guint        base,
+            GHashTable **index,
+            char        *name,
+            JsonNode    *value)
+{
+  Pending *members = (Pending *) (gpointer) c->members->data;
+  guint n = c->members->len - base;
+  guint i;
+  gpointer found;
+  Pending pending = { name, value };
+
+  if (*index != NULL)
+    {
+      if (g_hash_table_lookup_extended (*index, name, NULL, &found))
+        {
+          i = GPOINTER_TO_UINT (found);
+          goto replace;
+        }
+    }
+  else
+    {
+      for (i = base; i < base + n; i++)
+        if (strcmp (members[i].name, name) == 0)
+          goto replace;
+      if (n + 1 >= SCAN_MEMBERS)
+        {
+          *index = g_hash_table_new (g_str_hash, g_str_equal);
+          for (i = base; i < base + n; i++)
+            g_hash_table_insert (*index, members[i].name, GUINT_TO_POINTER (i));
+        }
+    }
+
+  g_array_append_val (c->members, pending);
+  if (*index != NULL)
+    g_hash_table_insert (*index, name, GUINT_TO_POINTER (c->members->len - 1));
+  return;
+
+replace:
+  json_node_unref (members[i].value);
+  members[i].value = value;
+  g_free (name);
 }
 
 /* An array or object, the opening bracket at the current position. */
-static gboolean
-check_container (Checker *c,
+static JsonNode *
+parse_container (Checker *c,
                  gboolean is_object)
 {
   char close = is_object ? '}' : ']';
+  guint base = c->members->len;
+  g_autoptr(GHashTable) index = NULL;
+  g_autoptr(JsonArray) array = NULL;
 
-  if (++c->depth > PM_UPDATE_MAX_DEPTH)
-    return fail (c, PM_ERROR_TOO_DEEP, NULL);
+  if (++c->depth > PM_LIMIT_JSON_DEPTH)
+    {
+      fail (c, PM_ERROR_TOO_DEEP, NULL);
+      return NULL;
+    }
+  if (!is_object)
+    array = json_array_new ();
   c->pos++;
   skip_blanks (c);
-  if (peek (c) == close)
-    {
-      c->pos++;
-      c->depth--;
-      return TRUE;
-    }
 
-  for (;;)
+  if (peek (c) != close)
+    for (;;)
+      {
+        char *name = NULL;
+        JsonNode *value;
+
+        if (is_object)
+          {
+            if (peek (c) != '"')
+              {
+                fail (c, PM_ERROR_INVALID_JSON, "an object member needs a name in double quotes");
+                return NULL;
+              }
+            if (!read_string (c))
+              return NULL;
+            name = g_strndup (c->text->str, c->text->len);
+            skip_blanks (c);
+            if (peek (c) != ':')
+              {
+                fail (c, PM_ERROR_INVALID_JSON, "a member name must be followed by a colon");
+                return NULL;
+              }
+            c->pos++;
+            skip_blanks (c);
+          }
+        value = parse_value (c);
+        if (value == NULL)
+          {
+            g_free (name);
+            return NULL;
+          }
+        if (is_object)
+          add_member (c, base, &index, name, value);
+        else
+          json_array_add_element (array, value);
+
+        skip_blanks (c);
+        if (peek (c) == ',')
+          {
+            c->pos++;
+            skip_blanks (c);
+            continue;
+          }
+        if (peek (c) == close)
+          break;
+        fail (c, PM_ERROR_INVALID_JSON,
+              is_object ? "expected a comma or } in an object" : "expected a comma or ] in an array");
+        return NULL;
+      }
+
+  c->pos++;
+  c->depth--;
+  if (is_object)
     {
-      if (is_object)
+      g_autoptr(JsonObject) object = json_object_new ();
+      guint i;
+
+      /* Every name is new to the object: each member is added in
+       * constant time. */
+      for (i = base; i < c->members->len; i++)
         {
-          if (peek (c) != '"')
-            return fail (c, PM_ERROR_INVALID_JSON, "an object member needs a name in double quotes");
-          if (!check_string (c))
-            return FALSE;
-          skip_blanks (c);
-          if (peek (c) != ':')
-            return fail (c, PM_ERROR_INVALID_JSON, "a member name must be followed by a colon");
-          c->pos++;
-          skip_blanks (c);
+          Pending *member = &g_array_index (c->members, Pending, i);
+
+          json_object_set_member (object, member->name, g_steal_pointer (&member->value));
+          g_clear_pointer (&member->name, g_free);
         }
-      if (!check_value (c))
-        return FALSE;
-      skip_blanks (c);
-      if (peek (c) == ',')
-        {
-          c->pos++;
-          skip_blanks (c);
-          continue;
-        }
-      if (peek (c) == close)
-        {
-          c->pos++;
-          c->depth--;
-          return TRUE;
-        }
-      return fail (c, PM_ERROR_INVALID_JSON,
-                   is_object ? "expected a comma or } in an object" : "expected a comma or ] in an array");
+      g_array_set_size (c->members, base);
+      return json_node_init_object (json_node_alloc (), object);
     }
+  return json_node_init_array (json_node_alloc (), array);
 }
 
-static gboolean
-check_value (Checker *c)
+static JsonNode *
+parse_value (Checker *c)
 {
   switch (peek (c))
     {
     case '{':
-      return check_container (c, TRUE);
+      return parse_container (c, TRUE);
     case '[':
-      return check_container (c, FALSE);
+      return parse_container (c, FALSE);
     case '"':
-      return check_string (c);
+      if (!read_string (c))
+        return NULL;
+      return json_node_init_string (json_node_alloc (), c->text->str);
     case 't':
-      return check_literal (c, "true");
+      if (!check_literal (c, "true"))
+        return NULL;
+      return json_node_init_boolean (json_node_alloc (), TRUE);
     case 'f':
-      return check_literal (c, "false");
+      if (!check_literal (c, "false"))
+        return NULL;
+      return json_node_init_boolean (json_node_alloc (), FALSE);
     case 'n':
-      return check_literal (c, "null");
+      if (!check_literal (c, "null"))
+        return NULL;
+      return json_node_init_null (json_node_alloc ());
     case -1:
-      return fail (c, PM_ERROR_INVALID_JSON, "the document ends too early");
+      fail (c, PM_ERROR_INVALID_JSON, "the document ends too early");
+      return NULL;
     default:
       if (peek (c) == '-' || g_ascii_isdigit (peek (c)))
-        return check_number (c);
-      return fail (c, PM_ERROR_INVALID_JSON, "unexpected character");
+        return parse_number (c);
+      fail (c, PM_ERROR_INVALID_JSON, "unexpected character");
+      return NULL;
     }
 }
 
-/* Checks that @data is exactly one JSON value, within the depth limit. */
-static gboolean
-check_json (const char *data,
+static void
+clear_pending (gpointer data)
+{
+  Pending *member = data;
+
+  g_clear_pointer (&member->name, g_free);
+  g_clear_pointer (&member->value, json_node_unref);
+}
+
+/* Parses @data as exactly one JSON value, within the depth limit. */
+static JsonNode *
+parse_json (const char *data,
             gsize       length,
             GError    **error)
 {
-  Checker c = { data, length, 0, 0, PM_ERROR_INVALID_JSON, NULL };
+  g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GArray) members = g_array_new (FALSE, FALSE, sizeof (Pending));
+  Checker c = { data, length, 0, 0, PM_ERROR_INVALID_JSON, NULL, FALSE, text, members };
+  g_autoptr(JsonNode) root = NULL;
+
+  g_array_set_clear_func (members, clear_pending);
 
   skip_blanks (&c);
-  if (check_value (&c))
+  root = parse_value (&c);
+  if (root != NULL)
     {
       skip_blanks (&c);
       if (c.pos == length)
-        return TRUE;
+        return g_steal_pointer (&root);
       fail (&c, PM_ERROR_INVALID_JSON, "more text follows the document");
     }
 
   if (c.code == PM_ERROR_TOO_DEEP)
     g_set_error (error, PM_ERROR, PM_ERROR_TOO_DEEP,
-                 "body nests deeper than %d levels", PM_UPDATE_MAX_DEPTH);
+                 "body nests deeper than %d levels", PM_LIMIT_JSON_DEPTH);
+  else if (c.not_finite)
+    g_set_error (error, PM_ERROR, PM_ERROR_INVALID_JSON,
+                 "the number at byte %" G_GSIZE_FORMAT " is beyond the range of a "
+                 "double (about 1.8e308): only finite numbers can be stored",
+                 c.pos);
   else
     g_set_error (error, PM_ERROR, PM_ERROR_INVALID_JSON,
                  "malformed JSON at byte %" G_GSIZE_FORMAT ": %s", c.pos, c.problem);
-  return FALSE;
+  return NULL;
 }
 
 static gboolean
@@ -374,26 +556,25 @@ node_kind (JsonNode *node)
  * @length: its length in bytes
  * @error: return location for a #PmError
  *
- * Checks that @data is a JSON object within the size and depth limits.
+ * Checks that @data is a JSON object within the size and depth limits,
+ * every number in it finite.
  *
- * Returns: (transfer full): the object, or %NULL with @error set
+ * Returns: (transfer full): the object, sealed, or %NULL with @error set
  */
 JsonObject *
 pm_update_parse (const char *data,
                  gsize       length,
                  GError    **error)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
 
-  if (length > PM_UPDATE_MAX_BYTES)
+  if (length > PM_LIMIT_BODY_BYTES)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_TOO_LARGE,
                    "body of %" G_GSIZE_FORMAT " bytes is over the limit of %d bytes",
-                   length, PM_UPDATE_MAX_BYTES);
+                   length, PM_LIMIT_BODY_BYTES);
       return NULL;
     }
   if (length == 0 || is_blank (data, length))
@@ -408,24 +589,10 @@ pm_update_parse (const char *data,
                            "body is not valid UTF-8 text");
       return NULL;
     }
-  if (!check_json (data, length, error))
-    return NULL;
 
-  parser = json_parser_new_immutable ();
-  if (!json_parser_load_from_data (parser, data, (gssize) length, &local_error))
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_JSON,
-                   "malformed JSON: %s", local_error->message);
-      return NULL;
-    }
-
-  root = json_parser_get_root (parser);
+  root = parse_json (data, length, error);
   if (root == NULL)
-    {
-      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_JSON,
-                           "body is empty; expected a JSON object");
-      return NULL;
-    }
+    return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_NOT_AN_OBJECT,
@@ -433,73 +600,322 @@ pm_update_parse (const char *data,
       return NULL;
     }
 
+  json_node_seal (root);
   return json_object_ref (json_node_get_object (root));
 }
 
+/* ---- the stored overrides ------------------------------------------------ */
+
+typedef struct
+{
+  char     *name;   /* (owned) */
+  JsonNode *value;  /* (owned) */
+  gsize     bytes;  /* of "name":value, serialised */
+} Member;
+
+struct _PmOverrides
+{
+  GPtrArray  *members;       /* (element-type Member) in the order first set */
+  GHashTable *index;         /* name -> Member; the names are the members' */
+  gsize       member_bytes;  /* the sum of the members' bytes */
+};
+
+static void
+member_free (gpointer data)
+{
+  Member *member = data;
+
+  g_free (member->name);
+  json_node_unref (member->value);
+  g_free (member);
+}
+
+/* The length of {m1,m2,...} for @count members of @member_bytes in all. */
+static inline gsize
+serialised_size (guint count,
+                 gsize member_bytes)
+{
+  return 2 + member_bytes + (count > 0 ? count - 1 : 0);
+}
+
+static void
+append_member (GString    *out,
+               const char *name,
+               JsonNode   *value)
+{
+  pm_json_append_string (out, name);
+  g_string_append_c (out, ':');
+  pm_json_append_node (out, value);
+}
+
+/* Stores @value (a new reference is taken) under @name: in @member if the
+ * name is stored already, else as a new last member. */
+static void
+store (PmOverrides *self,
+       Member      *member,
+       const char  *name,
+       JsonNode    *value,
+       gsize        bytes)
+{
+  if (member == NULL)
+    {
+      member = g_new0 (Member, 1);
+      member->name = g_strdup (name);
+      g_ptr_array_add (self->members, member);
+      g_hash_table_insert (self->index, member->name, member);
+    }
+  else
+    {
+      self->member_bytes -= member->bytes;
+      json_node_unref (member->value);
+    }
+  member->value = json_node_ref (value);
+  member->bytes = bytes;
+  self->member_bytes += bytes;
+}
+
 /**
- * pm_update_merged:
- * @overrides: the stored overrides
+ * pm_overrides_new:
+ *
+ * Returns: (transfer full): an empty store
+ */
+PmOverrides *
+pm_overrides_new (void)
+{
+  PmOverrides *self = g_new0 (PmOverrides, 1);
+
+  self->members = g_ptr_array_new_with_free_func (member_free);
+  self->index = g_hash_table_new (g_str_hash, g_str_equal);
+  return self;
+}
+
+/**
+ * pm_overrides_new_from_object:
+ * @object: members to store
+ *
+ * Makes a store holding the members of @object, in its order, whatever
+ * their number and size: for documents that come from the program itself,
+ * not from a client.
+ *
+ * Returns: (transfer full): the store
+ */
+PmOverrides *
+pm_overrides_new_from_object (JsonObject *object)
+{
+  PmOverrides *self = pm_overrides_new ();
+  g_autoptr(GString) text = g_string_new (NULL);
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  g_return_val_if_fail (object != NULL, self);
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      g_string_truncate (text, 0);
+      append_member (text, name, value);
+      store (self, g_hash_table_lookup (self->index, name), name, value, text->len);
+    }
+  return self;
+}
+
+void
+pm_overrides_free (PmOverrides *self)
+{
+  if (self == NULL)
+    return;
+  g_hash_table_unref (self->index);
+  g_ptr_array_unref (self->members);
+  g_free (self);
+}
+
+/**
+ * pm_overrides_update:
+ * @self: the stored overrides
  * @update: a parsed update
  * @error: return location for a #PmError
  *
- * Merges @update into a copy of @overrides, as pm_update_merge() does,
- * and checks that the result stays within %PM_OVERRIDES_MAX_BYTES once
- * serialised, so that a client cannot grow a device's document without
- * bound.
+ * Merges @update into @self, member by member: a member of @update
+ * replaces the stored one of the same name, keeping its place; a new one
+ * goes last; members not named keep their value.  Refused with
+ * %PM_ERROR_TOO_LARGE, changing nothing, if the result would hold more
+ * than %PM_LIMIT_OVERRIDES_MEMBERS members or serialise to more than
+ * %PM_LIMIT_OVERRIDES_BYTES bytes, so that a client cannot grow a device's
+ * document without bound.
  *
- * Returns: (transfer full): the merged overrides, or %NULL with
- *   %PM_ERROR_TOO_LARGE
+ * The cost is that of @update alone: each of its members is looked up in
+ * constant time, and the new size is worked out from the sizes of the
+ * members it replaces.
+ *
+ * Returns: whether @update was stored
  */
-JsonObject *
-pm_update_merged (JsonObject *overrides,
-                  JsonObject *update,
-                  GError    **error)
+gboolean
+pm_overrides_update (PmOverrides *self,
+                     JsonObject  *update,
+                     GError     **error)
 {
-  g_autoptr(JsonObject) merged = json_object_new ();
-  g_autoptr(JsonNode) node = NULL;
   g_autoptr(GString) text = g_string_new (NULL);
+  g_autofree gsize *sizes = NULL;
+  g_autofree Member **stored = NULL;
+  guint count, n, i;
+  gsize member_bytes, total;
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
 
-  g_return_val_if_fail (overrides != NULL, NULL);
-  g_return_val_if_fail (update != NULL, NULL);
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (update != NULL, FALSE);
 
-  pm_update_merge (merged, overrides);
-  pm_update_merge (merged, update);
+  n = json_object_get_size (update);
+  sizes = g_new (gsize, MAX (n, 1));
+  stored = g_new (Member *, MAX (n, 1));
+  count = self->members->len;
+  member_bytes = self->member_bytes;
 
-  node = json_node_init_object (json_node_alloc (), merged);
-  pm_json_append_node (text, node);
-  if (text->len > PM_OVERRIDES_MAX_BYTES)
+  /* What the store would be, before anything changes. */
+  i = 0;
+  json_object_iter_init_ordered (&iter, update);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      g_string_truncate (text, 0);
+      append_member (text, name, value);
+      sizes[i] = text->len;
+      stored[i] = g_hash_table_lookup (self->index, name);
+      if (stored[i] != NULL)
+        member_bytes -= stored[i]->bytes;
+      else
+        count++;
+      member_bytes += sizes[i];
+      i++;
+    }
+
+  if (count > PM_LIMIT_OVERRIDES_MEMBERS)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_TOO_LARGE,
+                   "the stored overrides would hold %u members, over the limit of %d members",
+                   count, PM_LIMIT_OVERRIDES_MEMBERS);
+      return FALSE;
+    }
+  total = serialised_size (count, member_bytes);
+  if (total > PM_LIMIT_OVERRIDES_BYTES)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_TOO_LARGE,
                    "the stored overrides would grow to %" G_GSIZE_FORMAT
                    " bytes, over the limit of %d bytes",
-                   text->len, PM_OVERRIDES_MAX_BYTES);
-      return NULL;
+                   total, PM_LIMIT_OVERRIDES_BYTES);
+      return FALSE;
     }
 
-  return g_steal_pointer (&merged);
+  i = 0;
+  json_object_iter_init_ordered (&iter, update);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      store (self, stored[i], name, value, sizes[i]);
+      i++;
+    }
+  g_assert (self->members->len == count && self->member_bytes == member_bytes);
+  return TRUE;
 }
 
 /**
- * pm_update_merge:
- * @overrides: the stored overrides
- * @update: a parsed update
+ * pm_overrides_get_size:
+ * @self: the stored overrides
  *
- * Merges @update into @overrides, member by member: a member of @update
- * replaces the stored one of the same name; members not named keep their
- * value.
+ * Returns: how many members are stored
  */
-void
-pm_update_merge (JsonObject *overrides,
-                 JsonObject *update)
+guint
+pm_overrides_get_size (const PmOverrides *self)
 {
-  JsonObjectIter iter;
-  const char *name;
-  JsonNode *member;
+  g_return_val_if_fail (self != NULL, 0);
 
-  g_return_if_fail (overrides != NULL);
-  g_return_if_fail (update != NULL);
+  return self->members->len;
+}
 
-  json_object_iter_init_ordered (&iter, update);
-  while (json_object_iter_next_ordered (&iter, &name, &member))
-    json_object_set_member (overrides, name, json_node_copy (member));
+/**
+ * pm_overrides_get_bytes:
+ * @self: the stored overrides
+ *
+ * Returns: the length of pm_overrides_to_string()'s text, worked out
+ *   without writing it
+ */
+gsize
+pm_overrides_get_bytes (const PmOverrides *self)
+{
+  g_return_val_if_fail (self != NULL, 0);
+
+  return serialised_size (self->members->len, self->member_bytes);
+}
+
+/**
+ * pm_overrides_lookup:
+ * @self: the stored overrides
+ * @name: a member name
+ *
+ * Returns: (transfer none) (nullable): the value stored under @name
+ */
+JsonNode *
+pm_overrides_lookup (const PmOverrides *self,
+                     const char        *name)
+{
+  Member *member;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  member = g_hash_table_lookup (self->index, name);
+  return member != NULL ? member->value : NULL;
+}
+
+/**
+ * pm_overrides_get_nth:
+ * @self: the stored overrides
+ * @index: a position, below pm_overrides_get_size()
+ * @value: (out) (transfer none) (optional): the member's value
+ *
+ * Returns: (transfer none): the name of the member at @index, members
+ *   being in the order they were first set
+ */
+const char *
+pm_overrides_get_nth (const PmOverrides *self,
+                      guint              index,
+                      JsonNode         **value)
+{
+  Member *member;
+
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (index < self->members->len, NULL);
+
+  member = g_ptr_array_index (self->members, index);
+  if (value != NULL)
+    *value = member->value;
+  return member->name;
+}
+
+/**
+ * pm_overrides_to_string:
+ * @self: the stored overrides
+ *
+ * Returns: (transfer full): the stored members as one compact JSON object
+ */
+char *
+pm_overrides_to_string (const PmOverrides *self)
+{
+  GString *out;
+  guint i;
+
+  g_return_val_if_fail (self != NULL, NULL);
+
+  out = g_string_sized_new (pm_overrides_get_bytes (self) + 1);
+  g_string_append_c (out, '{');
+  for (i = 0; i < self->members->len; i++)
+    {
+      Member *member = g_ptr_array_index (self->members, i);
+
+      if (i > 0)
+        g_string_append_c (out, ',');
+      append_member (out, member->name, member->value);
+    }
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
 }

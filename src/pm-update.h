@@ -4,22 +4,48 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+#include "pm-limits.h"
+
 G_BEGIN_DECLS
 
-/* The largest update document accepted, in bytes. */
-#define PM_UPDATE_MAX_BYTES (64 * 1024)
-/* The deepest nesting of arrays and objects accepted. */
-#define PM_UPDATE_MAX_DEPTH 64
-/* The largest a device's stored overrides may grow, serialised. */
-#define PM_OVERRIDES_MAX_BYTES (256 * 1024)
+/* The limits are defined in pm-limits.h; these names remain for the code
+ * that speaks of updates. */
+#define PM_UPDATE_MAX_BYTES    PM_LIMIT_BODY_BYTES
+#define PM_UPDATE_MAX_DEPTH    PM_LIMIT_JSON_DEPTH
+#define PM_OVERRIDES_MAX_BYTES PM_LIMIT_OVERRIDES_BYTES
 
 JsonObject *pm_update_parse (const char *data,
                              gsize       length,
                              GError    **error);
-void        pm_update_merge (JsonObject *overrides,
-                             JsonObject *update);
-JsonObject *pm_update_merged (JsonObject *overrides,
-                              JsonObject *update,
-                              GError    **error);
+
+/**
+ * PmOverrides:
+ *
+ * A device's stored overrides: the members PATCH /api/system has set, in
+ * the order each was first set.  Looking up or replacing a member takes
+ * constant time, and the store keeps its serialised size and member count
+ * up to date, so an update costs what its own document costs, whatever
+ * is stored already.
+ */
+typedef struct _PmOverrides PmOverrides;
+
+PmOverrides *pm_overrides_new (void);
+PmOverrides *pm_overrides_new_from_object (JsonObject *object);
+void         pm_overrides_free (PmOverrides *self);
+
+gboolean pm_overrides_update (PmOverrides *self,
+                              JsonObject  *update,
+                              GError     **error);
+
+guint       pm_overrides_get_size (const PmOverrides *self);
+gsize       pm_overrides_get_bytes (const PmOverrides *self);
+JsonNode   *pm_overrides_lookup (const PmOverrides *self,
+                                 const char        *name);
+const char *pm_overrides_get_nth (const PmOverrides *self,
+                                  guint              index,
+                                  JsonNode         **value);
+char       *pm_overrides_to_string (const PmOverrides *self);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmOverrides, pm_overrides_free)
 
 G_END_DECLS

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
+#include "pm-device.h"
 #include "pm-error.h"
+#include "pm-json-writer.h"
+#include "pm-limits.h"
 #include "pm-test-util.h"
 #include "pm-update.h"
 
@@ -347,29 +350,29 @@ test_parse_embedded_nul (void)
 static void
 test_parse_size_limit (void)
 {
-  g_autofree char *at_limit = document_of_size (PM_UPDATE_MAX_BYTES);
-  g_autofree char *over_limit = document_of_size (PM_UPDATE_MAX_BYTES + 1);
-  g_autofree char *far_over = document_of_size (16 * PM_UPDATE_MAX_BYTES);
-  g_autofree char *limit_text = g_strdup_printf ("%d", PM_UPDATE_MAX_BYTES);
+  g_autofree char *at_limit = document_of_size (PM_LIMIT_BODY_BYTES);
+  g_autofree char *over_limit = document_of_size (PM_LIMIT_BODY_BYTES + 1);
+  g_autofree char *far_over = document_of_size (16 * PM_LIMIT_BODY_BYTES);
+  g_autofree char *limit_text = g_strdup_printf ("%d", PM_LIMIT_BODY_BYTES);
   g_autoptr(JsonObject) object = NULL;
   g_autofree char *message = NULL;
   g_autofree char *message_far = NULL;
   g_autofree char *blank = NULL;
   g_autofree char *message_blank = NULL;
 
-  g_assert_cmpint (PM_UPDATE_MAX_BYTES, ==, 64 * 1024);
+  g_assert_cmpint (PM_LIMIT_BODY_BYTES, ==, 64 * 1024);
 
-  object = parse_ok (at_limit, PM_UPDATE_MAX_BYTES);
+  object = parse_ok (at_limit, PM_LIMIT_BODY_BYTES);
   g_assert_cmpuint (strlen (json_object_get_string_member (object, "k")), ==,
-                    PM_UPDATE_MAX_BYTES - strlen ("{\"k\":\"\"}"));
+                    PM_LIMIT_BODY_BYTES - strlen ("{\"k\":\"\"}"));
 
-  message = parse_fails (over_limit, PM_UPDATE_MAX_BYTES + 1, PM_ERROR_TOO_LARGE);
+  message = parse_fails (over_limit, PM_LIMIT_BODY_BYTES + 1, PM_ERROR_TOO_LARGE);
   g_assert_nonnull (strstr (message, limit_text));
-  message_far = parse_fails (far_over, 16 * PM_UPDATE_MAX_BYTES, PM_ERROR_TOO_LARGE);
+  message_far = parse_fails (far_over, 16 * PM_LIMIT_BODY_BYTES, PM_ERROR_TOO_LARGE);
 
   /* Size is checked before anything else. */
-  blank = g_strnfill (PM_UPDATE_MAX_BYTES + 1, ' ');
-  message_blank = parse_fails (blank, PM_UPDATE_MAX_BYTES + 1, PM_ERROR_TOO_LARGE);
+  blank = g_strnfill (PM_LIMIT_BODY_BYTES + 1, ' ');
+  message_blank = parse_fails (blank, PM_LIMIT_BODY_BYTES + 1, PM_ERROR_TOO_LARGE);
 }
 
 static void
@@ -377,15 +380,15 @@ test_parse_depth_limit (void)
 {
   gboolean objects;
 
-  g_assert_cmpint (PM_UPDATE_MAX_DEPTH, ==, 64);
+  g_assert_cmpint (PM_LIMIT_JSON_DEPTH, ==, 64);
 
   for (objects = FALSE; objects <= TRUE; objects++)
     {
-      g_autofree char *at_limit = nested_document (PM_UPDATE_MAX_DEPTH, objects);
-      g_autofree char *over_limit = nested_document (PM_UPDATE_MAX_DEPTH + 1, objects);
+      g_autofree char *at_limit = nested_document (PM_LIMIT_JSON_DEPTH, objects);
+      g_autofree char *over_limit = nested_document (PM_LIMIT_JSON_DEPTH + 1, objects);
       g_autoptr(JsonObject) object = parse_text_ok (at_limit);
       g_autofree char *message = parse_text_fails (over_limit, PM_ERROR_TOO_DEEP);
-      g_autofree char *limit_text = g_strdup_printf ("%d", PM_UPDATE_MAX_DEPTH);
+      g_autofree char *limit_text = g_strdup_printf ("%d", PM_LIMIT_JSON_DEPTH);
       JsonNode *node = json_object_get_member (object, "a");
       guint depth = 1;
 
@@ -400,15 +403,15 @@ test_parse_depth_limit (void)
           else
             node = json_object_get_member (json_node_get_object (node), "a");
         }
-      g_assert_cmpuint (depth, ==, PM_UPDATE_MAX_DEPTH);
+      g_assert_cmpuint (depth, ==, PM_LIMIT_JSON_DEPTH);
       g_assert_cmpint (json_node_get_int (node), ==, 1);
     }
 
   /* Sixty-four levels reached twice, one after the other, is still 64;
    * one more level in the second is not. */
   {
-    g_autofree char *open = g_strnfill (PM_UPDATE_MAX_DEPTH - 1, '[');
-    g_autofree char *close = g_strnfill (PM_UPDATE_MAX_DEPTH - 1, ']');
+    g_autofree char *open = g_strnfill (PM_LIMIT_JSON_DEPTH - 1, '[');
+    g_autofree char *close = g_strnfill (PM_LIMIT_JSON_DEPTH - 1, ']');
     g_autofree char *twice = g_strdup_printf ("{\"x\":%s1%s,\"y\":%s2%s}",
                                               open, close, open, close);
     g_autofree char *deeper = g_strdup_printf ("{\"x\":%s1%s,\"y\":[%s2%s]}",
@@ -449,7 +452,7 @@ test_parse_deep_fast (void)
         g_assert_null (object);
         g_assert_true (g_error_matches (error, PM_ERROR, PM_ERROR_TOO_DEEP) ||
                        g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE));
-        if (strlen (balanced) <= PM_UPDATE_MAX_BYTES)
+        if (strlen (balanced) <= PM_LIMIT_BODY_BYTES)
           g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
       }
       {
@@ -457,7 +460,7 @@ test_parse_deep_fast (void)
         g_autoptr(JsonObject) object = pm_update_parse (open, strlen (open), &error);
 
         g_assert_null (object);
-        if (strlen (open) <= PM_UPDATE_MAX_BYTES)
+        if (strlen (open) <= PM_LIMIT_BODY_BYTES)
           g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
         else
           g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
@@ -467,7 +470,7 @@ test_parse_deep_fast (void)
         g_autoptr(JsonObject) object = pm_update_parse (objects, strlen (objects), &error);
 
         g_assert_null (object);
-        if (strlen (objects) <= PM_UPDATE_MAX_BYTES)
+        if (strlen (objects) <= PM_LIMIT_BODY_BYTES)
           g_assert_error (error, PM_ERROR, PM_ERROR_TOO_DEEP);
         else
           g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
@@ -490,7 +493,7 @@ test_parse_depth_strings (void)
   g_autofree char *in_string = g_strdup_printf ("{\"a\":\"%s%s%s\",\"%s\":1}",
                                                 brackets, braces, closers, brackets);
   g_autofree char *after_quote = g_strdup_printf ("{\"a\":\"\\\"%s\\\"%s\"}", brackets, braces);
-  g_autofree char *deep = nested_document (PM_UPDATE_MAX_DEPTH + 1, FALSE);
+  g_autofree char *deep = nested_document (PM_LIMIT_JSON_DEPTH + 1, FALSE);
   g_autofree char *after_backslash = g_strdup_printf ("{\"k\":\"\\\\\",\"n\":%s}", deep + 5);
   g_autoptr(JsonObject) object1 = NULL;
   g_autoptr(JsonObject) object2 = NULL;
@@ -513,38 +516,57 @@ test_parse_depth_strings (void)
 /* ---- merging -------------------------------------------------------------- */
 
 static void
-merge_text (JsonObject *overrides,
-            const char *text)
+merge_text (PmOverrides *overrides,
+            const char  *text)
 {
   g_autoptr(JsonObject) update = parse_text_ok (text);
+  g_autoptr(GError) error = NULL;
 
-  pm_update_merge (overrides, update);
+  g_assert_true (pm_overrides_update (overrides, update, &error));
+  g_assert_no_error (error);
 }
 
-/* Checks that @overrides, written out compactly, is @expected. */
+/* Checks that @overrides, written out compactly, is @expected, and that
+ * the size and member count the store keeps are those of that text. */
 static void
-assert_overrides (JsonObject *overrides,
-                  const char *expected)
+assert_overrides (PmOverrides *overrides,
+                  const char  *expected)
 {
-  g_autofree char *text = object_to_string (overrides);
+  g_autofree char *text = pm_overrides_to_string (overrides);
+  g_autoptr(JsonObject) reread = parse_text_ok (text);
 
   g_assert_cmpstr (text, ==, expected);
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, strlen (text));
+  g_assert_cmpuint (pm_overrides_get_size (overrides), ==, json_object_get_size (reread));
+}
+
+static gint64
+stored_int (PmOverrides *overrides,
+            const char  *name)
+{
+  JsonNode *value = pm_overrides_lookup (overrides, name);
+
+  g_assert_nonnull (value);
+  return json_node_get_int (value);
 }
 
 static void
 test_merge_example (void)
 {
-  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+
+  assert_overrides (overrides, "{}");
+  g_assert_null (pm_overrides_lookup (overrides, "power"));
 
   merge_text (overrides, "{\"power\":20,\"frequency\":550}");
-  g_assert_cmpuint (json_object_get_size (overrides), ==, 2);
-  g_assert_cmpint (json_object_get_int_member (overrides, "power"), ==, 20);
-  g_assert_cmpint (json_object_get_int_member (overrides, "frequency"), ==, 550);
+  g_assert_cmpuint (pm_overrides_get_size (overrides), ==, 2);
+  g_assert_cmpint (stored_int (overrides, "power"), ==, 20);
+  g_assert_cmpint (stored_int (overrides, "frequency"), ==, 550);
 
   merge_text (overrides, "{\"power\":25}");
-  g_assert_cmpuint (json_object_get_size (overrides), ==, 2);
-  g_assert_cmpint (json_object_get_int_member (overrides, "power"), ==, 25);
-  g_assert_cmpint (json_object_get_int_member (overrides, "frequency"), ==, 550);
+  g_assert_cmpuint (pm_overrides_get_size (overrides), ==, 2);
+  g_assert_cmpint (stored_int (overrides, "power"), ==, 25);
+  g_assert_cmpint (stored_int (overrides, "frequency"), ==, 550);
 
   /* A replaced member keeps its place; new ones go last. */
   merge_text (overrides, "{\"ssid\":\"x\",\"power\":\"high\"}");
@@ -559,32 +581,36 @@ test_merge_example (void)
 static void
 test_merge_shallow (void)
 {
-  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
 
   merge_text (overrides, "{\"nested\":{\"a\":1,\"b\":2},\"list\":[1,2,3],\"keep\":true}");
   merge_text (overrides, "{\"nested\":{\"c\":3},\"list\":[4]}");
   assert_overrides (overrides, "{\"nested\":{\"c\":3},\"list\":[4],\"keep\":true}");
 
-  /* A value may change type, including to null. */
+  /* A value may change type, including to null: null is stored as a
+   * value like any other, it does not remove the member. */
   merge_text (overrides, "{\"nested\":null,\"list\":\"none\"}");
   assert_overrides (overrides, "{\"nested\":null,\"list\":\"none\",\"keep\":true}");
+  g_assert_true (JSON_NODE_HOLDS_NULL (pm_overrides_lookup (overrides, "nested")));
+  merge_text (overrides, "{\"nested\":[]}");
+  assert_overrides (overrides, "{\"nested\":[],\"list\":\"none\",\"keep\":true}");
 }
 
 /* The stored overrides outlive the update they came from. */
 static void
 test_merge_owns_values (void)
 {
-  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   JsonObject *update = parse_text_ok ("{\"pool\":{\"url\":\"stratum+tcp://x\",\"ports\":[1,2]},"
                                       "\"s\":\"value\"}");
 
-  pm_update_merge (overrides, update);
-  before = object_to_string (overrides);
+  g_assert_true (pm_overrides_update (overrides, update, NULL));
+  before = pm_overrides_to_string (overrides);
   json_object_unref (update);
 
-  after = object_to_string (overrides);
+  after = pm_overrides_to_string (overrides);
   g_assert_cmpstr (after, ==, before);
   g_assert_cmpstr (after, ==, "{\"pool\":{\"url\":\"stratum+tcp://x\",\"ports\":[1,2]},\"s\":\"value\"}");
 }
@@ -593,18 +619,18 @@ test_merge_owns_values (void)
 static void
 test_merge_failed_parse (void)
 {
-  g_autoptr(JsonObject) overrides = json_object_new ();
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
   g_autofree char *before = NULL;
-  g_autofree char *deep = nested_document (PM_UPDATE_MAX_DEPTH + 1, TRUE);
-  g_autofree char *large = document_of_size (PM_UPDATE_MAX_BYTES + 1);
+  g_autofree char *deep = nested_document (PM_LIMIT_JSON_DEPTH + 1, TRUE);
+  g_autofree char *large = document_of_size (PM_LIMIT_BODY_BYTES + 1);
   const char *bad[] = {
     "", "   ", "{\"power\":30", "[{\"power\":30}]", "\"power\"", "30", "true", "null",
-    "{\"power\":\"\xff\"}", deep, large,
+    "{\"power\":\"\xff\"}", deep, large, "{\"power\":30,\"x\":1e999}",
   };
   gsize i;
 
   merge_text (overrides, "{\"power\":20,\"frequency\":550,\"nested\":{\"a\":[1,{\"b\":null}]}}");
-  before = object_to_string (overrides);
+  before = pm_overrides_to_string (overrides);
 
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
     {
@@ -617,8 +643,8 @@ test_merge_failed_parse (void)
       g_assert_true (error->domain == PM_ERROR);
       /* What a caller does: merge only what was accepted. */
       if (update != NULL)
-        pm_update_merge (overrides, update);
-      after = object_to_string (overrides);
+        pm_overrides_update (overrides, update, NULL);
+      after = pm_overrides_to_string (overrides);
       g_assert_cmpstr (after, ==, before);
     }
 
@@ -631,7 +657,7 @@ test_merge_failed_parse (void)
 
     g_assert_null (update);
     g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_JSON);
-    after = object_to_string (overrides);
+    after = pm_overrides_to_string (overrides);
     g_assert_cmpstr (after, ==, before);
   }
 }
@@ -705,54 +731,490 @@ test_parse_unicode_escapes (void)
   g_assert_cmpstr (json_object_get_string_member (pair, "a"), ==, "\xf0\x9f\x98\x80 \xc3\xa9");
 }
 
-/* pm_update_merged() keeps the overrides within their limit and leaves
- * them alone when an update would pass it. */
+/* The stored overrides stay within their size limit, and are left alone
+ * by an update that would pass it. */
 static void
 test_merge_limit (void)
 {
-  g_autoptr(JsonObject) overrides = parse_text_ok ("{\"power\":20}");
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
   g_autofree char *pad = g_strnfill (100 * 1024, 'x');
   g_autofree char *before = NULL;
   g_autofree char *after = NULL;
   g_autoptr(GError) error = NULL;
   guint i;
 
+  merge_text (overrides, "{\"power\":20}");
   for (i = 0; i < 2; i++)
     {
       g_autofree char *name = g_strdup_printf ("pad%u", i);
       g_autoptr(JsonObject) update = json_object_new ();
-      JsonObject *merged;
 
       /* Built by hand: 100 KiB is over the limit of one document. */
       json_object_set_string_member (update, name, pad);
-      merged = pm_update_merged (overrides, update, &error);
+      g_assert_true (pm_overrides_update (overrides, update, &error));
       g_assert_no_error (error);
-      json_object_unref (overrides);
-      overrides = merged;
     }
-  before = object_to_string (overrides);
+  before = pm_overrides_to_string (overrides);
 
   {
     g_autoptr(JsonObject) update = json_object_new ();
 
     json_object_set_string_member (update, "pad2", pad);
-    g_assert_null (pm_update_merged (overrides, update, &error));
+    g_assert_false (pm_overrides_update (overrides, update, &error));
     g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
     g_assert_nonnull (strstr (error->message, "overrides"));
     g_clear_error (&error);
   }
-  after = object_to_string (overrides);
+  after = pm_overrides_to_string (overrides);
   g_assert_cmpstr (before, ==, after);
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, strlen (after));
 
   /* Replacing a big member with a small one is always fine. */
-  {
-    g_autoptr(JsonObject) update = parse_text_ok ("{\"pad0\":\"small\"}");
-    g_autoptr(JsonObject) merged = pm_update_merged (overrides, update, &error);
+  merge_text (overrides, "{\"pad0\":\"small\"}");
+  g_assert_cmpstr (json_node_get_string (pm_overrides_lookup (overrides, "pad0")), ==, "small");
+  g_assert_cmpint (stored_int (overrides, "power"), ==, 20);
+  after = (g_free (after), pm_overrides_to_string (overrides));
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, strlen (after));
+}
 
-    g_assert_no_error (error);
-    g_assert_cmpstr (json_object_get_string_member (merged, "pad0"), ==, "small");
-    g_assert_cmpint (json_object_get_int_member (merged, "power"), ==, 20);
+/* ---- the member cap ------------------------------------------------------ */
+
+/* An update of @n members named @prefix0000, @prefix0001, ... */
+static JsonObject *
+numbered_update (const char *prefix,
+                 guint       first,
+                 guint       n,
+                 gint64      value)
+{
+  JsonObject *update = json_object_new ();
+  guint i;
+
+  for (i = first; i < first + n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%s%04u", prefix, i);
+
+      json_object_set_int_member (update, name, value);
+    }
+  return update;
+}
+
+static void
+assert_refused (PmOverrides *overrides,
+                JsonObject  *update,
+                const char  *expected_in_message)
+{
+  g_autofree char *before = pm_overrides_to_string (overrides);
+  g_autofree char *after = NULL;
+  gsize bytes = pm_overrides_get_bytes (overrides);
+  guint size = pm_overrides_get_size (overrides);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (pm_overrides_update (overrides, update, &error));
+  g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
+  g_test_message ("refused: %s", error->message);
+  g_assert_nonnull (strstr (error->message, expected_in_message));
+  after = pm_overrides_to_string (overrides);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, bytes);
+  g_assert_cmpuint (pm_overrides_get_size (overrides), ==, size);
+}
+
+/* At most PM_LIMIT_OVERRIDES_MEMBERS members are stored: the update that
+ * would add one more is refused whole, naming the limit. */
+static void
+test_merge_member_cap (void)
+{
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+  g_autofree char *limit_text = g_strdup_printf ("limit of %d members", PM_LIMIT_OVERRIDES_MEMBERS);
+  g_autofree char *text = NULL;
+  guint half = PM_LIMIT_OVERRIDES_MEMBERS / 2;
+
+  g_assert_cmpint (PM_LIMIT_OVERRIDES_MEMBERS, ==, 1024);
+
+  /* One update of 1025 members into an empty store. */
+  {
+    g_autoptr(JsonObject) update = numbered_update ("k", 0, PM_LIMIT_OVERRIDES_MEMBERS + 1, 1);
+
+    assert_refused (overrides, update, limit_text);
+    g_assert_cmpuint (pm_overrides_get_size (overrides), ==, 0);
   }
+
+  /* 1024 in two updates. */
+  {
+    g_autoptr(JsonObject) update1 = numbered_update ("k", 0, half, 1);
+    g_autoptr(JsonObject) update2 = numbered_update ("k", half, PM_LIMIT_OVERRIDES_MEMBERS - half, 1);
+
+    g_assert_true (pm_overrides_update (overrides, update1, NULL));
+    g_assert_true (pm_overrides_update (overrides, update2, NULL));
+    g_assert_cmpuint (pm_overrides_get_size (overrides), ==, PM_LIMIT_OVERRIDES_MEMBERS);
+  }
+
+  /* The 1025th, alone or with members that are stored already, whose new
+   * values are not stored either. */
+  {
+    g_autoptr(JsonObject) one_more = parse_text_ok ("{\"another\":1}");
+    g_autoptr(JsonObject) mixed = parse_text_ok ("{\"k0000\":2,\"k1023\":2,\"another\":2}");
+
+    assert_refused (overrides, one_more, limit_text);
+    assert_refused (overrides, mixed, limit_text);
+    g_assert_cmpint (stored_int (overrides, "k0000"), ==, 1);
+    g_assert_null (pm_overrides_lookup (overrides, "another"));
+  }
+
+  /* At the cap, stored members can still be set, every one of them. */
+  {
+    g_autoptr(JsonObject) update = numbered_update ("k", 0, PM_LIMIT_OVERRIDES_MEMBERS, 7);
+
+    g_assert_true (pm_overrides_update (overrides, update, NULL));
+    g_assert_cmpuint (pm_overrides_get_size (overrides), ==, PM_LIMIT_OVERRIDES_MEMBERS);
+    g_assert_cmpint (stored_int (overrides, "k0000"), ==, 7);
+    g_assert_cmpint (stored_int (overrides, "k1023"), ==, 7);
+  }
+
+  text = pm_overrides_to_string (overrides);
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, strlen (text));
+  g_assert_true (g_str_has_prefix (text, "{\"k0000\":7,\"k0001\":7,"));
+  g_assert_true (g_str_has_suffix (text, ",\"k1023\":7}"));
+}
+
+/* The size limit is exact: an update that brings the serialised store to
+ * PM_LIMIT_OVERRIDES_BYTES is taken, one byte more is not, and the size
+ * follows replacements that shrink or grow a member. */
+static void
+test_merge_size_exact (void)
+{
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+  g_autofree char *limit_text = g_strdup_printf ("limit of %d bytes", PM_LIMIT_OVERRIDES_BYTES);
+  /* {"a":1,"k":"..."}: 2 braces, "a":1 (5), a comma, "k":"" (6). */
+  gsize fill = PM_LIMIT_OVERRIDES_BYTES - 2 - 5 - 1 - 6;
+  g_autofree char *at_limit = g_strnfill (fill, 'x');
+  g_autofree char *over_limit = g_strnfill (fill + 1, 'x');
+  g_autofree char *text = NULL;
+
+  merge_text (overrides, "{\"a\":1}");
+  {
+    g_autoptr(JsonObject) update = json_object_new ();
+
+    json_object_set_string_member (update, "k", over_limit);
+    assert_refused (overrides, update, limit_text);
+  }
+  {
+    g_autoptr(JsonObject) update = json_object_new ();
+
+    json_object_set_string_member (update, "k", at_limit);
+    g_assert_true (pm_overrides_update (overrides, update, NULL));
+    g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, PM_LIMIT_OVERRIDES_BYTES);
+  }
+
+  /* Full: a member one byte longer is refused, a new empty one too. */
+  {
+    g_autoptr(JsonObject) longer = parse_text_ok ("{\"a\":10}");
+    g_autoptr(JsonObject) added = parse_text_ok ("{\"b\":0}");
+
+    assert_refused (overrides, longer, limit_text);
+    assert_refused (overrides, added, limit_text);
+  }
+
+  /* The same length in another value, and shorter then longer again. */
+  merge_text (overrides, "{\"a\":2}");
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, PM_LIMIT_OVERRIDES_BYTES);
+  merge_text (overrides, "{\"k\":\"short\",\"a\":null}");
+  text = pm_overrides_to_string (overrides);
+  g_assert_cmpstr (text, ==, "{\"a\":null,\"k\":\"short\"}");
+  g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, strlen (text));
+  merge_text (overrides, "{\"a\":[1,2,{\"b\":\"\\u00e9\\n\"}]}");
+  assert_overrides (overrides, "{\"a\":[1,2,{\"b\":\"\xc3\xa9\\n\"}],\"k\":\"short\"}");
+}
+
+/* The store against a model: each update merged into a JsonObject the
+ * way the overrides were once kept, and written out whole.  The text,
+ * the size and whether an update is refused must agree. */
+static void
+test_merge_model (void)
+{
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+  g_autoptr(JsonObject) model = json_object_new ();
+  static const char *const values[] = {
+    "0", "-1", "1.5", "\"\"", "\"a string\"", "null", "true", "[]", "{}",
+    "[1,[2,[3]]]", "{\"x\":{\"y\":[null,false]}}", "\"\\u00e9\\t\\\"\"",
+  };
+  guint round;
+  guint refused_count = 0, refused_size = 0;
+
+  for (round = 0; round < 400; round++)
+    {
+      g_autoptr(GString) body = g_string_new ("{");
+      g_autoptr(JsonObject) update = NULL;
+      g_autoptr(JsonObject) merged = json_object_new ();
+      g_autoptr(JsonNode) merged_node = NULL;
+      g_autoptr(GString) model_text = g_string_new (NULL);
+      g_autoptr(GError) error = NULL;
+      g_autofree char *store_text = NULL;
+      guint n = g_test_rand_int_range (0, 40);
+      /* First many names, to reach the member cap; then fewer and
+       * larger values, to reach the size limit. */
+      gint32 names = round < 200 ? 1200 : 300;
+      gint32 big_odds = round < 200 ? 50 : 4;
+      guint i;
+      gboolean fits;
+      JsonObjectIter iter;
+      const char *name;
+      JsonNode *value;
+
+      for (i = 0; i < n; i++)
+        {
+          guint value_index = g_test_rand_int_range (0, G_N_ELEMENTS (values));
+
+          /* A big value now and then, to reach the size limit. */
+          if (g_test_rand_int_range (0, big_odds) == 0)
+            g_string_append_printf (body, "%s\"n%u\":\"%0*d\"", i > 0 ? "," : "",
+                                    g_test_rand_int_range (0, names),
+                                    g_test_rand_int_range (1000, 30000), 0);
+          else
+            g_string_append_printf (body, "%s\"n%u\":%s", i > 0 ? "," : "",
+                                    g_test_rand_int_range (0, names), values[value_index]);
+          if (body->len > 30000)
+            break;
+        }
+      g_string_append_c (body, '}');
+      update = parse_text_ok (body->str);
+
+      json_object_iter_init_ordered (&iter, model);
+      while (json_object_iter_next_ordered (&iter, &name, &value))
+        json_object_set_member (merged, name, json_node_copy (value));
+      json_object_iter_init_ordered (&iter, update);
+      while (json_object_iter_next_ordered (&iter, &name, &value))
+        json_object_set_member (merged, name, json_node_copy (value));
+      merged_node = json_node_init_object (json_node_alloc (), merged);
+      pm_json_append_node (model_text, merged_node);
+      fits = model_text->len <= PM_LIMIT_OVERRIDES_BYTES &&
+             json_object_get_size (merged) <= PM_LIMIT_OVERRIDES_MEMBERS;
+
+      g_assert_cmpint (pm_overrides_update (overrides, update, &error), ==, fits);
+      if (fits)
+        {
+          g_assert_no_error (error);
+          g_clear_pointer (&model, json_object_unref);
+          model = json_object_ref (merged);
+        }
+      else
+        {
+          g_assert_error (error, PM_ERROR, PM_ERROR_TOO_LARGE);
+          if (strstr (error->message, "members") != NULL)
+            refused_count++;
+          else
+            refused_size++;
+        }
+
+      {
+        g_autoptr(JsonNode) model_node = json_node_init_object (json_node_alloc (), model);
+        g_autoptr(GString) expected = g_string_new (NULL);
+
+        pm_json_append_node (expected, model_node);
+        store_text = pm_overrides_to_string (overrides);
+        g_assert_cmpstr (store_text, ==, expected->str);
+        g_assert_cmpuint (pm_overrides_get_bytes (overrides), ==, expected->len);
+        g_assert_cmpuint (pm_overrides_get_size (overrides), ==, json_object_get_size (model));
+      }
+    }
+
+  /* Both limits were reached. */
+  g_test_message ("refused: %u for the member count, %u for the size", refused_count, refused_size);
+  g_assert_cmpuint (refused_count, >, 0);
+  g_assert_cmpuint (refused_size, >, 0);
+}
+
+/* ---- numbers that are not finite ------------------------------------------ */
+
+/* A number past the range of a double would be stored as infinity and read
+ * back as null: refused wherever it is; the largest finite ones, and
+ * those too small to tell from zero, are taken. */
+static void
+test_parse_not_finite (void)
+{
+  g_autofree char *long_integer_part = NULL;
+  static const char *const refused[] = {
+    "{\"x\":1e999}",
+    "{\"x\":-1e999}",
+    "{\"x\":1E400}",
+    "{\"x\":1.8e308}",
+    "{\"x\":-1.8e+308}",
+    "{\"x\":{\"y\":{\"z\":1e999}}}",
+    "{\"x\":[1,2,[3,-1e999]]}",
+    "{\"x\":[{\"a\":[{\"b\":1e999}]}],\"y\":1}",
+    "{\"ok\":1,\"x\":1e999,\"more\":\"text\"}",
+  };
+  static const struct
+  {
+    const char *document;
+    double      value;
+  } taken[] = {
+    { "{\"x\":1.7976931348623157e308}", 1.7976931348623157e308 },
+    { "{\"x\":-1.7976931348623157e308}", -1.7976931348623157e308 },
+    { "{\"x\":1e308}", 1e308 },
+    { "{\"x\":1e-999}", 0.0 },
+    { "{\"x\":-1e-400}", -0.0 },
+    { "{\"x\":4.9e-324}", 4.9e-324 },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *message = NULL;
+
+      g_test_message ("%s", refused[i]);
+      message = parse_text_fails (refused[i], PM_ERROR_INVALID_JSON);
+      g_assert_nonnull (strstr (message, "finite"));
+      g_assert_nonnull (strstr (message, "at byte"));
+    }
+
+  /* 400 digits before the point. */
+  {
+    g_autofree char *digits = g_strnfill (400, '9');
+
+    long_integer_part = g_strdup_printf ("{\"x\":%s.5}", digits);
+    g_free (parse_text_fails (long_integer_part, PM_ERROR_INVALID_JSON));
+  }
+
+  for (i = 0; i < G_N_ELEMENTS (taken); i++)
+    {
+      g_autoptr(JsonObject) object = parse_text_ok (taken[i].document);
+
+      g_assert_cmpfloat (json_object_get_double_member (object, "x"), ==, taken[i].value);
+    }
+}
+
+/* What PATCH /api/system and the D-Bus Update method both do. */
+static void
+test_device_not_finite (void)
+{
+  g_autoptr(PmAcceptor) acceptor = pm_acceptor_new ();
+  g_autoptr(PmDevice) device = pm_device_new (acceptor, 0, "overrides-test", PM_API_VERSION_NEW,
+                                              "v1.0", FALSE, 1);
+  g_autoptr(GError) error = NULL;
+  static const char *const refused[] = {
+    "{\"power\":1e999}",
+    "{\"power\":-1e999}",
+    "{\"extra\":{\"deep\":[1e999]}}",
+    "{\"power\":1,\"extra\":[-1e999]}",
+  };
+  gsize i;
+
+  g_assert_true (pm_device_start (device, "127.0.0.1", &error));
+  g_assert_no_error (error);
+  g_assert_true (pm_device_update (device, "{\"power\":1.5,\"extra\":\"e\"}", 25, &error));
+  g_assert_no_error (error);
+
+  for (i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autofree char *info = NULL;
+      g_autoptr(JsonObject) object = NULL;
+
+      g_assert_false (pm_device_update (device, refused[i], strlen (refused[i]), &error));
+      g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_JSON);
+      g_assert_nonnull (strstr (error->message, "finite"));
+      g_clear_error (&error);
+
+      info = pm_device_dup_info (device);
+      object = parse_text_ok (info);
+      g_assert_cmpfloat (json_object_get_double_member (object, "power"), ==, 1.5);
+      g_assert_cmpstr (json_object_get_string_member (object, "extra"), ==, "e");
+    }
+  pm_device_stop (device);
+}
+
+/* ---- order and repeated names ----------------------------------------------- */
+
+static GPtrArray *
+member_names (const char *json)
+{
+  g_autoptr(JsonObject) object = parse_text_ok (json);
+  GPtrArray *names = g_ptr_array_new_with_free_func (g_free);
+  JsonObjectIter iter;
+  const char *name;
+  JsonNode *value;
+
+  json_object_iter_init_ordered (&iter, object);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    g_ptr_array_add (names, g_strdup (name));
+  return names;
+}
+
+/* In /api/system/info an overridden field keeps its place, and overrides
+ * of fields the shape lacks follow in the order they were first set,
+ * wherever a later update names them. */
+static void
+test_merge_info_order (void)
+{
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+  g_autoptr(GRand) rand = g_rand_new_with_seed (7);
+  g_autofree char *plain = NULL;
+  g_autofree char *laid = NULL;
+  g_autoptr(GPtrArray) plain_names = NULL;
+  g_autoptr(GPtrArray) laid_names = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  static const char *const tail[] = { "zeta", "alpha", "middle", "new" };
+  guint i;
+
+  merge_text (overrides, "{\"zeta\":1,\"frequency\":2,\"alpha\":3}");
+  merge_text (overrides, "{\"middle\":4,\"power\":5}");
+  merge_text (overrides, "{\"alpha\":6,\"new\":7,\"zeta\":8,\"frequency\":9}");
+
+  plain = pm_system_info_generate_with_overrides (rand, PM_API_VERSION_LEGACY, "h", "v", 1, 2, NULL);
+  laid = pm_system_info_generate_with_overrides (rand, PM_API_VERSION_LEGACY, "h", "v", 1, 2, overrides);
+  plain_names = member_names (plain);
+  laid_names = member_names (laid);
+
+  g_assert_cmpuint (laid_names->len, ==, plain_names->len + G_N_ELEMENTS (tail));
+  for (i = 0; i < plain_names->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (laid_names, i), ==, g_ptr_array_index (plain_names, i));
+  for (i = 0; i < G_N_ELEMENTS (tail); i++)
+    g_assert_cmpstr (g_ptr_array_index (laid_names, plain_names->len + i), ==, tail[i]);
+
+  object = parse_text_ok (laid);
+  g_assert_cmpint (json_object_get_int_member (object, "frequency"), ==, 9);
+  g_assert_cmpint (json_object_get_int_member (object, "power"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (object, "zeta"), ==, 8);
+  g_assert_cmpint (json_object_get_int_member (object, "alpha"), ==, 6);
+
+  /* The same from the overrides given as one object. */
+  {
+    g_autofree char *text = pm_overrides_to_string (overrides);
+    g_autoptr(JsonObject) as_object = parse_text_ok (text);
+    g_autoptr(GRand) rand2 = g_rand_new_with_seed (7);
+    g_autofree char *plain2 = pm_system_info_generate (rand2, PM_API_VERSION_LEGACY, "h", "v", 1, 2, NULL);
+    g_autofree char *laid2 = pm_system_info_generate (rand2, PM_API_VERSION_LEGACY, "h", "v", 1, 2, as_object);
+
+    g_assert_cmpstr (laid2, ==, laid);
+  }
+}
+
+/* A name repeated in one document: the last value is taken, in the place
+ * of the first, at any depth. */
+static void
+test_parse_repeated_names (void)
+{
+  g_autoptr(PmOverrides) overrides = pm_overrides_new ();
+  g_autoptr(GString) many = g_string_new ("{");
+  g_autoptr(JsonObject) object = NULL;
+  guint i;
+
+  merge_text (overrides, "{\"a\":1,\"b\":2,\"a\":3}");
+  assert_overrides (overrides, "{\"a\":3,\"b\":2}");
+  merge_text (overrides, "{\"o\":{\"x\":1,\"y\":[2],\"x\":{\"z\":[1,{\"q\":1,\"q\":null}]}},"
+                         "\"b\":\"s\",\"b\":[true],\"b\":false,\"c\":{},\"c\":1.5}");
+  assert_overrides (overrides, "{\"a\":3,\"b\":false,\"o\":{\"x\":{\"z\":[1,{\"q\":null}]},\"y\":[2]},\"c\":1.5}");
+
+  /* Many names, then the last of them over and over. */
+  for (i = 0; i < 2000; i++)
+    g_string_append_printf (many, "\"k%u\":%u,", i, i);
+  for (i = 0; i < 2000; i++)
+    g_string_append_printf (many, "\"k1999\":%u,", i);
+  g_string_append (many, "\"k0\":\"last\"}");
+  object = parse_text_ok (many->str);
+  g_assert_cmpuint (json_object_get_size (object), ==, 2000);
+  g_assert_cmpint (json_object_get_int_member (object, "k1999"), ==, 1999);
+  g_assert_cmpstr (json_object_get_string_member (object, "k0"), ==, "last");
 }
 
 int
@@ -777,6 +1239,13 @@ main (int   argc,
   g_test_add_func ("/update/merge/owns-values", test_merge_owns_values);
   g_test_add_func ("/update/merge/failed-parse", test_merge_failed_parse);
   g_test_add_func ("/update/merge/limit", test_merge_limit);
+  g_test_add_func ("/update/merge/member-cap", test_merge_member_cap);
+  g_test_add_func ("/update/merge/size-exact", test_merge_size_exact);
+  g_test_add_func ("/update/merge/model", test_merge_model);
+  g_test_add_func ("/update/merge/info-order", test_merge_info_order);
+  g_test_add_func ("/update/parse/not-finite", test_parse_not_finite);
+  g_test_add_func ("/update/parse/repeated-names", test_parse_repeated_names);
+  g_test_add_func ("/update/device/not-finite", test_device_not_finite);
   g_test_add_func ("/update/parse/integer-range", test_parse_integer_range);
   g_test_add_func ("/update/parse/unicode-escapes", test_parse_unicode_escapes);
   /* Last: it fails on a lenient parser, which stops the run. */

@@ -306,6 +306,8 @@ pm_head_screen (const char   *data,
   result->length = 0;
   result->status = 0;
   result->problem = NULL;
+  if (length == 0)
+    return PM_HEAD_INCOMPLETE;
 
   scanned = MIN (length, PM_LIMIT_HEAD_BYTES);
 

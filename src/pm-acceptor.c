@@ -104,9 +104,16 @@ typedef struct
 } Head;
 
 /* A connection handed to libsoup whose request has not been read yet.  It
- * hangs on the connection's remote address, which libsoup keeps as long
- * as the connection: the entry goes when the request is read, when the
- * address is freed with the connection, or when its deadline passes. */
+ * hangs on the connection's remote address: libsoup 3.2.3 keeps the
+ * address given to soup_server_accept_iostream() for as long as the
+ * connection lives, and returns that same object from
+ * soup_server_message_get_remote_address() for each of its messages, so
+ * the address is the one handle plutomock shares with libsoup for a
+ * connection.  The entry goes when the request is read, when the address
+ * is freed with the connection, or when its deadline passes.  (Were a
+ * libsoup to copy the address, entries would still end at their deadline,
+ * shutting connections whose request was read: the tests of the request
+ * timeout would show it.) */
 typedef struct
 {
   GList           link;        /* in PmAcceptor.pending; data is this */

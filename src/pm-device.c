@@ -336,7 +336,10 @@ on_early_request (SoupServer        *server,
                                "not a WebSocket handshake: %s", error->message);
           return;
         }
-      /* The connection lives on as the WebSocket. */
+      /* The connection lives on as the WebSocket.  pm_http_prepare_reply()
+       * set `Connection: close`; libsoup 3.2.3 would keep that header next
+       * to its own `Connection: Upgrade` in the 101, and then close the
+       * connection after the 101 as asked, killing the WebSocket. */
       soup_message_headers_remove (soup_server_message_get_response_headers (msg),
                                    "Connection");
     }
@@ -615,11 +618,18 @@ pm_device_constructed (GObject *object)
     self->hostname = g_strdup_printf ("mockaxe-%u", self->port);
 
   self->server = soup_server_new ("server-header", PACKAGE_NAME "/" PACKAGE_VERSION " ", NULL);
+  /* libsoup enables permessage-deflate by default, and browsers and
+   * Node's ws always offer it: some 220 KB per log client, kept after
+   * use, and three times the CPU per frame, for short text lines. */
   soup_server_remove_websocket_extension (self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
   if (self->logs_enabled)
     {
+      /* libsoup runs the early handler of the most specific path only,
+       * and the WebSocket handler below makes /api/ws a path of its own:
+       * without this second registration a restarting device would
+       * upgrade log clients, and the route checks would be skipped. */
       soup_server_add_early_handler (self->server, PATH_WS, on_early_request, self, NULL);
       soup_server_add_websocket_handler (self->server, PATH_WS, NULL, NULL,
                                          on_websocket, self, NULL);
@@ -823,6 +833,7 @@ static void
 pm_device_init (PmDevice *self)
 {
   self->log_interval_ms = PM_DEVICE_LOG_INTERVAL_MS;
+  self->restart_ms = PM_DEVICE_RESTART_MS;
   self->overrides = pm_overrides_new ();
   self->log_clients = g_ptr_array_new_with_free_func (g_object_unref);
 }

@@ -70,7 +70,10 @@ pm_config_parse_port (const char *source,
                    _("%s: a port number is empty"), source);
       return FALSE;
     }
-  if (!g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
+  /* Digits only: g_ascii_string_to_unsigned() lets a leading vertical
+   * tab, and a '+' after it, through. */
+  if (copy[strspn (copy, "0123456789")] != '\0' ||
+      !g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                    _("%s: '%s' is not a port number"), source, copy);

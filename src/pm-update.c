@@ -110,7 +110,9 @@ parse_number (Checker *c)
   gsize start = c->pos;
   gboolean negative = FALSE;
   gsize digits;
-  g_autofree char *text = NULL;
+  char buffer[64];
+  g_autofree char *long_text = NULL;
+  const char *text;
   double value;
 
   if (peek (c) == '-')
@@ -143,8 +145,15 @@ parse_number (Checker *c)
                 "an integer is outside the 64-bit range (write it with a fraction or an exponent)");
           return NULL;
         }
-      text = g_strndup (c->data + start, c->pos - start);
-      return json_node_init_int (json_node_alloc (), g_ascii_strtoll (text, NULL, 10));
+      {
+        guint64 magnitude = 0;
+        gsize i;
+
+        for (i = digits; i < c->pos; i++)
+          magnitude = magnitude * 10 + (guint64) (c->data[i] - '0');
+        return json_node_init_int (json_node_alloc (),
+                                   (gint64) (negative ? (guint64) 0 - magnitude : magnitude));
+      }
     }
   if (peek (c) == '.')
     {
@@ -163,7 +172,16 @@ parse_number (Checker *c)
 
   /* A double.  One past its range (1e999) would be stored as infinity
    * and read back as null: refused. */
-  text = g_strndup (c->data + start, c->pos - start);
+  if (c->pos - start < sizeof buffer)
+    {
+      memcpy (buffer, c->data + start, c->pos - start);
+      buffer[c->pos - start] = '\0';
+      text = buffer;
+    }
+  else
+    {
+      text = long_text = g_strndup (c->data + start, c->pos - start);
+    }
   value = g_ascii_strtod (text, NULL);
   if (!isfinite (value))
     {
@@ -360,7 +378,7 @@ parse_container (Checker *c,
   if (peek (c) != close)
     for (;;)
       {
-        char *name = NULL;
+        g_autofree char *name = NULL;
         JsonNode *value;
 
         if (is_object)
@@ -384,12 +402,9 @@ parse_container (Checker *c,
           }
         value = parse_value (c);
         if (value == NULL)
-          {
-            g_free (name);
-            return NULL;
-          }
+          return NULL;
         if (is_object)
-          add_member (c, base, &index, name, value);
+          add_member (c, base, &index, g_steal_pointer (&name), value);
         else
           json_array_add_element (array, value);
 
@@ -606,18 +621,25 @@ pm_update_parse (const char *data,
 
 /* ---- the stored overrides ------------------------------------------------ */
 
+/*
+ * Each member is kept as its serialised text, "name":value, written once
+ * when it is set: its length is what the size limit counts, and GET lays
+ * it over the generated document without writing it again.
+ */
+
 typedef struct
 {
-  char     *name;   /* (owned) */
-  JsonNode *value;  /* (owned) */
-  gsize     bytes;  /* of "name":value, serialised */
+  char *name;          /* (owned) */
+  char *text;          /* (owned) "name":value */
+  gsize length;        /* of text */
+  gsize value_offset;  /* where the value starts in text */
 } Member;
 
 struct _PmOverrides
 {
   GPtrArray  *members;       /* (element-type Member) in the order first set */
   GHashTable *index;         /* name -> Member; the names are the members' */
-  gsize       member_bytes;  /* the sum of the members' bytes */
+  gsize       member_bytes;  /* the sum of the members' lengths */
 };
 
 static void
@@ -626,7 +648,7 @@ member_free (gpointer data)
   Member *member = data;
 
   g_free (member->name);
-  json_node_unref (member->value);
+  g_free (member->text);
   g_free (member);
 }
 
@@ -638,24 +660,91 @@ serialised_size (guint count,
   return 2 + member_bytes + (count > 0 ? count - 1 : 0);
 }
 
+/* Writes @node as pm_json_append_node() does, integers, which make up the
+ * bulk of a large document most cheaply, without printf. */
 static void
-append_member (GString    *out,
-               const char *name,
-               JsonNode   *value)
+append_value (GString  *out,
+              JsonNode *node)
 {
-  pm_json_append_string (out, name);
-  g_string_append_c (out, ':');
-  pm_json_append_node (out, value);
+  switch (json_node_get_node_type (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObjectIter iter;
+        const char *name;
+        JsonNode *member;
+        gboolean first = TRUE;
+
+        g_string_append_c (out, '{');
+        json_object_iter_init_ordered (&iter, json_node_get_object (node));
+        while (json_object_iter_next_ordered (&iter, &name, &member))
+          {
+            if (!first)
+              g_string_append_c (out, ',');
+            first = FALSE;
+            pm_json_append_string (out, name);
+            g_string_append_c (out, ':');
+            append_value (out, member);
+          }
+        g_string_append_c (out, '}');
+      }
+      return;
+
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint i, length = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (i = 0; i < length; i++)
+          {
+            if (i > 0)
+              g_string_append_c (out, ',');
+            append_value (out, json_array_get_element (array, i));
+          }
+        g_string_append_c (out, ']');
+      }
+      return;
+
+    case JSON_NODE_VALUE:
+      if (json_node_get_value_type (node) == G_TYPE_INT64)
+        {
+          gint64 value = json_node_get_int (node);
+          guint64 magnitude = value < 0 ? (guint64) 0 - (guint64) value : (guint64) value;
+          char digits[24];
+          gsize n = sizeof digits;
+
+          do
+            {
+              digits[--n] = (char) ('0' + magnitude % 10);
+              magnitude /= 10;
+            }
+          while (magnitude > 0);
+          if (value < 0)
+            digits[--n] = '-';
+          g_string_append_len (out, digits + n, sizeof digits - n);
+          return;
+        }
+      break;
+
+    case JSON_NODE_NULL:
+    default:
+      break;
+    }
+
+  pm_json_append_node (out, node);
 }
 
-/* Stores @value (a new reference is taken) under @name: in @member if the
- * name is stored already, else as a new last member. */
+/* Stores the member written at @text (@length bytes, its value from
+ * @value_offset) under @name: in @member if the name is stored already,
+ * else as a new last member. */
 static void
 store (PmOverrides *self,
        Member      *member,
        const char  *name,
-       JsonNode    *value,
-       gsize        bytes)
+       const char  *text,
+       gsize        length,
+       gsize        value_offset)
 {
   if (member == NULL)
     {
@@ -666,12 +755,29 @@ store (PmOverrides *self,
     }
   else
     {
-      self->member_bytes -= member->bytes;
-      json_node_unref (member->value);
+      self->member_bytes -= member->length;
+      g_free (member->text);
     }
-  member->value = json_node_ref (value);
-  member->bytes = bytes;
-  self->member_bytes += bytes;
+  member->text = g_strndup (text, length);
+  member->length = length;
+  member->value_offset = value_offset;
+  self->member_bytes += length;
+}
+
+/* Writes "@name":@value at the end of @out; returns where the value
+ * starts. */
+static gsize
+append_member (GString    *out,
+               const char *name,
+               JsonNode   *value)
+{
+  gsize value_offset;
+
+  pm_json_append_string (out, name);
+  g_string_append_c (out, ':');
+  value_offset = out->len;
+  append_value (out, value);
+  return value_offset;
 }
 
 /**
@@ -713,9 +819,12 @@ pm_overrides_new_from_object (JsonObject *object)
   json_object_iter_init_ordered (&iter, object);
   while (json_object_iter_next_ordered (&iter, &name, &value))
     {
+      gsize value_offset;
+
       g_string_truncate (text, 0);
-      append_member (text, name, value);
-      store (self, g_hash_table_lookup (self->index, name), name, value, text->len);
+      value_offset = append_member (text, name, value);
+      store (self, g_hash_table_lookup (self->index, name), name, text->str, text->len,
+             value_offset);
     }
   return self;
 }
@@ -745,8 +854,8 @@ pm_overrides_free (PmOverrides *self)
  * document without bound.
  *
  * The cost is that of @update alone: each of its members is looked up in
- * constant time, and the new size is worked out from the sizes of the
- * members it replaces.
+ * constant time and written once, and the new size is worked out from
+ * the lengths of the members it replaces.
  *
  * Returns: whether @update was stored
  */
@@ -755,8 +864,8 @@ pm_overrides_update (PmOverrides *self,
                      JsonObject  *update,
                      GError     **error)
 {
-  g_autoptr(GString) text = g_string_new (NULL);
-  g_autofree gsize *sizes = NULL;
+  g_autoptr(GString) text = NULL;
+  g_autofree gsize *offsets = NULL;
   g_autofree Member **stored = NULL;
   guint count, n, i;
   gsize member_bytes, total;
@@ -768,28 +877,23 @@ pm_overrides_update (PmOverrides *self,
   g_return_val_if_fail (update != NULL, FALSE);
 
   n = json_object_get_size (update);
-  sizes = g_new (gsize, MAX (n, 1));
+  /* For member i: where its text starts, where its value starts, and
+   * (the next start) where it ends. */
+  offsets = g_new (gsize, 2 * n + 2);
   stored = g_new (Member *, MAX (n, 1));
   count = self->members->len;
   member_bytes = self->member_bytes;
 
-  /* What the store would be, before anything changes. */
+  /* What the store would be, before anything changes: first the member
+   * count, then the size. */
   i = 0;
   json_object_iter_init_ordered (&iter, update);
   while (json_object_iter_next_ordered (&iter, &name, &value))
     {
-      g_string_truncate (text, 0);
-      append_member (text, name, value);
-      sizes[i] = text->len;
       stored[i] = g_hash_table_lookup (self->index, name);
-      if (stored[i] != NULL)
-        member_bytes -= stored[i]->bytes;
-      else
+      if (stored[i++] == NULL)
         count++;
-      member_bytes += sizes[i];
-      i++;
     }
-
   if (count > PM_LIMIT_OVERRIDES_MEMBERS)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_TOO_LARGE,
@@ -797,6 +901,24 @@ pm_overrides_update (PmOverrides *self,
                    count, PM_LIMIT_OVERRIDES_MEMBERS);
       return FALSE;
     }
+
+  text = g_string_new (NULL);
+  i = 0;
+  json_object_iter_init_ordered (&iter, update);
+  while (json_object_iter_next_ordered (&iter, &name, &value))
+    {
+      gsize value_at;
+
+      offsets[2 * i] = text->len;
+      value_at = append_member (text, name, value);
+      offsets[2 * i + 1] = value_at - offsets[2 * i];
+      if (stored[i] != NULL)
+        member_bytes -= stored[i]->length;
+      i++;
+    }
+  offsets[2 * n] = text->len;
+  member_bytes += text->len;
+
   total = serialised_size (count, member_bytes);
   if (total > PM_LIMIT_OVERRIDES_BYTES)
     {
@@ -811,7 +933,10 @@ pm_overrides_update (PmOverrides *self,
   json_object_iter_init_ordered (&iter, update);
   while (json_object_iter_next_ordered (&iter, &name, &value))
     {
-      store (self, stored[i], name, value, sizes[i]);
+      gsize start = offsets[2 * i];
+      gsize end = offsets[2 * (i + 1)];
+
+      store (self, stored[i], name, text->str + start, end - start, offsets[2 * i + 1]);
       i++;
     }
   g_assert (self->members->len == count && self->member_bytes == member_bytes);
@@ -852,9 +977,10 @@ pm_overrides_get_bytes (const PmOverrides *self)
  * @self: the stored overrides
  * @name: a member name
  *
- * Returns: (transfer none) (nullable): the value stored under @name
+ * Returns: (transfer none) (nullable): the value stored under @name, as
+ *   compact JSON text
  */
-JsonNode *
+const char *
 pm_overrides_lookup (const PmOverrides *self,
                      const char        *name)
 {
@@ -864,14 +990,15 @@ pm_overrides_lookup (const PmOverrides *self,
   g_return_val_if_fail (name != NULL, NULL);
 
   member = g_hash_table_lookup (self->index, name);
-  return member != NULL ? member->value : NULL;
+  return member != NULL ? member->text + member->value_offset : NULL;
 }
 
 /**
  * pm_overrides_get_nth:
  * @self: the stored overrides
  * @index: a position, below pm_overrides_get_size()
- * @value: (out) (transfer none) (optional): the member's value
+ * @member: (out) (transfer none) (optional): the whole member as JSON
+ *   text, "name":value
  *
  * Returns: (transfer none): the name of the member at @index, members
  *   being in the order they were first set
@@ -879,17 +1006,17 @@ pm_overrides_lookup (const PmOverrides *self,
 const char *
 pm_overrides_get_nth (const PmOverrides *self,
                       guint              index,
-                      JsonNode         **value)
+                      const char       **member)
 {
-  Member *member;
+  Member *m;
 
   g_return_val_if_fail (self != NULL, NULL);
   g_return_val_if_fail (index < self->members->len, NULL);
 
-  member = g_ptr_array_index (self->members, index);
-  if (value != NULL)
-    *value = member->value;
-  return member->name;
+  m = g_ptr_array_index (self->members, index);
+  if (member != NULL)
+    *member = m->text;
+  return m->name;
 }
 
 /**
@@ -914,7 +1041,7 @@ pm_overrides_to_string (const PmOverrides *self)
 
       if (i > 0)
         g_string_append_c (out, ',');
-      append_member (out, member->name, member->value);
+      g_string_append_len (out, member->text, member->length);
     }
   g_string_append_c (out, '}');
   return g_string_free (out, FALSE);

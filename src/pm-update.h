@@ -22,10 +22,10 @@ JsonObject *pm_update_parse (const char *data,
  * PmOverrides:
  *
  * A device's stored overrides: the members PATCH /api/system has set, in
- * the order each was first set.  Looking up or replacing a member takes
- * constant time, and the store keeps its serialised size and member count
- * up to date, so an update costs what its own document costs, whatever
- * is stored already.
+ * the order each was first set, each kept as its compact JSON text.
+ * Looking up or replacing a member takes constant time, and the store
+ * keeps its serialised size and member count up to date, so an update
+ * costs what its own document costs, whatever is stored already.
  */
 typedef struct _PmOverrides PmOverrides;
 
@@ -39,11 +39,11 @@ gboolean pm_overrides_update (PmOverrides *self,
 
 guint       pm_overrides_get_size (const PmOverrides *self);
 gsize       pm_overrides_get_bytes (const PmOverrides *self);
-JsonNode   *pm_overrides_lookup (const PmOverrides *self,
+const char *pm_overrides_lookup (const PmOverrides *self,
                                  const char        *name);
 const char *pm_overrides_get_nth (const PmOverrides *self,
                                   guint              index,
-                                  JsonNode         **value);
+                                  const char       **member);
 char       *pm_overrides_to_string (const PmOverrides *self);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmOverrides, pm_overrides_free)

@@ -2033,7 +2033,7 @@ test_errors_signature (Fixture       *fixture,
       g_autoptr(GError) error = NULL;
       g_autoptr(GVariant) reply = NULL;
       g_autofree char *owner = NULL;
-      GVariant *parameters = NULL;
+      g_autoptr(GVariant) parameters = NULL;
 
       g_test_message ("call: %s", calls[i].name);
       if (calls[i].parameters != NULL)

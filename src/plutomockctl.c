@@ -12,6 +12,7 @@
 #include "pm-dbus-generated.h"
 #include "pm-error.h"
 #include "pm-names.h"
+#include "pm-quote.h"
 
 /*
  * plutomockctl: the command-line client of plutomock's D-Bus interface
@@ -232,6 +233,7 @@ find_device (GDBusObjectManager *objects,
 {
   g_autoptr(GPtrArray) devices = list_devices (objects);
   gboolean by_port = is_all_digits (which);
+  g_autofree char *quoted = NULL;
   guint64 port = 0;
   guint i;
 
@@ -248,12 +250,13 @@ find_device (GDBusObjectManager *objects,
         return g_object_ref (device);
     }
 
+  quoted = pm_quote (which, -1);
   if (by_port)
     g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                 _("no device with port %s"), which);
+                 _("no device with port %s"), quoted);
   else
     g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                 _("no device named '%s'"), which);
+                 _("no device named '%s'"), quoted);
   return NULL;
 }
 
@@ -547,10 +550,18 @@ run_add (char **args)
 
   /* Check everything before starting the daemon. */
   if (opt.port != NULL && !parse_add_port (opt.port, &port))
-    return usage_error ("add", _("--port: '%s' is not a port number (0 to 65535, 0 for any free port)"),
-                        opt.port);
+    {
+      g_autofree char *quoted = pm_quote (opt.port, -1);
+
+      return usage_error ("add", _("--port: '%s' is not a port number (0 to 65535, 0 for any free port)"),
+                          quoted);
+    }
   if (opt.api != NULL && g_strcmp0 (opt.api, "legacy") != 0 && g_strcmp0 (opt.api, "new") != 0)
-    return usage_error ("add", _("--api: '%s' is neither 'legacy' nor 'new'"), opt.api);
+    {
+      g_autofree char *quoted = pm_quote (opt.api, -1);
+
+      return usage_error ("add", _("--api: '%s' is neither 'legacy' nor 'new'"), quoted);
+    }
 
   /* Only what was given: the daemon picks the rest. */
   if (opt.port != NULL)
@@ -860,7 +871,11 @@ run_command (const Command *command,
   g_option_context_add_main_entries (context, command->entries, GETTEXT_PACKAGE);
 
   if (!g_option_context_parse_strv (context, &args, &error))
-    return usage_error (command->name, "%s", error->message);
+    {
+      g_autofree char *quoted = pm_quote (error->message, -1);
+
+      return usage_error (command->name, "%s", quoted);
+    }
 
   n_args = g_strv_length (args) - 1;
   if (n_args < command->n_args)
@@ -871,8 +886,11 @@ run_command (const Command *command,
                           n_args < g_strv_length (names) ? names[n_args] : _(command->parameters));
     }
   if (n_args > command->n_args)
-    return usage_error (command->name, _("unexpected argument '%s'"),
-                        args[command->n_args + 1]);
+    {
+      g_autofree char *quoted = pm_quote (args[command->n_args + 1], -1);
+
+      return usage_error (command->name, _("unexpected argument '%s'"), quoted);
+    }
 
   /* Arguments and text options are taken as they are, whatever the
    * locale, and must be UTF-8: D-Bus carries nothing else. */
@@ -921,7 +939,12 @@ main (int   argc,
   g_option_context_set_strict_posix (context, TRUE);
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (NULL, "%s", error->message);
+    {
+      /* GOption quotes the argument whole ("Unknown option --x..."). */
+      g_autofree char *quoted = pm_quote (error->message, -1);
+
+      return usage_error (NULL, "%s", quoted);
+    }
   if (version)
     {
       g_print ("plutomockctl %s\n", PACKAGE_VERSION);
@@ -932,7 +955,11 @@ main (int   argc,
 
   command = find_command (argv[1]);
   if (command == NULL)
-    return usage_error (NULL, _("unknown command '%s'"), argv[1]);
+    {
+      g_autofree char *quoted = pm_quote (argv[1], -1);
+
+      return usage_error (NULL, _("unknown command '%s'"), quoted);
+    }
 
   status = run_command (command, argc - 2, argv + 2);
   opt_clear ();

@@ -6,6 +6,7 @@
 #include "pm-bus-device.h"
 #include "pm-bus-manager.h"
 #include "pm-error.h"
+#include "pm-quote.h"
 
 /**
  * PmBusManager:
@@ -27,15 +28,6 @@ static void pm_bus_manager_iface_init (PmDBusManagerIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (PmBusManager, pm_bus_manager, PM_DBUS_TYPE_MANAGER_SKELETON,
                                G_IMPLEMENT_INTERFACE (PM_DBUS_TYPE_MANAGER, pm_bus_manager_iface_init))
 
-/* The AddDevice options, each optional. */
-typedef struct
-{
-  guint        port;
-  const char  *hostname;     /* (nullable) */
-  int          api_version;  /* a PmApiVersion, or -1 */
-  const char  *firmware;     /* (nullable) */
-} AddOptions;
-
 static const struct
 {
   const char *name;
@@ -47,20 +39,35 @@ static const struct
   { "firmware", "s" },
 };
 
-/* Reads @options (a{sv}) into @out; the strings point into @options.
- * Unknown names, wrong types, names given twice and unknown API versions
- * are errors. */
-static gboolean
-parse_add_options (GVariant   *options,
-                   AddOptions *out,
-                   GError    **error)
+/**
+ * pm_bus_manager_parse_add_options:
+ * @options: AddDevice's options, a{sv}, as the bus delivered them
+ * @out: (out caller-allocates): the options read
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Reads @options into @out; the strings point into @options.  Unknown
+ * names, wrong types, names given twice and unknown API versions are
+ * errors.  The hostname and firmware are not checked here: the manager
+ * does that (pm_identity_check_hostname(), pm_identity_check_firmware()).
+ * Needs no bus and no fleet.
+ *
+ * Returns: whether @options could be read
+ */
+gboolean
+pm_bus_manager_parse_add_options (GVariant     *options,
+                                  PmAddOptions *out,
+                                  GError      **error)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   GVariantIter iter;
   const char *name;
   GVariant *value;
 
-  *out = (AddOptions) { 0, NULL, -1, NULL };
+  g_return_val_if_fail (options != NULL, FALSE);
+  g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
+  g_return_val_if_fail (out != NULL, FALSE);
+
+  *out = (PmAddOptions) { 0, NULL, -1, NULL };
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
@@ -74,9 +81,11 @@ parse_add_options (GVariant   *options,
           type = known_options[i].type;
       if (type == NULL)
         {
+          g_autofree char *quoted = pm_quote (name, -1);
+
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                        "unknown option '%s' (the options are port, hostname, api-version and firmware)",
-                       name);
+                       quoted);
           return FALSE;
         }
       if (!g_hash_table_add (seen, (gpointer) name))
@@ -87,9 +96,11 @@ parse_add_options (GVariant   *options,
         }
       if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
         {
+          g_autofree char *quoted = pm_quote (g_variant_get_type_string (value), -1);
+
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                        "option '%s' has type '%s'; it must be '%s'",
-                       name, g_variant_get_type_string (value), type);
+                       name, quoted, type);
           return FALSE;
         }
 
@@ -112,8 +123,10 @@ parse_add_options (GVariant   *options,
 
           if (!pm_api_version_from_string (text, &api_version))
             {
+              g_autofree char *quoted = pm_quote (text, -1);
+
               g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "api-version '%s' is neither 'legacy' nor 'new'", text);
+                           "api-version '%s' is neither 'legacy' nor 'new'", quoted);
               return FALSE;
             }
           out->api_version = api_version;
@@ -130,10 +143,10 @@ handle_add_device (PmDBusManager         *object,
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
   g_autofree char *object_path = NULL;
-  AddOptions add;
+  PmAddOptions add;
   PmDevice *device;
 
-  if (!parse_add_options (options, &add, &error))
+  if (!pm_bus_manager_parse_add_options (options, &add, &error))
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
@@ -168,8 +181,10 @@ handle_remove_device (PmDBusManager         *object,
     device = pm_manager_find_device (self->manager, port, NULL);
   if (device == NULL)
     {
+      g_autofree char *quoted = pm_quote (object_path, -1);
+
       g_dbus_method_invocation_return_error (invocation, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                                             "no device at %s", object_path);
+                                             "no device at %s", quoted);
       return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
 

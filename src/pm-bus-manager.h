@@ -11,4 +11,26 @@ G_DECLARE_FINAL_TYPE (PmBusManager, pm_bus_manager, PM, BUS_MANAGER, PmDBusManag
 
 PmBusManager *pm_bus_manager_new (PmManager *manager);
 
+/**
+ * PmAddOptions:
+ * @port: the port, or 0 for any free port
+ * @hostname: (nullable): the hostname, or %NULL for the next default
+ * @api_version: a #PmApiVersion, or -1 to alternate
+ * @firmware: (nullable): the firmware version, or %NULL to draw one
+ *
+ * AddDevice's options, each optional, as pm_manager_add_device() takes
+ * them.
+ */
+typedef struct
+{
+  guint       port;
+  const char *hostname;
+  int         api_version;
+  const char *firmware;
+} PmAddOptions;
+
+gboolean pm_bus_manager_parse_add_options (GVariant     *options,
+                                           PmAddOptions *out,
+                                           GError      **error);
+
 G_END_DECLS

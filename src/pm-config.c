@@ -10,6 +10,7 @@
 
 #include "pm-config.h"
 #include "pm-error.h"
+#include "pm-quote.h"
 
 /*
  * Start-up configuration.  The variables are the original service's
@@ -62,6 +63,7 @@ pm_config_parse_port (const char *source,
                       GError    **error)
 {
   g_autofree char *copy = g_strstrip (g_strdup (text));
+  g_autofree char *quoted = pm_quote (copy, -1);
   guint64 value;
 
   if (copy[0] == '\0')
@@ -76,13 +78,13 @@ pm_config_parse_port (const char *source,
       !g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: '%s' is not a port number"), source, copy);
+                   _("%s: '%s' is not a port number"), source, quoted);
       return FALSE;
     }
   if (value < 1 || value > 65535)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: port %s is out of range (1–65535)"), source, copy);
+                   _("%s: port %s is out of range (1–65535)"), source, quoted);
       return FALSE;
     }
 
@@ -139,8 +141,10 @@ pm_config_parse_ports (const char *source,
 
       if (entry[0] == '\0')
         {
+          g_autofree char *quoted = pm_quote (text, -1);
+
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("%s: entry %u of '%s' is empty"), source, i + 1, text);
+                       _("%s: entry %u of '%s' is empty"), source, i + 1, quoted);
           return FALSE;
         }
 
@@ -153,8 +157,10 @@ pm_config_parse_ports (const char *source,
             return FALSE;
           if (last < first)
             {
+              g_autofree char *quoted = pm_quote (entry, -1);
+
               g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           _("%s: range '%s' runs backwards"), source, entry);
+                           _("%s: range '%s' runs backwards"), source, quoted);
               return FALSE;
             }
         }
@@ -198,6 +204,7 @@ pm_config_parse_bool (const char *source,
   static const char *const yes[] = { "true", "1", "yes" };
   static const char *const no[] = { "false", "0", "no" };
   g_autofree char *copy = g_strstrip (g_strdup (text));
+  g_autofree char *quoted = NULL;
   gsize i;
 
   for (i = 0; i < G_N_ELEMENTS (yes); i++)
@@ -214,9 +221,10 @@ pm_config_parse_bool (const char *source,
         }
     }
 
+  quoted = pm_quote (copy, -1);
   g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                _("%s: '%s' is neither true nor false (use true/false, 1/0 or yes/no)"),
-               source, copy);
+               source, quoted);
   return FALSE;
 }
 
@@ -344,13 +352,19 @@ pm_config_load (PmConfig           *self,
 
   if (!g_option_context_parse (context, argc, argv, &local_error))
     {
-      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, local_error->message);
+      /* GOption's messages quote the argument whole ("Unknown option
+       * --x..."): the message is shortened and escaped as a quote. */
+      g_autofree char *quoted = pm_quote (local_error->message, -1);
+
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, quoted);
       return FALSE;
     }
   if (*argc > 1)
     {
+      g_autofree char *quoted = pm_quote ((*argv)[1], -1);
+
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("unexpected argument '%s'"), (*argv)[1]);
+                   _("unexpected argument '%s'"), quoted);
       return FALSE;
     }
 
@@ -407,8 +421,10 @@ pm_config_load (PmConfig           *self,
 
       if (address == NULL)
         {
+          g_autofree char *quoted = pm_quote (options.bind_address, -1);
+
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("--bind: '%s' is not an IP address"), options.bind_address);
+                       _("--bind: '%s' is not an IP address"), quoted);
           return FALSE;
         }
       g_free (self->bind_address);
@@ -421,9 +437,11 @@ pm_config_load (PmConfig           *self,
 
       if (!g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
         {
+          g_autofree char *quoted = pm_quote (seed, -1);
+
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                        _("--seed: '%s' is not a whole number from 0 to 18446744073709551615"),
-                       seed);
+                       quoted);
           return FALSE;
         }
       self->seed_given = TRUE;

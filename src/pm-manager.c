@@ -11,6 +11,7 @@
 
 #include "pm-acceptor.h"
 #include "pm-error.h"
+#include "pm-identity.h"
 #include "pm-listing-server.h"
 #include "pm-manager.h"
 
@@ -26,8 +27,6 @@
  */
 
 #define HOSTNAME_PREFIX "mockaxe"
-#define HOSTNAME_MAX 63
-#define FIRMWARE_MAX 64
 
 struct _PmManager
 {
@@ -75,25 +74,6 @@ log_device_started (PmDevice *device)
              pm_device_get_hostname (device),
              pm_api_version_to_string (pm_device_get_api_version (device)),
              pm_device_get_firmware (device), url);
-}
-
-static gboolean
-hostname_is_valid (const char *hostname)
-{
-  const char *p;
-  gboolean all_digits = TRUE;
-
-  if (hostname[0] == '\0' || hostname[0] == '-' || strlen (hostname) > HOSTNAME_MAX)
-    return FALSE;
-  for (p = hostname; *p != '\0'; p++)
-    {
-      if (!g_ascii_isalnum (*p) && *p != '-')
-        return FALSE;
-      all_digits &= g_ascii_isdigit (*p);
-    }
-  /* All digits would read as a port where a device is named by port or
-   * hostname (plutomockctl). */
-  return !all_digits;
 }
 
 /* Starts one device and adds it to the fleet. */
@@ -367,22 +347,11 @@ pm_manager_add_device (PmManager  *self,
                    "unknown API version %d", api_version);
       return NULL;
     }
-  if (firmware != NULL &&
-      (firmware[0] == '\0' || !g_utf8_validate (firmware, -1, NULL) ||
-       g_utf8_strlen (firmware, -1) > FIRMWARE_MAX))
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "a firmware version is 1 to %d characters of UTF-8", FIRMWARE_MAX);
-      return NULL;
-    }
-  if (hostname != NULL && !hostname_is_valid (hostname))
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "'%s' is not a hostname: 1 to %d letters, digits and hyphens, "
-                   "not all digits, not starting with a hyphen",
-                   hostname, HOSTNAME_MAX);
-      return NULL;
-    }
+  /* The checks a client's values get before anything is started. */
+  if (firmware != NULL && !pm_identity_check_firmware (firmware, error))
+    return NULL;
+  if (hostname != NULL && !pm_identity_check_hostname (hostname, error))
+    return NULL;
   if (hostname != NULL && pm_manager_find_device (self, 0, hostname) != NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_HOSTNAME_IN_USE,

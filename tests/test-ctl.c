@@ -413,7 +413,13 @@ test_usage_errors (void)
     { { "info", "rig-\xff", NULL }, "argument 1 is not valid UTF-8" },
     { { "add", "--firmware", "v2-\xff", NULL }, "--hostname and --firmware must be valid UTF-8" },
     { { "add", "--hostname", "\xc3", NULL }, "--hostname and --firmware must be valid UTF-8" },
+    /* What is quoted back is escaped: one line, valid UTF-8. */
+    { { "fr\nob", NULL }, "unknown command 'fr\\nob'" },
+    { { "list", "\x1b[2J\xff", NULL }, "unexpected argument '\\x1B[2J\\xFF'" },
+    { { "add", "--api", "new\r", NULL }, "--api: 'new\\r' is neither" },
   };
+  g_autofree char *long_argument = g_strnfill (100 * 1024, 'x');
+  const char *long_args[] = { "list", long_argument, NULL };
   gsize i;
 
   for (i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -422,6 +428,14 @@ test_usage_errors (void)
 
       assert_fails (result, 2, cases[i].message);
     }
+
+  /* A long argument is quoted shortened, with its length. */
+  {
+    g_autoptr(CtlResult) result = run_ctl_env (NULL, long_args);
+
+    assert_fails (result, 2, "xxxx… (102400 bytes)'");
+    g_assert_cmpuint (strlen (result->err), <, 400);
+  }
 }
 
 static void

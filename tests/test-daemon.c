@@ -484,6 +484,59 @@ test_config_error (gconstpointer data)
   assert_refused ("127.0.0.1", q);
 }
 
+/* A bad value a user gives is quoted shortened and escaped: 100 KiB in
+ * PORTS, a newline, bytes that are not UTF-8 and a long unknown option
+ * each give two lines (the message and the hint), valid UTF-8, and a
+ * message that quotes at most 64 characters and says how long the value
+ * was. */
+typedef struct
+{
+  const char *name;
+  const char *arg;       /* if not NULL, the one argument */
+  const char *env;       /* if not NULL, VAR=VALUE */
+  const char *expected;  /* in the message */
+} QuotedCase;
+
+static void
+test_config_error_quoted (void)
+{
+  g_autofree char *long_ports = g_strnfill (100 * 1024, '9');
+  g_autofree char *long_ports_env = g_strconcat ("PORTS=7751,", long_ports, NULL);
+  g_autofree char *long_option_name = g_strnfill (100 * 1024, 'y');
+  g_autofree char *long_option = g_strconcat ("--", long_option_name, NULL);
+  g_autofree char *long_argument = g_strnfill (100 * 1024, 'z');
+  const QuotedCase cases[] = {
+    { "100 KiB in PORTS", NULL, long_ports_env, "9999999999… (102400 bytes)' is not a port number" },
+    { "a newline in PORTS", NULL, "PORTS=77\n51", "'77\\n51'" },
+    { "escape and C1 in LOGS_PUB_ENABLED", NULL, "LOGS_PUB_ENABLED=\x1b[31m\xc2\x85", "'\\x1B[31m\\u0085'" },
+    { "not UTF-8 in LOGS_PUB_ENABLED", NULL, "LOGS_PUB_ENABLED=tr\xff\xfeue", "'tr\\xFF\\xFEue'" },
+    { "an unknown option of 100 KiB", long_option, NULL, "yyyy… (" },
+    { "an argument of 100 KiB", long_argument, NULL, "zzzz… (102400 bytes)'" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      const char *args[] = { cases[i].arg, NULL };
+      const char *env[] = { "LISTING_PORT=0", "PORTS=7751", cases[i].env, NULL };
+      g_autoptr(PmTestDaemon) daemon = NULL;
+      g_auto(GStrv) lines = NULL;
+
+      g_test_message ("%s", cases[i].name);
+      daemon = pm_test_daemon_spawn (args, env);
+      g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 2);
+      if (!g_utf8_validate (daemon->output->str, daemon->output->len, NULL))
+        fail_with_output (daemon, "%s: the output is not UTF-8", cases[i].name);
+      lines = g_strsplit (daemon->output->str, "\n", -1);
+      /* The message, the hint, and the empty rest after the last newline. */
+      if (g_strv_length (lines) != 3 || lines[2][0] != '\0')
+        fail_with_output (daemon, "%s: the output is not two lines", cases[i].name);
+      if (g_utf8_strlen (lines[0], -1) > 200 || strstr (lines[0], cases[i].expected) == NULL)
+        fail_with_output (daemon, "%s: the message does not quote “%s” (at most 200 characters in all)",
+                          cases[i].name, cases[i].expected);
+    }
+}
+
 /* ---- the environment ---------------------------------------------------- */
 
 static void
@@ -1160,6 +1213,7 @@ main (int   argc,
 
       g_test_add_data_func (path, &config_error_cases[i], test_config_error);
     }
+  g_test_add_func ("/daemon/config-error/quoted", test_config_error_quoted);
   g_test_add_func ("/daemon/environment", test_environment);
   g_test_add_func ("/daemon/option-beats-environment", test_option_beats_environment);
   g_test_add_func ("/daemon/version", test_version);

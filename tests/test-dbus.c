@@ -1840,6 +1840,182 @@ test_errors_add (Fixture       *fixture,
   }
 }
 
+/* The longest an error message may quote of a client's value, and the
+ * most any of the messages below may be with the text around it. */
+#define QUOTE_CHARS 64
+#define MESSAGE_MAX_CHARS 300
+
+/* Checks that @message, an error's message with the remote prefix
+ * stripped, can go in one log line: valid UTF-8, no control character,
+ * and short whatever the client sent. */
+static void
+assert_message_quotable (const char *message)
+{
+  const char *p;
+
+  g_assert_true (g_utf8_validate (message, -1, NULL));
+  for (p = message; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || (c >= 0x7F && c < 0xA0))
+        g_error ("The message holds U+%04X: “%s”", c, message);
+    }
+  if (g_utf8_strlen (message, -1) > MESSAGE_MAX_CHARS)
+    g_error ("The message has %ld characters: “%.200s…”", g_utf8_strlen (message, -1), message);
+}
+
+/* AddDevice(@options) fails with InvalidArgument, changes nothing, and
+ * says why in a quotable message, which is returned. */
+static char *
+add_refused_message (Fixture    *fixture,
+                     Recorder   *recorder,
+                     const char *before,
+                     GVariant   *options)
+{
+  g_autoptr(GVariant) owned = g_variant_ref_sink (options);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (pm_dbus_manager_call_add_device_sync (fixture->manager, owned, CALL_FLAGS, &path, NULL, &error))
+    g_error ("AddDevice gave %s; it should fail", path);
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  assert_unchanged (fixture, recorder, before);
+  g_dbus_error_strip_remote_error (error);
+  assert_message_quotable (error->message);
+  return g_strdup (error->message);
+}
+
+static GVariant *
+one_option (const char *name,
+            const char *value)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+
+  g_variant_builder_add (&builder, "{sv}", name, g_variant_new_string (value));
+  return g_variant_builder_end (&builder);
+}
+
+/* A string of @n_bytes: @unit over and over, @unit's bytes never cut. */
+static char *
+repeated (const char *unit,
+          gsize       n_bytes)
+{
+  GString *text = g_string_sized_new (n_bytes);
+
+  while (text->len + strlen (unit) <= n_bytes)
+    g_string_append (text, unit);
+  return g_string_free (text, FALSE);
+}
+
+/* A hostname or firmware with a control character is refused, the
+ * message naming the problem; and whatever a client sends, an error
+ * message quotes at most QUOTE_CHARS characters of it, cut between
+ * characters and marked with the whole length. */
+static void
+test_errors_add_text (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  static const char *const controls[] = {
+    "\n", "\r", "\t", "\x1b", "\x7f", "\xc2\x85" /* U+0085 */, "\xc2\x9b" /* U+009B */, "\x01",
+  };
+  static const char *const options[] = { "hostname", "firmware" };
+  g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
+  g_autofree char *before = fleet_state (fixture);
+  gsize i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (options); i++)
+    for (j = 0; j < G_N_ELEMENTS (controls); j++)
+      {
+        g_autofree char *value = g_strconcat ("rig", controls[j], "INJECTED", NULL);
+        g_autofree char *message = NULL;
+
+        g_test_message ("AddDevice: %s with control character %" G_GSIZE_FORMAT, options[i], j);
+        message = add_refused_message (fixture, recorder, before, one_option (options[i], value));
+        if (strstr (message, "control character") == NULL || strstr (message, options[i]) == NULL)
+          g_error ("The message does not name the problem: “%s”", message);
+      }
+
+  /* 1 MiB in each string a client can send: the message quotes the
+   * start, cut between characters (two-byte ones here), and the whole
+   * length. */
+  {
+    g_autofree char *ascii = repeated ("h", 1024 * 1024);
+    g_autofree char *accented = repeated ("é", 1024 * 1024);
+    const char *names[] = { "hostname", "firmware", "api-version" };
+
+    for (i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        const char *values[] = { ascii, accented };
+
+        for (j = 0; j < G_N_ELEMENTS (values); j++)
+          {
+            g_autofree char *message = NULL;
+            g_autofree char *start = g_utf8_substring (values[j], 0, QUOTE_CHARS);
+            g_autofree char *past = g_utf8_substring (values[j], 0, QUOTE_CHARS + 1);
+
+            g_test_message ("AddDevice: 1 MiB %s, %s", names[i], j == 0 ? "ASCII" : "é");
+            message = add_refused_message (fixture, recorder, before, one_option (names[i], values[j]));
+            if (strstr (message, start) == NULL || strstr (message, past) != NULL ||
+                strstr (message, "… (1048576 bytes)") == NULL)
+              g_error ("The message does not quote the first %d characters and the length: “%s”",
+                       QUOTE_CHARS, message);
+          }
+      }
+
+    /* An option's name, and a type that is not the option's. */
+    {
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      g_autofree char *message = NULL;
+
+      g_test_message ("AddDevice: an option named with 1 MiB");
+      g_variant_builder_add (&builder, "{sv}", ascii, g_variant_new_uint32 (1));
+      message = add_refused_message (fixture, recorder, before, g_variant_builder_end (&builder));
+      g_assert_nonnull (strstr (message, "… (1048576 bytes)"));
+    }
+    {
+      g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      g_autofree char *message = NULL;
+      GVariant *booleans[100];
+
+      /* A signature of 102 characters (D-Bus allows 255). */
+      g_test_message ("AddDevice: a port of a long type");
+      for (i = 0; i < G_N_ELEMENTS (booleans); i++)
+        booleans[i] = g_variant_new_boolean (TRUE);
+      g_variant_builder_add (&builder, "{sv}", "port",
+                             g_variant_new_tuple (booleans, G_N_ELEMENTS (booleans)));
+      message = add_refused_message (fixture, recorder, before, g_variant_builder_end (&builder));
+      g_assert_nonnull (strstr (message, "…"));
+    }
+
+    /* RemoveDevice with a long path that is no device's. */
+    {
+      g_autofree char *tail = repeated ("x", 1024 * 1024);
+      g_autofree char *path = g_strconcat (DEVICE_PATH_PREFIX, tail, NULL);
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("RemoveDevice: a path of 1 MiB");
+      g_assert_false (pm_dbus_manager_call_remove_device_sync (fixture->manager, path, CALL_FLAGS,
+                                                               NULL, &error));
+      assert_pm_error (error, PM_ERROR_NO_SUCH_DEVICE, "NoSuchDevice");
+      g_dbus_error_strip_remote_error (error);
+      assert_message_quotable (error->message);
+      g_assert_nonnull (strstr (error->message, "… ("));
+      assert_unchanged (fixture, recorder, before);
+    }
+  }
+
+  /* Characters that are not control characters are fine in a firmware
+   * version; the log says it on one line. */
+  {
+    g_autofree char *path = add_device (fixture, "{'firmware': <'v2.2.2 «β» \u00a0'>}");
+    g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
+
+    g_assert_cmpstr (pm_dbus_device_get_firmware (device), ==, "v2.2.2 «β» \u00a0");
+    remove_device (fixture, path);
+  }
+}
+
 static void
 test_errors_remove (Fixture       *fixture,
                     gconstpointer  user_data)
@@ -2474,6 +2650,7 @@ main (int   argc,
   ADD ("/dbus/device/info", test_device_info, NULL);
   ADD ("/dbus/device/restart", test_device_restart, NULL);
   ADD ("/dbus/errors/add", test_errors_add, NULL);
+  ADD ("/dbus/errors/add-text", test_errors_add_text, NULL);
   ADD ("/dbus/errors/remove", test_errors_remove, NULL);
   ADD ("/dbus/errors/update", test_errors_update, NULL);
   ADD ("/dbus/errors/signature", test_errors_signature, NULL);

@@ -20,6 +20,15 @@ import websocket
 DAEMON = os.environ["PLUTOMOCK_DAEMON"]
 results = []
 
+# How long an answer may take before the test calls it lost: a loaded
+# machine can stall any process for a while.  Pluto's own discovery probe
+# keeps its 1000 ms.
+TIMEOUT = 10.0
+PROBE_TIMEOUT = 1.0
+# How many scans discovery makes, as Pluto scans again and again, before
+# it misses a device that never answered a probe in time.
+SCANS = 3
+
 
 def check(name, condition, detail=""):
     results.append((bool(condition), name, detail))
@@ -35,7 +44,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, timeout=1.0, content_type="application/json"):
+def http(method, url, body=None, timeout=TIMEOUT, content_type="application/json"):
     """Returns (status, content type, body text); status 0 on a transport error."""
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
@@ -55,9 +64,9 @@ def start_daemon(listing, ports, logs):
                LOGS_PUB_ENABLED="true" if logs else "false")
     env.pop("G_DEBUG", None)
     daemon = subprocess.Popen([DAEMON], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 2 * TIMEOUT
     while time.monotonic() < deadline:
-        status, _, text = http("GET", f"http://127.0.0.1:{listing}/servers", timeout=0.5)
+        status, _, text = http("GET", f"http://127.0.0.1:{listing}/servers", timeout=1.0)
         if status == 200 and len(json.loads(text)["servers"]) == len(ports):
             return daemon
         time.sleep(0.05)
@@ -67,27 +76,43 @@ def start_daemon(listing, ports, logs):
 
 def stop_daemon(daemon):
     daemon.terminate()
-    return daemon.wait(timeout=10)
+    return daemon.wait(timeout=TIMEOUT)
 
 
-def discovery(listing):
+def scan(listing):
     """Scan mode with DETECT_MOCK_DEVICES=true: /servers without a timeout,
     then each candidate probed with a 1000 ms timeout; a miner is a 2xx
-    JSON reply with a truthy ASICModel."""
+    JSON reply with a truthy ASICModel.  Returns the devices found by port,
+    or None."""
     status, _, text = http("GET", f"http://127.0.0.1:{listing}/servers", timeout=None)
     if status != 200:
         return None
     servers = json.loads(text).get("servers")
     if not isinstance(servers, list):
         return None
-    found = []
+    found = {}
     for server in servers:
         port = server["port"]
         mac = f"ff:ff:ff:ff:{port >> 8:02x}:{port & 0xff:02x}"
-        status, ctype, body = http("GET", f"http://127.0.0.1:{port}/api/system/info", timeout=1.0)
+        status, ctype, body = http("GET", f"http://127.0.0.1:{port}/api/system/info", timeout=PROBE_TIMEOUT)
         if 200 <= status < 300 and ctype.startswith("application/json") and json.loads(body).get("ASICModel"):
-            found.append({"ip": f"127.0.0.1:{port}", "mac": mac, "info": json.loads(body)})
+            found[port] = {"ip": f"127.0.0.1:{port}", "mac": mac, "info": json.loads(body)}
     return found
+
+
+def discovery(listing, ports):
+    """Pluto scans again and again: a device that missed the probe's time
+    on a busy machine is found on a later scan.  Returns the devices in
+    the order of @ports, or None."""
+    found = {}
+    for _ in range(SCANS):
+        devices = scan(listing)
+        if devices is None:
+            return None
+        found.update(devices)
+        if all(port in found for port in ports):
+            break
+    return [found[port] for port in ports if port in found]
 
 
 def gauges(info):
@@ -126,7 +151,7 @@ def main():
 
     daemon = start_daemon(listing, ports, logs=True)
     try:
-        devices = discovery(listing)
+        devices = discovery(listing, ports)
         check("discovery lists every mock device", devices is not None and len(devices) == len(ports),
               repr(devices))
         devices = devices or []
@@ -146,37 +171,45 @@ def main():
                                              "stratumUser": "bc1user.worker", "stratumPassword": "x",
                                              "autofanspeed": 0, "notAllowed": 1})
         check("PATCH through the backend's proxy is accepted", status == 200, status)
-        status, _, body = http("GET", f"http://{first}/api/system/info", timeout=1.5)
+        status, _, body = http("GET", f"http://{first}/api/system/info")
         info = json.loads(body) if status == 200 else {}
         check("the patched values are reported",
               info.get("frequency") == 575 and info.get("coreVoltage") == 1250 and
               info.get("stratumURL") == "pool.example.org" and info.get("stratumPort") == 4444 and
               info.get("autofanspeed") == 0, repr(info))
 
-        ws = websocket.create_connection(f"ws://{first}/api/ws", timeout=7,
+        # Frames come every 5 s.
+        ws = websocket.create_connection(f"ws://{first}/api/ws", timeout=5 + TIMEOUT,
                                          header=["Sec-WebSocket-Extensions: permessage-deflate"])
         frame = ws.recv()
         check("the log WebSocket streams text the backend stores as is",
               isinstance(frame, str) and re.fullmatch(r'\{"log":"[A-Za-z ]+"\}', frame) is not None, frame)
 
+        # The restart begins while the POST is on its way: after asked, by
+        # restarted.
+        asked = time.monotonic()
         status, ctype, body = http("POST", f"http://{first}/api/system/restart", timeout=None)
         check("restart through the backend's proxy", status == 200 and ctype.startswith("text/html") and
               "System will restart shortly." in body, (status, body))
         restarted = time.monotonic()
-        status, _, _ = http("GET", f"http://{first}/api/system/info", timeout=1.5)
+        status, _, _ = http("GET", f"http://{first}/api/system/info")
         check("the poller sees the device offline while it restarts", status == 503, status)
         other = devices[1]["ip"] if len(devices) > 1 else first
-        status, _, _ = http("GET", f"http://{other}/api/system/info", timeout=1.5)
+        status, _, _ = http("GET", f"http://{other}/api/system/info")
         check("the other devices stay online", status == 200, status)
-        while time.monotonic() - restarted < 7:
-            status, _, body = http("GET", f"http://{first}/api/system/info", timeout=1.5)
+        while time.monotonic() - restarted < 5 + TIMEOUT:
+            status, _, body = http("GET", f"http://{first}/api/system/info")
             if status == 200:
                 break
             time.sleep(0.1)
-        elapsed = time.monotonic() - restarted
-        check("the device comes back after about 5 s", status == 200 and 4.5 <= elapsed <= 6.0, elapsed)
+        back = time.monotonic()
+        # Not before 5 s have passed since the restart began, however busy
+        # the machine; and soon after, with room for a slow poll.
+        check("the device comes back after about 5 s",
+              status == 200 and back - asked >= 5.0 and back - restarted <= 5.0 + 3.0,
+              (back - asked, back - restarted))
         check("the overrides survive the restart", json.loads(body).get("frequency") == 575 if status == 200 else False)
-        ws.settimeout(7)
+        ws.settimeout(5 + TIMEOUT)
         check("the log WebSocket kept streaming across the restart", ws.recv().startswith('{"log":'))
         ws.close()
     finally:
@@ -187,13 +220,15 @@ def main():
     # quickly, not hang.
     daemon = start_daemon(listing, ports[:1], logs=False)
     try:
+        # A hang would be for ever; on a busy machine "at once" may take a
+        # second or two.
         started = time.monotonic()
         try:
-            websocket.create_connection(f"ws://127.0.0.1:{ports[0]}/api/ws", timeout=5).close()
+            websocket.create_connection(f"ws://127.0.0.1:{ports[0]}/api/ws", timeout=TIMEOUT).close()
             refused = False
         except websocket.WebSocketBadStatusException as error:
             refused = error.status_code == 404
-        check("with logs off the WebSocket is refused at once", refused and time.monotonic() - started < 2)
+        check("with logs off the WebSocket is refused at once", refused and time.monotonic() - started < 5)
     finally:
         stop_daemon(daemon)
 

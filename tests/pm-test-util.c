@@ -869,7 +869,7 @@ pm_test_daemon_wait (PmTestDaemon *daemon)
       g_error ("The daemon did not exit; it said:\n%s", daemon->output->str);
     }
   /* Collect what it wrote last. */
-  pm_test_wait_until (is_true, &daemon->output_closed, 1000);
+  pm_test_wait_until (is_true, &daemon->output_closed, PM_TEST_TIMEOUT_MS);
 
   if (g_subprocess_get_if_exited (daemon->process))
     return g_subprocess_get_exit_status (daemon->process);

@@ -28,6 +28,9 @@ packages=(
   dbus-daemon   # private session buses in the tests
   systemd       # systemd-analyze checks the user unit
   curl
+  clang              # the libFuzzer targets (fuzz/, bench/fuzz.sh)
+  libclang-rt-14-dev # libFuzzer and clang's sanitizer runtimes
+  llvm               # llvm-symbolizer: sanitizer reports with file:line
 )
 
 if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then

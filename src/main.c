@@ -5,17 +5,40 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/resource.h>
 
+#include <glib-unix.h>
 #include <glib/gi18n.h>
 
 #include "pm-bus.h"
 #include "pm-config.h"
 #include "pm-manager.h"
 
+/*
+ * The daemon's life: main() owns the main loop and the SIGINT/SIGTERM
+ * sources.  With D-Bus it connects, claims the name (which with
+ * --replace waits, on the loop, for the old daemon to let go), starts
+ * the fleet once the claim says so, exports it, and runs until a signal
+ * or a lost name; then it closes every server and exits with the status
+ * the way it ended calls for.
+ */
+
 /* Exit status for a bad configuration, as for a usage error. */
 #define EXIT_BAD_CONFIG 2
+
+typedef struct
+{
+  GMainLoop    *loop;         /* (owned) */
+  PmManager    *manager;      /* (owned) */
+  PmBus        *bus;          /* (owned) (nullable) without D-Bus */
+  GCancellable *cancellable;  /* (owned): cancels the claim on a signal */
+  gboolean      claiming;
+  gboolean      stopping;     /* a signal or a lost name asked to stop */
+  gboolean      started;
+  int           status;
+} Daemon;
 
 /* Every device holds a listening socket and every client a connection:
  * take all the descriptors the hard limit allows. */
@@ -31,16 +54,101 @@ raise_fd_limit (void)
     g_debug ("Could not raise the descriptor limit: %s", g_strerror (errno));
 }
 
+/* Stops the daemon with @status, unless it is stopping already. */
+static void
+daemon_stop (Daemon *daemon,
+             int     status)
+{
+  if (daemon->stopping)
+    return;
+  daemon->stopping = TRUE;
+  daemon->status = status;
+  g_main_loop_quit (daemon->loop);
+}
+
+static gboolean
+on_quit_signal (gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  if (daemon->stopping)
+    return G_SOURCE_CONTINUE;
+  g_message (_("Stopping"));
+  /* A claim in progress ends at once, and its callback stops the loop. */
+  if (daemon->claiming)
+    {
+      g_cancellable_cancel (daemon->cancellable);
+      return G_SOURCE_CONTINUE;
+    }
+  daemon_stop (daemon, 0);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+on_name_lost (PmBus   *bus,
+              gpointer user_data)
+{
+  Daemon *daemon = user_data;
+
+  /* pm_bus_check_name() says afterwards whether that is a failure. */
+  daemon_stop (daemon, 0);
+}
+
+/* The fleet, then its objects on the bus, which then asks for the name. */
+static void
+start_fleet (Daemon *daemon)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!pm_manager_start (daemon->manager, &error))
+    {
+      g_printerr (_("plutomock: %s\n"), error->message);
+      daemon_stop (daemon, 1);
+      return;
+    }
+  daemon->started = TRUE;
+  if (daemon->bus != NULL)
+    pm_bus_export (daemon->bus, daemon->manager);
+}
+
+static void
+on_claimed (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  Daemon *daemon = user_data;
+  g_autoptr(GError) error = NULL;
+
+  daemon->claiming = FALSE;
+  if (!pm_bus_claim_finish (PM_BUS (source), result, &error))
+    {
+      /* SIGINT or SIGTERM while --replace waited: stop before starting. */
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          daemon_stop (daemon, 0);
+          return;
+        }
+      g_printerr (_("plutomock: %s\n"), error->message);
+      daemon_stop (daemon, 1);
+      return;
+    }
+  if (g_cancellable_is_cancelled (daemon->cancellable))
+    {
+      daemon_stop (daemon, 0);
+      return;
+    }
+  start_fleet (daemon);
+}
+
 int
 main (int   argc,
       char *argv[])
 {
   g_autoptr(PmConfig) config = NULL;
-  g_autoptr(PmManager) manager = NULL;
-  g_autoptr(PmBus) bus = NULL;
-  int status;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) envp = NULL;
+  Daemon daemon = { 0 };
+  guint sigint_id, sigterm_id;
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
@@ -62,29 +170,31 @@ main (int   argc,
     }
 
   raise_fd_limit ();
-  manager = pm_manager_new (config);
-  pm_manager_handle_signals (manager);
+  daemon.loop = g_main_loop_new (NULL, FALSE);
+  daemon.manager = pm_manager_new (config);
+  daemon.cancellable = g_cancellable_new ();
+  /* From here on SIGINT and SIGTERM stop the daemon cleanly; one that
+   * comes while the ports are being bound is dispatched by the loop's
+   * first iteration. */
+  sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, &daemon);
+  sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, &daemon);
 
   /* The name is checked before any port is bound; the objects are
    * exported once the fleet runs, and the name asked for after that. */
   if (config->dbus_enabled)
     {
-      bus = pm_bus_new ();
-      if (!pm_bus_connect (bus, &error))
+      daemon.bus = pm_bus_new ();
+      if (!pm_bus_connect (daemon.bus, &error))
         {
           if (config->replace)
             {
               g_printerr (_("plutomock: --replace needs the session bus: %s\n"), error->message);
-              return 1;
+              daemon.status = 1;
+              goto out;
             }
           g_message (_("D-Bus control is off: no session bus (%s)"), error->message);
           g_clear_error (&error);
-          g_clear_object (&bus);
-        }
-      else if (!pm_bus_claim (bus, manager, config->replace, &error))
-        {
-          g_printerr (_("plutomock: %s\n"), error->message);
-          return 1;
+          g_clear_object (&daemon.bus);
         }
     }
   else
@@ -92,23 +202,36 @@ main (int   argc,
       g_message (_("D-Bus control is off (--no-dbus)"));
     }
 
-  /* SIGINT or SIGTERM while --replace waited: stop before starting. */
-  if (pm_manager_get_quit_requested (manager))
-    return 0;
+  if (daemon.bus != NULL)
+    {
+      g_signal_connect (daemon.bus, "name-lost", G_CALLBACK (on_name_lost), &daemon);
+      daemon.claiming = TRUE;
+      pm_bus_claim_async (daemon.bus, config->replace, daemon.cancellable, on_claimed, &daemon);
+    }
+  else
+    {
+      start_fleet (&daemon);
+    }
 
-  if (!pm_manager_start (manager, &error))
+  if (!daemon.stopping)
+    g_main_loop_run (daemon.loop);
+
+  if (daemon.bus != NULL && daemon.status == 0 && !pm_bus_check_name (daemon.bus, &error))
     {
       g_printerr (_("plutomock: %s\n"), error->message);
-      return 1;
+      daemon.status = 1;
     }
-  if (bus != NULL)
-    pm_bus_export (bus, manager);
 
-  status = pm_manager_run (manager);
-  if (bus != NULL && !pm_bus_check_name (bus, &error))
-    {
-      g_printerr (_("plutomock: %s\n"), error->message);
-      return 1;
-    }
-  return status;
+out:
+  g_clear_handle_id (&sigint_id, g_source_remove);
+  g_clear_handle_id (&sigterm_id, g_source_remove);
+  if (daemon.started)
+    pm_manager_stop (daemon.manager);
+  if (daemon.bus != NULL)
+    g_signal_handlers_disconnect_by_data (daemon.bus, &daemon);
+  g_clear_object (&daemon.bus);
+  g_clear_object (&daemon.manager);
+  g_clear_object (&daemon.cancellable);
+  g_clear_pointer (&daemon.loop, g_main_loop_unref);
+  return daemon.status;
 }

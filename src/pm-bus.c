@@ -20,11 +20,15 @@
  * InterfacesAdded or InterfacesRemoved).
  *
  * The start-up order keeps clients from seeing a half-built tree:
- * pm_bus_connect(), pm_bus_claim(), starting the fleet, then
- * pm_bus_export(), which exports everything and only then asks for the
- * name.  The exception is --replace: the old daemon lets go of its ports
- * only once it has lost the name, so pm_bus_claim() takes the name first,
- * and until the new fleet is exported a call gets "Object does not exist".
+ * pm_bus_connect(), pm_bus_claim_async(), starting the fleet once it
+ * reports, then pm_bus_export(), which exports everything and only then
+ * asks for the name.  The exception is --replace: the old daemon lets go
+ * of its ports only once it has lost the name, so the claim takes the
+ * name first, and until the new fleet is exported a call gets "Object
+ * does not exist".
+ *
+ * PmBus runs no main loop of its own: the claim reports through its
+ * callback, and a name lost later through #PmBus::name-lost.
  */
 
 /* How long --replace waits for the daemon it replaces to let go. */
@@ -38,6 +42,17 @@ typedef enum
   NAME_LOST,
 } NameState;
 
+/* A --replace in progress: the name asked for, the old owner watched. */
+typedef struct
+{
+  char    *owner;       /* (owned): the unique name of the old owner */
+  guint    watch_id;
+  guint    timeout_id;
+  GSource *cancel_source;  /* (owned) (nullable) */
+  gboolean vanished;
+  gboolean timed_out;
+} Takeover;
+
 struct _PmBus
 {
   GObject                   parent_instance;
@@ -49,6 +64,9 @@ struct _PmBus
   gboolean                  name_refused;
   gboolean                  replace;
 
+  GTask                    *claim;       /* (owned) (nullable): a claim in progress */
+  Takeover                 *takeover;    /* (owned) (nullable): its --replace, once asked */
+
   PmManager                *manager;     /* (owned) (nullable) until exported */
   GDBusObjectManagerServer *server;      /* (owned) (nullable) until exported */
   GPtrArray                *objects;     /* (owned) (element-type PmDBusObjectSkeleton):
@@ -57,6 +75,16 @@ struct _PmBus
 };
 
 G_DEFINE_FINAL_TYPE (PmBus, pm_bus, G_TYPE_OBJECT)
+
+enum
+{
+  SIGNAL_NAME_LOST,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+static void claim_check (PmBus *self);
 
 static void
 on_name_acquired (GDBusConnection *connection,
@@ -68,6 +96,7 @@ on_name_acquired (GDBusConnection *connection,
   self->name_state = NAME_OWNED;
   self->ever_owned = TRUE;
   g_message (_("D-Bus control on the session bus as %s"), name);
+  claim_check (self);
 }
 
 static void
@@ -82,12 +111,6 @@ on_name_lost (GDBusConnection *connection,
   if (self->name_state == NAME_LOST)
     return;
   self->name_state = NAME_LOST;
-  if (bus_gone)
-    g_message (_("The session bus has gone; stopping"));
-  else if (was_owned)
-    g_message (_("Another process took %s over; stopping"), name);
-  else
-    self->name_refused = TRUE;  /* main() says so and exits 1 */
 
   if (was_owned)
     {
@@ -97,8 +120,21 @@ on_name_lost (GDBusConnection *connection,
       self->owner_id = 0;
     }
 
-  if (self->manager != NULL)
-    pm_manager_quit (self->manager);
+  /* During a claim, the claim says what went wrong. */
+  if (self->claim != NULL)
+    {
+      claim_check (self);
+      return;
+    }
+
+  if (bus_gone)
+    g_message (_("The session bus has gone; stopping"));
+  else if (was_owned)
+    g_message (_("Another process took %s over; stopping"), name);
+  else
+    self->name_refused = TRUE;  /* pm_bus_check_name() says so */
+
+  g_signal_emit (self, signals[SIGNAL_NAME_LOST], 0);
 }
 
 static void
@@ -164,108 +200,237 @@ set_name_taken_error (GError    **error,
                PM_DBUS_NAME, owner != NULL ? owner : "?");
 }
 
+/* ---- the claim ------------------------------------------------------------- */
+
+static void
+takeover_free (Takeover *takeover)
+{
+  if (takeover->watch_id != 0)
+    g_bus_unwatch_name (takeover->watch_id);
+  g_clear_handle_id (&takeover->timeout_id, g_source_remove);
+  if (takeover->cancel_source != NULL)
+    {
+      g_source_destroy (takeover->cancel_source);
+      g_source_unref (takeover->cancel_source);
+    }
+  g_free (takeover->owner);
+  g_free (takeover);
+}
+
+/* Ends the claim in progress, with @error or (if %NULL) success. */
+static void
+claim_finish (PmBus  *self,
+              GError *error)
+{
+  g_autoptr(GTask) task = g_steal_pointer (&self->claim);
+
+  g_clear_pointer (&self->takeover, takeover_free);
+  if (error != NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_boolean (task, TRUE);
+}
+
+/* Ends a --replace in progress if what it waits for has happened: the
+ * name is ours and the old owner has left the bus (it closes its ports
+ * before that), or the wait was cancelled, timed out, or the name went
+ * elsewhere. */
+static void
+claim_check (PmBus *self)
+{
+  Takeover *takeover = self->takeover;
+
+  if (self->claim == NULL || takeover == NULL)
+    return;  /* no claim, or still asking who owns the name */
+
+  if (g_cancellable_is_cancelled (g_task_get_cancellable (self->claim)))
+    {
+      g_clear_handle_id (&self->owner_id, g_bus_unown_name);
+      self->name_state = NAME_NOT_ASKED;
+      claim_finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                               "the claim was cancelled"));
+      return;
+    }
+
+  if (self->name_state == NAME_LOST ||
+      (self->name_state == NAME_PENDING && takeover->timed_out))
+    {
+      GError *error = NULL;
+
+      if (g_dbus_connection_is_closed (self->connection))
+        g_set_error (&error, PM_ERROR, PM_ERROR_FAILED,
+                     _("the session bus went away while taking %s over"), PM_DBUS_NAME);
+      else if (self->ever_owned)
+        g_set_error (&error, PM_ERROR, PM_ERROR_FAILED,
+                     _("another process took %s over while this one waited for %s to stop"),
+                     PM_DBUS_NAME, takeover->owner);
+      else
+        g_set_error (&error, PM_ERROR, PM_ERROR_FAILED,
+                     _("%s could not be taken over from %s, which does not allow it"),
+                     PM_DBUS_NAME, takeover->owner);
+      g_clear_handle_id (&self->owner_id, g_bus_unown_name);
+      self->name_state = NAME_NOT_ASKED;
+      claim_finish (self, error);
+      return;
+    }
+
+  if (self->name_state == NAME_OWNED && (takeover->vanished || takeover->timed_out))
+    {
+      if (!takeover->vanished)
+        g_message (_("%s still runs after %d s; starting anyway"), takeover->owner,
+                   REPLACE_TIMEOUT_MS / 1000);
+      claim_finish (self, NULL);
+    }
+}
+
 static void
 on_old_owner_vanished (GDBusConnection *connection,
                        const char      *name,
                        gpointer         user_data)
 {
-  gboolean *vanished = user_data;
+  PmBus *self = PM_BUS (user_data);
 
-  *vanished = TRUE;
+  self->takeover->vanished = TRUE;
+  claim_check (self);
 }
 
 static gboolean
-on_timeout (gpointer user_data)
+on_takeover_timeout (gpointer user_data)
 {
-  gboolean *timed_out = user_data;
+  PmBus *self = PM_BUS (user_data);
 
-  *timed_out = TRUE;
+  self->takeover->timeout_id = 0;
+  self->takeover->timed_out = TRUE;
+  claim_check (self);
   return G_SOURCE_REMOVE;
 }
 
+static gboolean
+on_claim_cancelled (GCancellable *cancellable,
+                    gpointer      user_data)
+{
+  claim_check (PM_BUS (user_data));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_owner_reply (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(PmBus) self = PM_BUS (user_data);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  GCancellable *cancellable = g_task_get_cancellable (self->claim);
+  Takeover *takeover;
+  const char *owner;
+
+  reply = g_dbus_connection_call_finish (G_DBUS_CONNECTION (source), result, &error);
+  if (g_cancellable_is_cancelled (cancellable))
+    {
+      claim_finish (self, g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                               "the claim was cancelled"));
+      return;
+    }
+  if (reply == NULL)
+    {
+      /* Nobody has the name: pm_bus_export() asks for it. */
+      if (g_dbus_error_is_remote_error (error) &&
+          g_error_matches (error, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+        claim_finish (self, NULL);
+      else
+        claim_finish (self, g_steal_pointer (&error));
+      return;
+    }
+
+  g_variant_get (reply, "(&s)", &owner);
+  if (!self->replace)
+    {
+      GError *taken = NULL;
+
+      set_name_taken_error (&taken, owner);
+      claim_finish (self, taken);
+      return;
+    }
+
+  g_message (_("Taking %s over from %s"), PM_DBUS_NAME, owner);
+  takeover = g_new0 (Takeover, 1);
+  takeover->owner = g_strdup (owner);
+  self->takeover = takeover;
+  takeover->watch_id = g_bus_watch_name_on_connection (self->connection, owner,
+                                                       G_BUS_NAME_WATCHER_FLAGS_NONE,
+                                                       NULL, on_old_owner_vanished,
+                                                       self, NULL);
+  takeover->timeout_id = g_timeout_add (REPLACE_TIMEOUT_MS, on_takeover_timeout, self);
+  if (cancellable != NULL)
+    {
+      takeover->cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (takeover->cancel_source, G_SOURCE_FUNC (on_claim_cancelled),
+                             self, NULL);
+      g_source_attach (takeover->cancel_source, g_main_context_get_thread_default ());
+    }
+  own_name (self, G_BUS_NAME_OWNER_FLAGS_REPLACE);
+}
+
 /**
- * pm_bus_claim:
+ * pm_bus_claim_async:
  * @self: a connected #PmBus
- * @manager: the fleet, not started yet; a quit it is asked for (SIGTERM,
- *   say) ends the wait
  * @replace: whether to take the name over from its owner
- * @error: return location for a #GError
+ * @cancellable: (nullable): cancels the wait (SIGTERM, say)
+ * @callback: called when the fleet may start, or may not
+ * @user_data: for @callback
  *
  * Checks, before the fleet starts, that plutomock may have its name.  If
  * another process owns it, this fails, or with @replace takes the name
  * over and waits (up to 10 s) for the other daemon to stop and free its
  * ports.  If nobody owns it, the name is asked for by pm_bus_export().
- *
- * Returns: %FALSE if the name is taken and may not be taken over
+ * Call pm_bus_claim_finish() from @callback.
  */
-gboolean
-pm_bus_claim (PmBus     *self,
-              PmManager *manager,
-              gboolean   replace,
-              GError   **error)
+void
+pm_bus_claim_async (PmBus              *self,
+                    gboolean            replace,
+                    GCancellable       *cancellable,
+                    GAsyncReadyCallback callback,
+                    gpointer            user_data)
 {
-  g_autofree char *owner = NULL;
-  gboolean vanished = FALSE, timed_out = FALSE;
-  guint watch_id, timeout_id;
-
-  g_return_val_if_fail (PM_IS_BUS (self), FALSE);
-  g_return_val_if_fail (self->connection != NULL, FALSE);
-  g_return_val_if_fail (self->name_state == NAME_NOT_ASKED, FALSE);
+  g_return_if_fail (PM_IS_BUS (self));
+  g_return_if_fail (self->connection != NULL);
+  g_return_if_fail (self->name_state == NAME_NOT_ASKED);
+  g_return_if_fail (self->claim == NULL);
 
   self->replace = replace;
-  owner = dup_name_owner (self);
-  if (owner == NULL)
-    return TRUE;
-  if (!replace)
-    {
-      set_name_taken_error (error, owner);
-      return FALSE;
-    }
+  self->claim = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (self->claim, pm_bus_claim_async);
 
-  g_message (_("Taking %s over from %s"), PM_DBUS_NAME, owner);
-  watch_id = g_bus_watch_name_on_connection (self->connection, owner,
-                                             G_BUS_NAME_WATCHER_FLAGS_NONE,
-                                             NULL, on_old_owner_vanished,
-                                             &vanished, NULL);
-  timeout_id = g_timeout_add (REPLACE_TIMEOUT_MS, on_timeout, &timed_out);
-  own_name (self, G_BUS_NAME_OWNER_FLAGS_REPLACE);
-
-  while (self->name_state == NAME_PENDING && !timed_out &&
-         !pm_manager_get_quit_requested (manager))
-    g_main_context_iteration (NULL, TRUE);
-  /* The old daemon closes its ports before it leaves the bus. */
-  while (self->name_state == NAME_OWNED && !vanished && !timed_out &&
-         !pm_manager_get_quit_requested (manager))
-    g_main_context_iteration (NULL, TRUE);
-
-  g_bus_unwatch_name (watch_id);
-  if (!timed_out)
-    g_source_remove (timeout_id);
-
-  if (pm_manager_get_quit_requested (manager))
-    return TRUE;  /* the caller stops anyway */
-  if (self->name_state != NAME_OWNED)
-    {
-      if (g_dbus_connection_is_closed (self->connection))
-        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                     _("the session bus went away while taking %s over"), PM_DBUS_NAME);
-      else if (self->ever_owned)
-        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                     _("another process took %s over while this one waited for %s to stop"),
-                     PM_DBUS_NAME, owner);
-      else
-        g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                     _("%s could not be taken over from %s, which does not allow it"),
-                     PM_DBUS_NAME, owner);
-      g_clear_handle_id (&self->owner_id, g_bus_unown_name);
-      self->name_state = NAME_NOT_ASKED;
-      self->name_refused = FALSE;
-      return FALSE;
-    }
-  if (!vanished)
-    g_message (_("%s still runs after %d s; starting anyway"), owner, REPLACE_TIMEOUT_MS / 1000);
-  return TRUE;
+  g_dbus_connection_call (self->connection, "org.freedesktop.DBus",
+                          "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                          "GetNameOwner", g_variant_new ("(s)", PM_DBUS_NAME),
+                          G_VARIANT_TYPE ("(s)"), G_DBUS_CALL_FLAGS_NONE,
+                          -1, cancellable, on_owner_reply, g_object_ref (self));
 }
+
+/**
+ * pm_bus_claim_finish:
+ * @self: a #PmBus
+ * @result: the result given to the callback
+ * @error: return location for a #GError: a %PM_ERROR saying why the
+ *   name may not be had, or %G_IO_ERROR_CANCELLED
+ *
+ * Returns: %TRUE if the fleet may start
+ */
+gboolean
+pm_bus_claim_finish (PmBus        *self,
+                     GAsyncResult *result,
+                     GError      **error)
+{
+  g_return_val_if_fail (PM_IS_BUS (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == pm_bus_claim_async, FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* ---- the objects ----------------------------------------------------------- */
 
 static PmDBusObjectSkeleton *
 export_device (PmBus    *self,
@@ -312,12 +477,12 @@ on_devices_changed (GListModel *devices,
 
 /**
  * pm_bus_export:
- * @self: a connected #PmBus
+ * @self: a connected #PmBus whose claim succeeded
  * @manager: the started fleet
  *
  * Exports the manager and every device, follows the fleet from now on,
- * then asks for the name (unless pm_bus_claim() took it over already).
- * If the name is refused or lost later, @manager is told to quit;
+ * then asks for the name (unless the claim took it over already).  If
+ * the name is refused or lost later, #PmBus::name-lost is emitted;
  * pm_bus_check_name() tells which.
  */
 void
@@ -332,6 +497,7 @@ pm_bus_export (PmBus     *self,
   g_return_if_fail (PM_IS_MANAGER (manager));
   g_return_if_fail (self->connection != NULL);
   g_return_if_fail (self->server == NULL);
+  g_return_if_fail (self->claim == NULL);
 
   self->manager = g_object_ref (manager);
   self->server = g_dbus_object_manager_server_new (PM_DBUS_PATH);
@@ -349,10 +515,8 @@ pm_bus_export (PmBus     *self,
 
   g_dbus_object_manager_server_set_connection (self->server, self->connection);
 
-  /* pm_bus_claim() may have taken the name over already. */
-  if (self->name_state == NAME_LOST)
-    pm_manager_quit (manager);
-  else if (self->name_state == NAME_NOT_ASKED)
+  /* The claim may have taken the name over already. */
+  if (self->name_state == NAME_NOT_ASKED)
     own_name (self, self->replace ? G_BUS_NAME_OWNER_FLAGS_REPLACE : G_BUS_NAME_OWNER_FLAGS_NONE);
 }
 
@@ -416,6 +580,17 @@ pm_bus_class_init (PmBusClass *klass)
 
   object_class->dispose = pm_bus_dispose;
   object_class->finalize = pm_bus_finalize;
+
+  /**
+   * PmBus::name-lost:
+   *
+   * The name was refused when pm_bus_export() asked for it, was taken
+   * over by another process, or the bus went away: the daemon should
+   * stop.  pm_bus_check_name() tells whether that is a failure.
+   */
+  signals[SIGNAL_NAME_LOST] = g_signal_new ("name-lost", G_TYPE_FROM_CLASS (klass),
+                                            G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                                            G_TYPE_NONE, 0);
 }
 
 static void

@@ -3,10 +3,8 @@
 
 #include "config.h"
 
-#include <signal.h>
 #include <string.h>
 
-#include <glib-unix.h>
 #include <glib/gi18n.h>
 
 #include "pm-acceptor.h"
@@ -19,8 +17,8 @@
  * PmManager:
  *
  * The fleet: starts the devices the configuration names and the listing
- * server, adds and removes devices while running, and runs the main loop
- * until SIGINT or SIGTERM.
+ * server, adds and removes devices while running, and stops them all.
+ * It runs no main loop and handles no signal: the daemon's main() does.
  *
  * A device whose port cannot be bound is logged and left out; a listing
  * server whose port cannot be bound is logged and the devices run on.
@@ -40,11 +38,6 @@ struct _PmManager
   GHashTable      *by_hostname;  /* (owned): lower-case hostname (owned) → PmDevice (unowned) */
   PmListingServer *listing;      /* (owned) */
   guint            last_number;  /* highest N given to a mockaxeN */
-
-  GMainLoop       *loop;         /* (owned) (nullable) while not running */
-  guint            sigint_id;
-  guint            sigterm_id;
-  gboolean         quit_requested;
 };
 
 G_DEFINE_FINAL_TYPE (PmManager, pm_manager, G_TYPE_OBJECT)
@@ -187,94 +180,6 @@ pm_manager_stop (PmManager *self)
   g_hash_table_remove_all (self->by_port);
   g_hash_table_remove_all (self->by_hostname);
   g_list_store_remove_all (self->devices);
-}
-
-static gboolean
-on_quit_signal (gpointer user_data)
-{
-  PmManager *self = PM_MANAGER (user_data);
-
-  g_message (_("Stopping"));
-  pm_manager_quit (self);
-  return G_SOURCE_CONTINUE;
-}
-
-/**
- * pm_manager_handle_signals:
- * @self: a #PmManager
- *
- * From now on SIGINT and SIGTERM stop pm_manager_run() cleanly, also when
- * they arrive before it runs (during start-up, say).
- */
-void
-pm_manager_handle_signals (PmManager *self)
-{
-  g_return_if_fail (PM_IS_MANAGER (self));
-
-  if (self->sigint_id == 0)
-    self->sigint_id = g_unix_signal_add (SIGINT, on_quit_signal, self);
-  if (self->sigterm_id == 0)
-    self->sigterm_id = g_unix_signal_add (SIGTERM, on_quit_signal, self);
-}
-
-/**
- * pm_manager_run:
- * @self: a started #PmManager
- *
- * Runs the main loop until SIGINT, SIGTERM or pm_manager_quit(), then
- * closes every server.
- *
- * Returns: the exit status, 0
- */
-int
-pm_manager_run (PmManager *self)
-{
-  g_return_val_if_fail (PM_IS_MANAGER (self), 1);
-  g_return_val_if_fail (self->loop == NULL, 1);
-
-  self->loop = g_main_loop_new (NULL, FALSE);
-  pm_manager_handle_signals (self);
-
-  /* A signal that came during start-up is dispatched by the loop's first
-   * iteration and quits it; a quit asked for earlier skips the loop. */
-  if (!self->quit_requested)
-    g_main_loop_run (self->loop);
-
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
-  g_clear_pointer (&self->loop, g_main_loop_unref);
-  pm_manager_stop (self);
-  return 0;
-}
-
-/**
- * pm_manager_quit:
- * @self: a #PmManager
- *
- * Makes pm_manager_run() return, or return at once if it has not begun.
- */
-void
-pm_manager_quit (PmManager *self)
-{
-  g_return_if_fail (PM_IS_MANAGER (self));
-
-  self->quit_requested = TRUE;
-  if (self->loop != NULL)
-    g_main_loop_quit (self->loop);
-}
-
-/**
- * pm_manager_get_quit_requested:
- * @self: a #PmManager
- *
- * Returns: whether SIGINT, SIGTERM or pm_manager_quit() asked the fleet
- *   to stop
- */
-gboolean
-pm_manager_get_quit_requested (PmManager *self)
-{
-  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
-  return self->quit_requested;
 }
 
 /**
@@ -485,14 +390,11 @@ pm_manager_dispose (GObject *object)
 
   if (self->devices != NULL)
     pm_manager_stop (self);
-  g_clear_handle_id (&self->sigint_id, g_source_remove);
-  g_clear_handle_id (&self->sigterm_id, g_source_remove);
   g_clear_object (&self->listing);
   g_clear_object (&self->devices);
   g_clear_pointer (&self->by_port, g_hash_table_unref);
   g_clear_pointer (&self->by_hostname, g_hash_table_unref);
   g_clear_object (&self->acceptor);
-  g_clear_pointer (&self->loop, g_main_loop_unref);
 
   G_OBJECT_CLASS (pm_manager_parent_class)->dispose (object);
 }

@@ -16,10 +16,6 @@ PmManager *pm_manager_new (const PmConfig *config);
 gboolean pm_manager_start (PmManager *self,
                            GError   **error);
 void     pm_manager_stop (PmManager *self);
-void     pm_manager_handle_signals (PmManager *self);
-int      pm_manager_run (PmManager *self);
-void     pm_manager_quit (PmManager *self);
-gboolean pm_manager_get_quit_requested (PmManager *self);
 
 PmDevice *pm_manager_add_device (PmManager  *self,
                                  guint       port,

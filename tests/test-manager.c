@@ -357,13 +357,6 @@ test_start_listing_taken (void)
   g_assert_cmpuint (response->status, ==, 200);
 }
 
-static gboolean
-quit_manager (gpointer user_data)
-{
-  pm_manager_quit (PM_MANAGER (user_data));
-  return G_SOURCE_REMOVE;
-}
-
 /* A started manager with one device on a free port, returned in
  * @out_port, and a listing server. */
 static PmManager *
@@ -386,36 +379,19 @@ start_one_device (guint *out_port)
   return manager;
 }
 
-/* run() serves until quit, then closes every server. */
+/* stop() closes every server. */
 static void
-test_run_quit (void)
+test_stop (void)
 {
   guint port;
   g_autoptr(PmManager) manager = start_one_device (&port);
   guint listing = pm_manager_get_listing_port (manager);
 
-  g_timeout_add (50, quit_manager, manager);
-  g_assert_cmpint (pm_manager_run (manager), ==, 0);
+  pm_manager_stop (manager);
 
   g_assert_true (pm_test_port_refuses (port));
   g_assert_true (pm_test_port_refuses (listing));
   g_assert_cmpuint (g_list_model_get_n_items (pm_manager_get_devices (manager)), ==, 0);
-}
-
-/* A quit asked for before run() (by a signal during start-up, say) makes
- * run() return at once, having closed everything. */
-static void
-test_quit_before_run (void)
-{
-  guint port;
-  g_autoptr(PmManager) manager = start_one_device (&port);
-  gint64 start;
-
-  pm_manager_quit (manager);
-  start = g_get_monotonic_time ();
-  g_assert_cmpint (pm_manager_run (manager), ==, 0);
-  g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
-  g_assert_true (pm_test_port_refuses (port));
 }
 
 /* Without a seed one is drawn; with one, it is kept. */
@@ -454,8 +430,7 @@ main (int   argc,
               fixture_setup, test_add_errors, fixture_teardown);
   g_test_add_func ("/manager/start/port-conflict", test_start_port_conflict);
   g_test_add_func ("/manager/start/listing-taken", test_start_listing_taken);
-  g_test_add_func ("/manager/run-quit", test_run_quit);
-  g_test_add_func ("/manager/quit-before-run", test_quit_before_run);
+  g_test_add_func ("/manager/stop", test_stop);
   g_test_add_func ("/manager/seed", test_seed);
 
   return g_test_run ();

@@ -7,6 +7,7 @@
 
 #include "pm-http.h"
 #include "pm-json-writer.h"
+#include "pm-quote.h"
 
 #define BODY_KEY "pm-http-body"
 
@@ -319,8 +320,13 @@ pm_http_route_check (const PmRoute     *routes,
   route = pm_http_route_find (routes, n_routes, msg);
   if (route == NULL)
     {
+      /* The path is the client's, decoded: any bytes, up to the length of
+       * a request line. */
+      g_autofree char *quoted_method = pm_quote (method, -1);
+      g_autofree char *quoted_path = pm_quote (g_uri_get_path (soup_server_message_get_uri (msg)), -1);
+
       pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s %s",
-                           method, g_uri_get_path (soup_server_message_get_uri (msg)));
+                           quoted_method, quoted_path);
       return FALSE;
     }
 
@@ -340,10 +346,12 @@ pm_http_route_check (const PmRoute     *routes,
     {
       g_autofree char *allow = route_allow (route);
 
+      g_autofree char *quoted_method = pm_quote (method, -1);
+
       soup_message_headers_replace (response, "Allow", allow);
       pm_http_reply_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED,
                            "method %s is not allowed on %s (allowed: %s)",
-                           method, route->path, allow);
+                           quoted_method, route->path, allow);
       return FALSE;
     }
 

@@ -462,6 +462,18 @@ test_not_found_bytes (Fixture       *fixture,
                                      sizeof request - 1);
 
   assert_json_error (reply, 404, "no such endpoint");
+  g_assert_nonnull (strstr (reply->body, "\\\\xFF\\\\xFE"));
+
+  /* A long path is quoted shortened, not echoed whole. */
+  {
+    g_autofree char *pad = g_strnfill (7000, 'p');
+    g_autofree char *head = g_strdup_printf ("GET /%s HTTP/1.1\r\nHost: x\r\n\r\n", pad);
+    g_autoptr(Reply) long_reply = exchange (pm_device_get_port (fixture->device), head, strlen (head));
+
+    assert_json_error (long_reply, 404, "no such endpoint");
+    g_test_message ("%s", long_reply->body);
+    g_assert_cmpuint (strlen (long_reply->body), <, 200);
+  }
 }
 
 /* ---- WebSocket ------------------------------------------------------------ */

@@ -382,7 +382,7 @@ test_signal_with_websocket (void)
   g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
   g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
 
-  g_assert_true (pm_test_wait_until (websocket_closed, conn, 3000));
+  g_assert_true (pm_test_wait_until (websocket_closed, conn, PM_TEST_TIMEOUT_MS));
 }
 
 /* ---- configuration errors --------------------------------------------------- */
@@ -937,7 +937,7 @@ test_no_fd_growth (void)
   wait.daemon = daemon;
   wait.limit = baseline;
   tick = g_timeout_add (50, on_tick, NULL);
-  pm_test_wait_until (fds_at_most, &wait, 5000);
+  pm_test_wait_until (fds_at_most, &wait, PM_TEST_TIMEOUT_MS);
   g_source_remove (tick);
   g_assert_cmpuint (pm_test_daemon_count_fds (daemon), <=, baseline);
 
@@ -1129,7 +1129,7 @@ test_out_of_fds (void)
     g_io_stream_close (g_ptr_array_index (idle, i), NULL, NULL);
   g_ptr_array_set_size (idle, 0);
 
-  deadline = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
+  deadline = g_get_monotonic_time () + PM_TEST_TIMEOUT_MS * G_GINT64_CONSTANT (1000);
   while (g_get_monotonic_time () < deadline)
     {
       status = try_get (session, url, 1000);
@@ -1140,7 +1140,7 @@ test_out_of_fds (void)
   g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
 
   /* Said once, however many retries, and said when it is over. */
-  g_assert_true (pm_test_daemon_output_contains (daemon, "Accepting connections again", 2000));
+  g_assert_true (pm_test_daemon_output_contains (daemon, "Accepting connections again", PM_TEST_TIMEOUT_MS));
   g_assert_null (strstr (strstr (daemon->output->str, "Out of file descriptors") + 1,
                          "Out of file descriptors"));
 

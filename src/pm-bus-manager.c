@@ -61,7 +61,7 @@ pm_bus_manager_parse_add_options (GVariant     *options,
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   GVariantIter iter;
   const char *name;
-  GVariant *value;
+  GVariant *next;
 
   g_return_val_if_fail (options != NULL, FALSE);
   g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
@@ -70,9 +70,9 @@ pm_bus_manager_parse_add_options (GVariant     *options,
   *out = (PmAddOptions) { 0, NULL, -1, NULL };
 
   g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &name, &value))
+  while (g_variant_iter_next (&iter, "{&sv}", &name, &next))
     {
-      g_autoptr(GVariant) owned_value = value;
+      g_autoptr(GVariant) value = next;
       const char *type = NULL;
       gsize i;
 

@@ -574,7 +574,7 @@ node_kind (JsonNode *node)
  * Checks that @data is a JSON object within the size and depth limits,
  * every number in it finite.
  *
- * Returns: (transfer full): the object, sealed, or %NULL with @error set
+ * Returns: (transfer full): the object, or %NULL with @error set
  */
 JsonObject *
 pm_update_parse (const char *data,
@@ -615,7 +615,6 @@ pm_update_parse (const char *data,
       return NULL;
     }
 
-  json_node_seal (root);
   return json_object_ref (json_node_get_object (root));
 }
 

@@ -659,11 +659,50 @@ serialised_size (guint count,
   return 2 + member_bytes + (count > 0 ? count - 1 : 0);
 }
 
-/* Writes @node as pm_json_append_node() does, integers, which make up the
- * bulk of a large document most cheaply, without printf. */
+/* A double as pm_json_append_node() writes it, kept to be copied when the
+ * same double comes again: writing one takes two printf calls and a
+ * strtod, and a body of 64 KiB holds up to 16 000 of them, but at most a
+ * few hundred different ones when they are that short. */
+typedef struct
+{
+  gint64 bits;  /* first: the key */
+  gsize  length;
+  char   text[];
+} WrittenDouble;
+
 static void
-append_value (GString  *out,
-              JsonNode *node)
+append_double (GString    *out,
+               JsonNode   *node,
+               GHashTable *doubles)
+{
+  double value = json_node_get_double (node);
+  gint64 bits;
+  WrittenDouble *written;
+  gsize start = out->len;
+
+  G_STATIC_ASSERT (sizeof bits == sizeof value);
+  memcpy (&bits, &value, sizeof bits);
+  written = g_hash_table_lookup (doubles, &bits);
+  if (written != NULL)
+    {
+      g_string_append_len (out, written->text, written->length);
+      return;
+    }
+  pm_json_append_node (out, node);
+  written = g_malloc (sizeof (WrittenDouble) + out->len - start + 1);
+  written->bits = bits;
+  written->length = out->len - start;
+  memcpy (written->text, out->str + start, written->length + 1);
+  g_hash_table_add (doubles, written);
+}
+
+/* Writes @node as pm_json_append_node() does, integers, which make up the
+ * bulk of a large document, without printf, and doubles through
+ * @doubles. */
+static void
+append_value (GString    *out,
+              JsonNode   *node,
+              GHashTable *doubles)
 {
   switch (json_node_get_node_type (node))
     {
@@ -683,7 +722,7 @@ append_value (GString  *out,
             first = FALSE;
             pm_json_append_string (out, name);
             g_string_append_c (out, ':');
-            append_value (out, member);
+            append_value (out, member, doubles);
           }
         g_string_append_c (out, '}');
       }
@@ -699,7 +738,7 @@ append_value (GString  *out,
           {
             if (i > 0)
               g_string_append_c (out, ',');
-            append_value (out, json_array_get_element (array, i));
+            append_value (out, json_array_get_element (array, i), doubles);
           }
         g_string_append_c (out, ']');
       }
@@ -722,6 +761,11 @@ append_value (GString  *out,
           if (value < 0)
             digits[--n] = '-';
           g_string_append_len (out, digits + n, sizeof digits - n);
+          return;
+        }
+      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
+        {
+          append_double (out, node, doubles);
           return;
         }
       break;
@@ -768,15 +812,35 @@ store (PmOverrides *self,
 static gsize
 append_member (GString    *out,
                const char *name,
-               JsonNode   *value)
+               JsonNode   *value,
+               GHashTable *doubles)
 {
   gsize value_offset;
 
   pm_json_append_string (out, name);
   g_string_append_c (out, ':');
   value_offset = out->len;
-  append_value (out, value);
+  append_value (out, value, doubles);
   return value_offset;
+}
+
+/* g_int64_hash() keeps only the low 32 bits, which short decimals share
+ * far too often: all 64 are mixed. */
+static guint
+bits_hash (gconstpointer key)
+{
+  guint64 bits = *(const guint64 *) key;
+
+  bits ^= bits >> 33;
+  bits *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
+  bits ^= bits >> 33;
+  return (guint) bits;
+}
+
+static GHashTable *
+written_doubles_new (void)
+{
+  return g_hash_table_new_full (bits_hash, g_int64_equal, g_free, NULL);
 }
 
 /**
@@ -809,6 +873,7 @@ pm_overrides_new_from_object (JsonObject *object)
 {
   PmOverrides *self = pm_overrides_new ();
   g_autoptr(GString) text = g_string_new (NULL);
+  g_autoptr(GHashTable) doubles = written_doubles_new ();
   JsonObjectIter iter;
   const char *name;
   JsonNode *value;
@@ -821,7 +886,7 @@ pm_overrides_new_from_object (JsonObject *object)
       gsize value_offset;
 
       g_string_truncate (text, 0);
-      value_offset = append_member (text, name, value);
+      value_offset = append_member (text, name, value, doubles);
       store (self, g_hash_table_lookup (self->index, name), name, text->str, text->len,
              value_offset);
     }
@@ -864,6 +929,7 @@ pm_overrides_update (PmOverrides *self,
                      GError     **error)
 {
   g_autoptr(GString) text = NULL;
+  g_autoptr(GHashTable) doubles = NULL;
   g_autofree gsize *offsets = NULL;
   g_autofree Member **stored = NULL;
   guint count, n, i;
@@ -902,6 +968,7 @@ pm_overrides_update (PmOverrides *self,
     }
 
   text = g_string_new (NULL);
+  doubles = written_doubles_new ();
   i = 0;
   json_object_iter_init_ordered (&iter, update);
   while (json_object_iter_next_ordered (&iter, &name, &value))
@@ -909,7 +976,7 @@ pm_overrides_update (PmOverrides *self,
       gsize value_at;
 
       offsets[2 * i] = text->len;
-      value_at = append_member (text, name, value);
+      value_at = append_member (text, name, value, doubles);
       offsets[2 * i + 1] = value_at - offsets[2 * i];
       if (stored[i] != NULL)
         member_bytes -= stored[i]->length;

@@ -240,6 +240,19 @@ body_array_of_doubles (void)
   return array_of ("0.1");
 }
 
+/* [0.001,0.002,...]: as many different doubles as 64 KiB holds. */
+static GString *
+body_array_of_distinct_doubles (void)
+{
+  GString *body = g_string_new ("{\"k0000\":[0.000");
+  guint i;
+
+  for (i = 1; body->len + 9 < BODY_MAX; i++)
+    g_string_append_printf (body, ",%u.%03u", i / 1000 % 10, i % 1000);
+  g_string_append (body, "]}");
+  return body;
+}
+
 static GString *
 body_array_of_objects (void)
 {
@@ -266,6 +279,7 @@ static const Scenario scenarios[] = {
   { "repeated-names", "1024 names, then the last ~4500 times", body_repeated_names, TRUE },
   { "array-of-zeros", "[0,0,...] as one stored member's value", body_array_of_zeros, TRUE },
   { "array-of-doubles", "[0.1,0.1,...] as one stored member's value", body_array_of_doubles, TRUE },
+  { "array-of-distinct", "[0.001,0.002,...] as one stored member's value", body_array_of_distinct_doubles, TRUE },
   { "array-of-objects", "[{\"a\":0},...] as one stored member's value", body_array_of_objects, TRUE },
   { "long-number", "one number of 64 Ki digits", body_long_number, TRUE },
   /* Taken by a store without a member cap, refused by one with it. */

@@ -276,7 +276,7 @@ static const Scenario scenarios[] = {
   { "replace-all-small", "all 1024 stored members, short values", body_replace_all_small, TRUE },
   { "new-refused", "~5900 new members (over the caps)", body_new_refused, TRUE },
   { "grow-refused", "one stored member grown by 64 KiB", body_grow_refused, TRUE },
-  { "repeated-names", "1024 names, then the last ~4500 times", body_repeated_names, TRUE },
+  { "repeated-names", "1024 names, then the last ~5000 times", body_repeated_names, TRUE },
   { "array-of-zeros", "[0,0,...] as one stored member's value", body_array_of_zeros, TRUE },
   { "array-of-doubles", "[0.1,0.1,...] as one stored member's value", body_array_of_doubles, TRUE },
   { "array-of-distinct", "[0.001,0.002,...] as one stored member's value", body_array_of_distinct_doubles, TRUE },

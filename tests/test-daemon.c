@@ -351,7 +351,9 @@ test_signal_during_startup (void)
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_assert_cmpint (pm_test_daemon_wait (daemon), ==, 0);
   g_assert_true (g_subprocess_get_if_exited (daemon->process));
-  assert_refused ("127.0.0.1", 21000);
+  /* No port of the range is checked now: the daemon is gone and its
+   * sockets with it, and the fixed range may be anyone's by now (another
+   * run of this test, or another program on the machine). */
 }
 
 static gboolean

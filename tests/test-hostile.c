@@ -448,7 +448,10 @@ test_heads_no_leak (Fixture       *fixture,
   after = rss_kib ();
   g_test_message ("RSS %" G_GUINT64_FORMAT " KiB after 200 refused heads, %" G_GUINT64_FORMAT
                   " KiB after 2000 more", before, after);
-  g_assert_cmpuint (after, <, before + 4 * 1024);
+  /* Resident sizes mean nothing under AddressSanitizer, whose leak
+   * check covers this run instead. */
+  if (!PM_TEST_SANITIZED)
+    g_assert_cmpuint (after, <, before + 4 * 1024);
   assert_fleet_answers (fixture);
 }
 

@@ -565,6 +565,16 @@ firmware_in_table (const char *version)
   return FALSE;
 }
 
+/* Whole seconds since @device started, rounded up: what its uptime may
+ * read at most by now. */
+static gint64
+seconds_since_start (PmDevice *device)
+{
+  gint64 elapsed_ms = g_get_real_time () / 1000 - pm_device_get_start_time (device);
+
+  return (elapsed_ms + 999) / 1000;
+}
+
 static void
 test_info_legacy (Fixture       *fixture,
                   gconstpointer  user_data)
@@ -585,15 +595,16 @@ test_info_legacy (Fixture       *fixture,
   g_assert_true (firmware_in_table (version));
   g_assert_cmpstr (version, ==, pm_device_get_firmware (fixture->legacy));
 
+  /* Uptime counts from the start, however late the test got to ask. */
   uptime = pm_test_member_int (first, "uptimeSeconds");
-  g_assert_cmpint (uptime, <=, 1);
+  g_assert_cmpint (uptime, <=, seconds_since_start (fixture->legacy));
 
   pm_test_wait_ms (1100);
   second = get_info (fixture, fixture->legacy);
   assert_shape (second, legacy_fields, G_N_ELEMENTS (legacy_fields));
   g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, 1);
   g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, uptime);
-  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, uptime + 3);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, seconds_since_start (fixture->legacy));
   g_assert_cmpstr (pm_test_member_string (second, "version"), ==, version);
 }
 
@@ -629,15 +640,16 @@ test_info_new (Fixture       *fixture,
   g_assert_cmpint (stamp, >=, before_ms);
   g_assert_cmpint (stamp, <=, after_ms);
 
+  /* Uptime counts from the start, however late the test got to ask. */
   uptime = pm_test_member_int (first, "uptimeSeconds");
-  g_assert_cmpint (uptime, <=, 1);
+  g_assert_cmpint (uptime, <=, seconds_since_start (fixture->modern));
 
   pm_test_wait_ms (1100);
   second = get_info (fixture, fixture->modern);
   assert_shape (second, new_fields, G_N_ELEMENTS (new_fields));
   g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, 1);
   g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), >=, uptime);
-  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, uptime + 3);
+  g_assert_cmpint (pm_test_member_int (second, "uptimeSeconds"), <=, seconds_since_start (fixture->modern));
 }
 
 static void
@@ -1045,7 +1057,7 @@ test_restart (Fixture       *fixture,
   RestartWatch watch = { 0, 0, 0 };
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) info = NULL;
-  gint64 replied_at, window_us;
+  gint64 sent_at, window_us;
   gulong handler;
   gsize i;
 
@@ -1054,11 +1066,11 @@ test_restart (Fixture       *fixture,
                               G_CALLBACK (on_restarting_changed), &watch);
   g_assert_false (pm_device_get_restarting (fixture->legacy));
 
+  sent_at = g_get_monotonic_time ();
   {
     g_autoptr(PmTestResponse) response = request (fixture, fixture->legacy, "POST",
                                                   "/api/system/restart", NULL, 0);
 
-    replied_at = g_get_monotonic_time ();
     g_assert_cmpuint (response->status, ==, SOUP_STATUS_OK);
     g_assert_cmpstr (pm_test_response_content_type (response), ==, "text/html");
     g_assert_cmpstr (pm_test_response_text (response), ==, RESTART_REPLY);
@@ -1112,15 +1124,17 @@ test_restart (Fixture       *fixture,
     g_assert_false (pm_device_get_restarting (fixture->modern));
   }
 
-  /* The window ends by itself, 5 s after it began. */
+  /* The window ends by itself, 5 s after it began: measured from before
+   * the POST it cannot be shorter (GLib's timers never fire early), and a
+   * busy machine may make it end late, not much. */
   g_assert_true (pm_test_wait_until (device_not_restarting, fixture->legacy,
-                                     RESTART_WINDOW_MS + 2000));
+                                     RESTART_WINDOW_MS + PM_TEST_TIMEOUT_MS));
   g_assert_cmpuint (watch.n_ended, ==, 1);
   g_assert_cmpuint (watch.n_started, ==, 1);
-  window_us = watch.ended_at - replied_at;
+  window_us = watch.ended_at - sent_at;
   g_test_message ("restart window: %" G_GINT64_FORMAT " us", window_us);
-  g_assert_cmpint (window_us, >=, (RESTART_WINDOW_MS - 300) * G_GINT64_CONSTANT (1000));
-  g_assert_cmpint (window_us, <=, (RESTART_WINDOW_MS + 300) * G_GINT64_CONSTANT (1000));
+  g_assert_cmpint (window_us, >=, RESTART_WINDOW_MS * G_GINT64_CONSTANT (1000));
+  g_assert_cmpint (window_us, <=, (RESTART_WINDOW_MS + 2000) * G_GINT64_CONSTANT (1000));
 
   /* Back, with the overrides from before and none from during. */
   info = get_info (fixture, fixture->legacy);
@@ -1340,7 +1354,7 @@ test_socket_backlog (Fixture       *fixture,
         g_assert_error (error, G_IO_ERROR, G_IO_ERROR_PENDING);
     }
 
-  deadline = g_get_monotonic_time () + 500 * 1000;
+  deadline = g_get_monotonic_time () + PM_TEST_TIMEOUT_MS * G_GINT64_CONSTANT (1000);
   while (n_connected < N_BACKLOG_CLIENTS)
     {
       gint64 left_ms = (deadline - g_get_monotonic_time ()) / 1000;
@@ -1423,7 +1437,7 @@ test_socket_slow_client (Fixture       *fixture,
     assert_shape (info, new_fields, G_N_ELEMENTS (new_fields));
   }
   elapsed = g_get_monotonic_time () - start;
-  g_assert_cmpint (elapsed, <, G_USEC_PER_SEC);
+  g_assert_cmpint (elapsed, <, 5 * G_USEC_PER_SEC);
 
   start = g_get_monotonic_time ();
   {
@@ -1432,7 +1446,7 @@ test_socket_slow_client (Fixture       *fixture,
     assert_shape (info, legacy_fields, G_N_ELEMENTS (legacy_fields));
   }
   elapsed = g_get_monotonic_time () - start;
-  g_assert_cmpint (elapsed, <, G_USEC_PER_SEC);
+  g_assert_cmpint (elapsed, <, 5 * G_USEC_PER_SEC);
 
   /* The slow client is still connected, waiting for its reply. */
   g_assert_true (g_socket_is_connected (slow));
@@ -1792,7 +1806,7 @@ test_patch_bad_content_length (Fixture      *fixture,
 
       g_test_message ("Content-Length: %s -> %u", lengths[i], reply->status);
       assert_raw_json_error (reply, SOUP_STATUS_BAD_REQUEST, "Content-Length");
-      g_assert_cmpint (g_get_monotonic_time () - start, <, G_USEC_PER_SEC);
+      g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
     }
   assert_kept (fixture, fixture->legacy);
 }

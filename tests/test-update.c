@@ -18,7 +18,6 @@
  * an accepted document into a device's stored overrides.
  */
 
-
 /* The CPU time this thread has used, in microseconds. */
 static gint64
 thread_cpu_us (void)

@@ -530,7 +530,9 @@ parse_add_port (const char *text,
 {
   guint64 port;
 
-  if (!g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
+  /* Digits only: g_ascii_string_to_unsigned() lets a leading vertical
+   * tab, and a '+' after it, through. */
+  if (!is_all_digits (text) || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
     return FALSE;
   *out_port = (guint) port;
   return TRUE;

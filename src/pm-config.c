@@ -435,7 +435,9 @@ pm_config_load (PmConfig           *self,
     {
       g_autofree char *seed = g_strstrip (g_strdup (options.seed));
 
-      if (!g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
+      /* Digits only, as for ports. */
+      if (seed[strspn (seed, "0123456789")] != '\0' ||
+          !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
         {
           g_autofree char *quoted = pm_quote (seed, -1);
 

@@ -615,7 +615,7 @@ test_error_bind (void)
 static void
 test_error_seed (void)
 {
-  const char *bad[] = { "abc", "-1", "18446744073709551616", "1.5", "42x", "0x2a" };
+  const char *bad[] = { "abc", "-1", "18446744073709551616", "1.5", "42x", "0x2a", "+4" };
   gsize i;
 
   for (i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -624,6 +624,8 @@ test_error_seed (void)
 
       assert_load_fails (NULL, ARGS (option), WORDS ("--seed", bad[i]));
     }
+  /* GLib's own reading skips a vertical tab and a '+', and takes 4. */
+  assert_load_fails (NULL, ARGS ("--seed", "\v+4"), WORDS ("--seed", "+4"));
   assert_load_fails (NULL, ARGS ("--seed", "abc"), WORDS ("--seed", "abc"));
   assert_load_fails (NULL, ARGS ("--seed="), WORDS ("--seed"));
 }

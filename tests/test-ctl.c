@@ -406,6 +406,7 @@ test_usage_errors (void)
     { { "add", "--port", "65536", NULL }, "--port: '65536' is not a port number" },
     { { "add", "--port", "-1", NULL }, "--port: '-1' is not a port number" },
     { { "add", "--port", "12ab", NULL }, "--port: '12ab' is not a port number" },
+    { { "add", "--port", "+7800", NULL }, "--port: '+7800' is not a port number" },
     { { "list", "--frob", NULL }, "--frob" },
     { { "--frob", "list", NULL }, "--frob" },
     /* Taken as bytes whatever the locale; D-Bus carries only UTF-8. */

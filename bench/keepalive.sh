@@ -25,7 +25,9 @@
 # does; whether it did is shown per scenario.  Prints a table and keeps the
 # raw outputs under bench/results/keepalive-<timestamp>/.
 #
-# Tools: wrk, curl, python3, getconf, /proc.  Knobs (defaults in brackets):
+# Tools: wrk, curl, python3, getconf, /proc.  To pool several runs into one
+# table: python3 bench/keepalive-report.py bench/results/keepalive-*/summary.tsv
+#  Knobs (defaults in brackets):
 #   LISTING_PORT [19000]  device ports are LISTING_PORT+1 ...
 #   FLOOR_PORT [18990]    the four floors use FLOOR_PORT ... FLOOR_PORT+3
 #   SEED [20240601]  DURATION [10] seconds per run  RUNS [3]
@@ -139,7 +141,7 @@ start_daemon () {
     tries=$((tries + 1))
     if [ $tries -gt 3000 ] || ! kill -0 "$DAEMON_PID" 2>/dev/null; then
       tail -n 5 "$RESULTS/daemon-fleet$n.log" >&2
-      die "the daemon did not list $n devices"
+      die "the daemon did not list $n devices (a port in use? see $RESULTS/daemon-fleet$n.log; set LISTING_PORT)"
     fi
     sleep 0.01
   done
@@ -259,32 +261,5 @@ for fleet in $(printf '%s\n' 1 1000 "$BIG_FLEET" | awk '!seen[$0]++'); do
   DAEMON_PID=
 done
 
-python3 - "$SUMMARY" <<'PY' | tee "$RESULTS/table.txt"
-import statistics, sys
-rows = {}
-for line in open(sys.argv[1]):
-    fields = line.rstrip("\n").split("\t")
-    kv = dict(f.split("=", 1) for f in fields[1:])
-    rows.setdefault(fields[0], []).append(kv)
-def med(name, key):
-    values = [float(r[key]) for r in rows.get(name, [])]
-    return statistics.median(values) if values else None
-print("| scenario | server keeps alive | req/s | server CPU per request | vs floor, same bytes, keep-alive / close |")
-print("|---|---|---:|---:|---:|")
-for name, runs in rows.items():
-    cpu = [float(r["cpu_us_per_req"]) for r in runs]
-    kind = "servers" if "servers" in name else "info"
-    ratios = ""
-    if not name.startswith("floor"):
-        ka, cl = med(f"floor-{kind}-keepalive", "cpu_us_per_req"), med(f"floor-{kind}-close", "cpu_us_per_req")
-        if ka and cl:
-            ratios = f"{statistics.median(cpu) / ka:.2f}x / {statistics.median(cpu) / cl:.2f}x"
-    extra = ""
-    if "requests_per_connect" in runs[0]:
-        extra = f" ({statistics.median(float(r['requests_per_connect']) for r in runs):.1f} req/connection)"
-    errors = sum(int(r["errors"]) for r in runs)
-    print(f"| {name}{extra} | {runs[0]['server_keeps_alive']} | {med(name, 'rps'):.0f} | "
-          f"{statistics.median(cpu):.1f} µs [{min(cpu):.1f}–{max(cpu):.1f}] | {ratios} |"
-          + (f" {errors} errors" if errors else ""))
-PY
+python3 "$(dirname "${BASH_SOURCE[0]}")/keepalive-report.py" "$SUMMARY" | tee "$RESULTS/table.txt"
 log "raw results in $RESULTS"

@@ -281,7 +281,10 @@ conn_read (Conn *conn)
           if (end == NULL)
             {
               if (conn->head_len == HEAD_MAX)
-                conn_done (conn, FALSE);
+                {
+                  conn_done (conn, FALSE);
+                  return;
+                }
               continue;
             }
           if (!parse_head (conn, end - conn->head))

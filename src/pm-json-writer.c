@@ -136,6 +136,7 @@ pm_json_append_int (GString *out,
   g_string_append_len (out, start, end - start);
 }
 
+#ifdef __SIZEOF_INT128__
 static const guint64 powers_of_ten[] = {
   G_GUINT64_CONSTANT (1),
   G_GUINT64_CONSTANT (10),
@@ -156,6 +157,7 @@ static const guint64 powers_of_ten[] = {
   G_GUINT64_CONSTANT (10000000000000000),
   G_GUINT64_CONSTANT (100000000000000000),
 };
+#endif
 
 /* Writes |@value| rounded to @decimals places into the end of @buf, as
  * "%.*f" prints it in the C locale under the default rounding mode.  A

@@ -197,8 +197,10 @@ writer_key (Writer     *w,
   if (!w->first)
     g_string_append_c (w->out, ',');
   w->first = FALSE;
-  pm_json_append_string (w->out, name);
-  g_string_append_c (w->out, ':');
+  /* Every @name is a plain identifier of this file: nothing to escape. */
+  g_string_append_c (w->out, '"');
+  g_string_append (w->out, name);
+  g_string_append (w->out, "\":");
 
   if (w->overrides == NULL)
     return TRUE;
@@ -219,7 +221,7 @@ put_int (Writer     *w,
          gint64      value)
 {
   if (writer_key (w, name))
-    g_string_append_printf (w->out, "%" G_GINT64_FORMAT, value);
+    pm_json_append_int (w->out, value);
 }
 
 static void
@@ -249,16 +251,13 @@ put_difficulty (Writer     *w,
                 guint       decimals,
                 const char *suffix)
 {
-  char format[8];
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
-  g_autofree char *text = NULL;
-
   if (!writer_key (w, name))
     return;
-  g_snprintf (format, sizeof format, "%%.%uf", decimals);
-  g_ascii_formatd (buf, sizeof buf, format, value);
-  text = g_strconcat (buf, suffix, NULL);
-  pm_json_append_string (w->out, text);
+  /* A number and a letter need no escaping. */
+  g_string_append_c (w->out, '"');
+  pm_json_append_fixed (w->out, value, decimals);
+  g_string_append (w->out, suffix);
+  g_string_append_c (w->out, '"');
 }
 
 static void
@@ -275,7 +274,7 @@ put_int_array (GString *out,
     {
       if (i > 0)
         g_string_append_c (out, ',');
-      g_string_append_printf (out, "%d", g_rand_int_range (rand, lo, hi + 1));
+      pm_json_append_int (out, g_rand_int_range (rand, lo, hi + 1));
     }
   g_string_append_c (out, ']');
 }
@@ -396,7 +395,9 @@ generate_new (Writer     *w,
       put_int_array (out, rand, 310000, 320000, 4);
       g_string_append (out, ",\"timestamps\":");
       put_int_array (out, rand, 2000, 5000, 4);
-      g_string_append_printf (out, ",\"timestampBase\":%" G_GINT64_FORMAT "}", now_ms);
+      g_string_append (out, ",\"timestampBase\":");
+      pm_json_append_int (out, now_ms);
+      g_string_append_c (out, '}');
     }
 }
 

@@ -12,55 +12,64 @@ void
 pm_json_append_string (GString    *out,
                        const char *text)
 {
+  static const char hex[] = "0123456789abcdef";
+  const char *run = text;  /* the start of characters written as they are */
   const char *p;
 
   g_string_append_c (out, '"');
   for (p = text; *p != '\0'; p++)
     {
       guchar c = (guchar) *p;
+      const char *escape = NULL;
+      char control[7];
+
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\')
+        continue;
+      if (c >= 0x80 && g_utf8_get_char_validated (p, -1) < (gunichar) -2)
+        {
+          p = g_utf8_next_char (p) - 1;
+          continue;
+        }
 
       switch (c)
         {
         case '"':
-          g_string_append (out, "\\\"");
+          escape = "\\\"";
           break;
         case '\\':
-          g_string_append (out, "\\\\");
+          escape = "\\\\";
           break;
         case '\n':
-          g_string_append (out, "\\n");
+          escape = "\\n";
           break;
         case '\r':
-          g_string_append (out, "\\r");
+          escape = "\\r";
           break;
         case '\t':
-          g_string_append (out, "\\t");
+          escape = "\\t";
           break;
         default:
           if (c < 0x20)
             {
-              g_string_append_printf (out, "\\u%04x", c);
-            }
-          else if (c < 0x80)
-            {
-              g_string_append_c (out, (char) c);
-            }
-          else if (g_utf8_get_char_validated (p, -1) < (gunichar) -2)
-            {
-              const char *next = g_utf8_next_char (p);
-
-              g_string_append_len (out, p, next - p);
-              p = next - 1;
+              memcpy (control, "\\u00", 4);
+              control[4] = hex[c >> 4];
+              control[5] = hex[c & 0xf];
+              control[6] = '\0';
+              escape = control;
             }
           else
             {
               /* Not UTF-8 (say, a path of raw bytes): the replacement
                * character keeps the document valid JSON. */
-              g_string_append (out, "\\ufffd");
+              escape = "\\ufffd";
             }
           break;
         }
+      g_string_append_len (out, run, p - run);
+      g_string_append (out, escape);
+      run = p + 1;
     }
+  g_string_append_len (out, run, p - run);
   g_string_append_c (out, '"');
 }
 
@@ -85,21 +94,223 @@ trim_number (char *buf)
     strcpy (buf, "0");
 }
 
+/* The digits of @value, most significant first, at least @min_digits of
+ * them (zeros in front); returns where they start in @end's buffer. */
+static char *
+format_digits (char   *end,
+               guint64 value,
+               guint   min_digits)
+{
+  char *p = end;
+
+  do
+    {
+      *--p = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  while (value != 0);
+  while ((guint) (end - p) < min_digits)
+    *--p = '0';
+  return p;
+}
+
+/**
+ * pm_json_append_int:
+ * @out: where to write
+ * @value: an integer
+ *
+ * Writes @value in decimal, as `"%" G_GINT64_FORMAT` prints it.
+ */
+void
+pm_json_append_int (GString *out,
+                    gint64   value)
+{
+  char buf[24];
+  char *end = buf + sizeof buf;
+  char *start;
+  guint64 magnitude = value < 0 ? (guint64) 0 - (guint64) value : (guint64) value;
+
+  start = format_digits (end, magnitude, 1);
+  if (value < 0)
+    *--start = '-';
+  g_string_append_len (out, start, end - start);
+}
+
+#ifdef __SIZEOF_INT128__
+static const guint64 powers_of_ten[] = {
+  G_GUINT64_CONSTANT (1),
+  G_GUINT64_CONSTANT (10),
+  G_GUINT64_CONSTANT (100),
+  G_GUINT64_CONSTANT (1000),
+  G_GUINT64_CONSTANT (10000),
+  G_GUINT64_CONSTANT (100000),
+  G_GUINT64_CONSTANT (1000000),
+  G_GUINT64_CONSTANT (10000000),
+  G_GUINT64_CONSTANT (100000000),
+  G_GUINT64_CONSTANT (1000000000),
+  G_GUINT64_CONSTANT (10000000000),
+  G_GUINT64_CONSTANT (100000000000),
+  G_GUINT64_CONSTANT (1000000000000),
+  G_GUINT64_CONSTANT (10000000000000),
+  G_GUINT64_CONSTANT (100000000000000),
+  G_GUINT64_CONSTANT (1000000000000000),
+  G_GUINT64_CONSTANT (10000000000000000),
+  G_GUINT64_CONSTANT (100000000000000000),
+};
+#endif
+
+/* Writes |@value| rounded to @decimals places into the end of @buf, as
+ * "%.*f" prints it in the C locale under the default rounding mode.  A
+ * double is exactly m·2^-s with an integer m < 2^53, so m·10^decimals is
+ * computed in 128 bits and shifted right by s; the bits shifted out decide
+ * the rounding, ties to even, as printf rounds the exact value.  Returns
+ * where the text starts, or NULL when this cannot be exact (values of
+ * 2^52 and above, or more than 64 bits of digits): the caller then asks
+ * printf. */
+static char *
+format_fixed_fast (char  *end,
+                   double value,
+                   guint  decimals)
+{
+#ifdef __SIZEOF_INT128__
+  guint64 bits, mantissa;
+  int biased, shift;
+  unsigned __int128 product, quotient;
+  char *p;
+
+  memcpy (&bits, &value, sizeof bits);
+  biased = (int) ((bits >> 52) & 0x7ff);
+  mantissa = bits & ((G_GUINT64_CONSTANT (1) << 52) - 1);
+  if (biased == 0)
+    {
+      shift = 1074;  /* zero or subnormal */
+    }
+  else
+    {
+      mantissa |= G_GUINT64_CONSTANT (1) << 52;
+      shift = 1075 - biased;
+    }
+  if (shift <= 0)
+    return NULL;
+
+  product = (unsigned __int128) mantissa * powers_of_ten[decimals];
+  if (shift >= 127)
+    {
+      /* product < 2^110 is below half of 2^shift: it rounds to zero. */
+      quotient = 0;
+    }
+  else
+    {
+      unsigned __int128 half = (unsigned __int128) 1 << (shift - 1);
+      unsigned __int128 rest;
+
+      quotient = product >> shift;
+      rest = product - (quotient << shift);
+      if (rest > half || (rest == half && (quotient & 1) != 0))
+        quotient++;
+    }
+  if ((quotient >> 64) != 0)
+    return NULL;
+
+  p = format_digits (end, (guint64) quotient, decimals + 1);
+  if (decimals > 0)
+    {
+      /* Moves the integer digits one to the left for the point. */
+      char *point = end - decimals;
+
+      memmove (p - 1, p, point - p);
+      p--;
+      point[-1] = '.';
+    }
+  return p;
+#else
+  return NULL;
+#endif
+}
+
+/* "%.*f" of @value without the locale: by hand where that is exact, by
+ * g_ascii_formatd() elsewhere.  Returns a NUL-terminated string in @buf. */
+static const char *
+format_fixed (char   *buf,
+              gsize   size,
+              double  value,
+              guint   decimals)
+{
+  char *end = buf + size - 1;
+  char *start;
+
+  *end = '\0';
+  start = isfinite (value) ? format_fixed_fast (end, value, decimals) : NULL;
+  if (start == NULL)
+    {
+      char format[8];
+
+      g_snprintf (format, sizeof format, "%%.%uf", decimals);
+      return g_ascii_formatd (buf, size, format, value);
+    }
+  if (signbit (value))
+    *--start = '-';
+  return start;
+}
+
+/**
+ * pm_json_append_fixed:
+ * @out: where to write
+ * @value: a number
+ * @decimals: how many digits after the point, at most 17
+ *
+ * Writes @value with exactly @decimals digits after the point, zeros
+ * kept, as `"%.*f"` prints it in the C locale (and JavaScript's toFixed()
+ * for the values plutomock generates).
+ */
+void
+pm_json_append_fixed (GString *out,
+                      double   value,
+                      guint    decimals)
+{
+  char buf[G_ASCII_DTOSTR_BUF_SIZE + 320];
+
+  g_return_if_fail (decimals <= 17);
+
+  g_string_append (out, format_fixed (buf, sizeof buf, value, decimals));
+}
+
+/**
+ * pm_json_append_double:
+ * @out: where to write
+ * @value: a finite number
+ * @decimals: at most how many digits after the point, at most 17
+ *
+ * Writes @value rounded to @decimals places, without trailing zeros or a
+ * trailing point, and "0" for a negative zero.
+ */
 void
 pm_json_append_double (GString *out,
                        double   value,
                        guint    decimals)
 {
-  char format[8];
-  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+  char buf[G_ASCII_DTOSTR_BUF_SIZE + 320];
+  const char *text;
+  gsize len;
 
   g_return_if_fail (decimals <= 17);
   g_return_if_fail (isfinite (value));
 
-  g_snprintf (format, sizeof format, "%%.%uf", decimals);
-  g_ascii_formatd (buf, sizeof buf, format, value);
-  trim_number (buf);
-  g_string_append (out, buf);
+  text = format_fixed (buf, sizeof buf, value, decimals);
+  len = strlen (text);
+  if (decimals > 0 && strchr (text, 'e') == NULL)
+    {
+      while (text[len - 1] == '0')
+        len--;
+      if (text[len - 1] == '.')
+        len--;
+    }
+  if (len == 2 && text[0] == '-' && text[1] == '0')
+    {
+      text++;
+      len--;
+    }
+  g_string_append_len (out, text, len);
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double. */
@@ -128,7 +339,7 @@ append_value (GString  *out,
   GType type = json_node_get_value_type (node);
 
   if (type == G_TYPE_INT64)
-    g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+    pm_json_append_int (out, json_node_get_int (node));
   else if (type == G_TYPE_DOUBLE)
     append_any_double (out, json_node_get_double (node));
   else if (type == G_TYPE_BOOLEAN)

@@ -15,6 +15,11 @@ G_BEGIN_DECLS
 
 void pm_json_append_string (GString    *out,
                             const char *text);
+void pm_json_append_int (GString *out,
+                         gint64   value);
+void pm_json_append_fixed (GString *out,
+                           double   value,
+                           guint    decimals);
 void pm_json_append_double (GString *out,
                             double   value,
                             guint    decimals);

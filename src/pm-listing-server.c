@@ -35,7 +35,7 @@ struct _PmListingServer
   SoupServer *server;    /* (owned) */
   GSocket    *listener;  /* (owned) (nullable) */
   guint       port;
-  char       *servers;   /* (owned) (nullable): the /servers body, until the fleet changes */
+  GBytes     *servers;   /* (owned) (nullable): the /servers body, until the fleet changes */
   gulong      devices_changed_id;
 };
 
@@ -63,7 +63,18 @@ append_iso_time (GString *out,
                           (int) (ms % 1000));
 }
 
-static char *build_servers (PmListingServer *self);
+static GBytes *build_servers (PmListingServer *self);
+
+/* (transfer none): the body of `GET /servers`.  A device's port, hostname
+ * and start time do not change while it is in the fleet, so the body is
+ * built again only when the fleet does. */
+static GBytes *
+get_servers (PmListingServer *self)
+{
+  if (self->servers == NULL)
+    self->servers = build_servers (self);
+  return self->servers;
+}
 
 /**
  * pm_listing_server_dup_servers:
@@ -74,11 +85,10 @@ static char *build_servers (PmListingServer *self);
 char *
 pm_listing_server_dup_servers (PmListingServer *self)
 {
-  /* A device's port, hostname and start time do not change while it is
-   * in the fleet, so the body is built again only when the fleet does. */
-  if (self->servers == NULL)
-    self->servers = build_servers (self);
-  return g_strdup (self->servers);
+  gsize size;
+  const char *data = g_bytes_get_data (get_servers (self), &size);
+
+  return g_strndup (data, size);
 }
 
 static void
@@ -90,10 +100,10 @@ on_devices_changed (GListModel *devices,
 {
   PmListingServer *self = PM_LISTING_SERVER (user_data);
 
-  g_clear_pointer (&self->servers, g_free);
+  g_clear_pointer (&self->servers, g_bytes_unref);
 }
 
-static char *
+static GBytes *
 build_servers (PmListingServer *self)
 {
   GString *out = g_string_sized_new (256);
@@ -121,7 +131,7 @@ build_servers (PmListingServer *self)
     }
   g_string_append (out, "]}");
 
-  return g_string_free (out, FALSE);
+  return g_string_free_to_bytes (out);
 }
 
 static void
@@ -142,8 +152,17 @@ on_request (SoupServer        *server,
             gpointer           user_data)
 {
   PmListingServer *self = PM_LISTING_SERVER (user_data);
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
-  pm_http_reply_json (msg, SOUP_STATUS_OK, pm_listing_server_dup_servers (self));
+  /* As pm_http_reply_json(), but the reply holds a reference to the body
+   * instead of a copy: the body of a large fleet is hundreds of kB, and
+   * a change of the fleet replaces it rather than changing it, so a reply
+   * still being written keeps the body it started with. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_content_type (headers, "application/json", NULL);
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), get_servers (self));
 }
 
 /**
@@ -177,7 +196,7 @@ pm_listing_server_start (PmListingServer *self,
     }
   self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
   self->listener = g_steal_pointer (&listener);
-  g_clear_pointer (&self->servers, g_free);  /* its message names the port */
+  g_clear_pointer (&self->servers, g_bytes_unref);  /* its message names the port */
   return TRUE;
 }
 
@@ -229,7 +248,7 @@ pm_listing_server_finalize (GObject *object)
 {
   PmListingServer *self = PM_LISTING_SERVER (object);
 
-  g_clear_pointer (&self->servers, g_free);
+  g_clear_pointer (&self->servers, g_bytes_unref);
 
   G_OBJECT_CLASS (pm_listing_server_parent_class)->finalize (object);
 }

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <float.h>
+#include <math.h>  /* the macros only: the tests link without libm */
 #include <string.h>
 
 #include "pm-generator.h"
@@ -1299,6 +1301,324 @@ test_json_append_string (void)
                    "a\"b\\c/d\n\r\t\b\f\001\037\177 \xe2\x82\xac");
 }
 
+/* ---- hand-written numbers and strings against printf --------------------- */
+
+#define N_RANDOM_NUMBERS 100000
+#define N_RANDOM_STRINGS 20000
+#define N_GOLDEN_DOCUMENTS 20000
+
+/* What "%.*f" prints in the C locale: what pm_json_append_fixed() must
+ * write.  (The buffer holds every finite double with 17 decimals.) */
+static char *
+printf_fixed (double value,
+              guint  decimals)
+{
+  char format[8];
+  char buf[400];
+
+  g_snprintf (format, sizeof format, "%%.%uf", decimals);
+  return g_strdup (g_ascii_formatd (buf, sizeof buf, format, value));
+}
+
+/* printf_fixed() with the trim rules pm_json_append_double() has always
+ * had: no trailing zeros, no trailing point, "0" for "-0". */
+static char *
+printf_trimmed (double value,
+                guint  decimals)
+{
+  char *buf = printf_fixed (value, decimals);
+  char *dot = strchr (buf, '.');
+
+  if (dot != NULL && strchr (buf, 'e') == NULL)
+    {
+      char *end = buf + strlen (buf) - 1;
+
+      while (end > dot && *end == '0')
+        *end-- = '\0';
+      if (end == dot)
+        *end = '\0';
+    }
+  if (strcmp (buf, "-0") == 0)
+    strcpy (buf, "0");
+  return buf;
+}
+
+static void
+check_number (double value,
+              guint  decimals)
+{
+  g_autofree char *fixed = printf_fixed (value, decimals);
+  g_autoptr(GString) out = g_string_new ("x");
+
+  pm_json_append_fixed (out, value, decimals);
+  if (strcmp (out->str + 1, fixed) != 0)
+    g_test_message ("%a (%.17g) with %u decimals", value, value, decimals);
+  g_assert_cmpstr (out->str + 1, ==, fixed);
+
+  if (isfinite (value))
+    {
+      g_autofree char *trimmed = printf_trimmed (value, decimals);
+
+      g_string_assign (out, "x");
+      pm_json_append_double (out, value, decimals);
+      if (strcmp (out->str + 1, trimmed) != 0)
+        g_test_message ("%a (%.17g) with %u decimals, trimmed", value, value, decimals);
+      g_assert_cmpstr (out->str + 1, ==, trimmed);
+    }
+}
+
+/* The next double from @value away from zero (towards zero with @down);
+ * by its bits, as the tests link without libm. */
+static double
+next_double (double   value,
+             gboolean down)
+{
+  guint64 bits;
+
+  memcpy (&bits, &value, sizeof bits);
+  if ((bits & ~(G_GUINT64_CONSTANT (1) << 63)) == 0 && down)
+    return value;
+  bits = down ? bits - 1 : bits + 1;
+  memcpy (&value, &bits, sizeof value);
+  return value;
+}
+
+static const double tens[] = {
+  1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17,
+};
+
+/* @value and its neighbours, both signs, with every number of decimals. */
+static void
+check_number_around (double value)
+{
+  const double around[] = {
+    value, next_double (value, FALSE), next_double (value, TRUE),
+  };
+  gsize i;
+  guint decimals;
+
+  for (i = 0; i < G_N_ELEMENTS (around); i++)
+    for (decimals = 0; decimals <= 17; decimals++)
+      {
+        check_number (around[i], decimals);
+        check_number (-around[i], decimals);
+      }
+}
+
+static double
+random_finite_double (GRand *rand)
+{
+  for (;;)
+    {
+      guint64 bits = ((guint64) g_rand_int (rand) << 32) | g_rand_int (rand);
+      double value;
+
+      memcpy (&value, &bits, sizeof value);
+      if (isfinite (value))
+        return value;
+    }
+}
+
+static void
+test_json_numbers_like_printf (void)
+{
+  const double edges[] = {
+    0.0, 0.5, 1.5, 2.5, 0.125, 0.375, 0.0625, 0.05, 0.15, 0.25, 0.35, 2.675, 1.005,
+    9.5, 99.5, 999.9995, 0.1, 0.2, 0.3, 1.0 / 3, 2.0 / 3, 123456789.123456789,
+    1e-300, DBL_MIN, 4.9406564584124654e-324, 1e-17, 5e-18, 4.9999999999999999e-18,
+    4503599627370495.5, 4503599627370496.0, 9007199254740992.0, 9007199254740994.0,
+    9223372036854775808.0, 18446744073709551616.0, 184467440737.09551615, 18446744073.709551615,
+    1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22, 1e300, DBL_MAX,
+    /* the generator's ranges */
+    1, 5, 10, 20, 30, 60, 70, 80, 100, 200, 400, 500, 700, 800, 2000, 2900, 3000,
+    3100, 6000, 7000, 11000, 13000,
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261202);
+  guint i, k;
+
+  for (i = 0; i < G_N_ELEMENTS (edges); i++)
+    check_number_around (edges[i]);
+  check_number (HUGE_VAL, 3);
+  check_number (-HUGE_VAL, 0);
+  check_number (NAN, 2);
+
+  /* Exact ties: an odd n / 2^k is half-way at k - 1 decimals. */
+  for (k = 1; k <= 18; k++)
+    for (i = 0; i < 200; i++)
+      {
+        double tie = (double) (g_rand_int_range (rand, 0, 1 << 20) * 2 + 1) /
+                     (double) (G_GUINT64_CONSTANT (1) << k);
+
+        check_number (tie, k - 1);
+        check_number (-tie, k - 1);
+        check_number (next_double (tie, FALSE), k - 1);
+        check_number (next_double (tie, TRUE), k - 1);
+      }
+
+  for (i = 0; i < N_RANDOM_NUMBERS; i++)
+    {
+      guint decimals = (guint) g_rand_int_range (rand, 0, 18);
+      int digits = g_rand_int_range (rand, 1, 18);
+
+      /* any double at all */
+      check_number (random_finite_double (rand), decimals);
+      /* ordinary magnitudes */
+      check_number (g_rand_double_range (rand, -1e6, 1e6), decimals);
+      /* a short decimal, close to a tie one place further */
+      check_number ((double) g_rand_int_range (rand, -1000000, 1000000) / 5 / tens[digits],
+                    (guint) digits);
+    }
+}
+
+static void
+test_json_int_like_printf (void)
+{
+  const gint64 edges[] = {
+    0, 1, -1, 9, 10, -10, 99, 100, 2147483647, G_GINT64_CONSTANT (-2147483648),
+    G_GINT64_CONSTANT (4294967296), G_GINT64_CONSTANT (999999999999999999),
+    G_GINT64_CONSTANT (1000000000000000000), G_MAXINT64, G_MININT64, G_MININT64 + 1,
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261202);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (edges) + N_RANDOM_NUMBERS; i++)
+    {
+      gint64 value;
+      g_autofree char *expected = NULL;
+      g_autoptr(GString) out = g_string_new ("x");
+
+      if (i < G_N_ELEMENTS (edges))
+        value = edges[i];
+      else
+        value = (gint64) (((guint64) g_rand_int (rand) << 32) | g_rand_int (rand)) >>
+                g_rand_int_range (rand, 0, 64);
+      expected = g_strdup_printf ("%" G_GINT64_FORMAT, value);
+      pm_json_append_int (out, value);
+      g_assert_cmpstr (out->str + 1, ==, expected);
+    }
+}
+
+/* How pm_json_append_string() wrote a string before it wrote runs of
+ * plain characters at once: one character at a time. */
+static void
+append_string_by_character (GString    *out,
+                            const char *text)
+{
+  const char *p;
+
+  g_string_append_c (out, '"');
+  for (p = text; *p != '\0'; p++)
+    {
+      guchar c = (guchar) *p;
+
+      switch (c)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          if (c < 0x20)
+            {
+              g_string_append_printf (out, "\\u%04x", c);
+            }
+          else if (c < 0x80)
+            {
+              g_string_append_c (out, (char) c);
+            }
+          else if (g_utf8_get_char_validated (p, -1) < (gunichar) -2)
+            {
+              const char *next = g_utf8_next_char (p);
+
+              g_string_append_len (out, p, next - p);
+              p = next - 1;
+            }
+          else
+            {
+              g_string_append (out, "\\ufffd");
+            }
+          break;
+        }
+    }
+  g_string_append_c (out, '"');
+}
+
+static void
+test_json_string_like_before (void)
+{
+  static const char *const pieces[] = {
+    "a", "Z", " ", "\"", "\\", "/", "\n", "\r", "\t", "\b", "\001", "\037", "\177",
+    "\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xc3", "\xe2\x82", "\xff", "\x80",
+    "\xed\xa0\x80", "\xf4\x90\x80\x80", "bitaxe-19001",
+  };
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261202);
+  guint i;
+
+  for (i = 0; i < N_RANDOM_STRINGS; i++)
+    {
+      g_autoptr(GString) text = g_string_new (NULL);
+      g_autoptr(GString) expected = g_string_new ("x");
+      g_autoptr(GString) out = g_string_new ("x");
+      gint32 n = g_rand_int_range (rand, 0, 12);
+
+      while (n-- > 0)
+        {
+          if (g_rand_boolean (rand))
+            g_string_append (text, pieces[g_rand_int_range (rand, 0, G_N_ELEMENTS (pieces))]);
+          else
+            g_string_append_c (text, (char) g_rand_int_range (rand, 1, 256));
+        }
+      append_string_by_character (expected, text->str);
+      pm_json_append_string (out, text->str);
+      g_assert_cmpstr (out->str, ==, expected->str);
+    }
+}
+
+/* The documents of a fixed seed, byte for byte as the generator wrote them
+ * when it formatted every number with printf: SHA-256 over the first
+ * N_GOLDEN_DOCUMENTS of port 19001 at seed 20240601. */
+static void
+test_seed_golden (void)
+{
+  const struct
+  {
+    PmApiVersion version;
+    const char  *sha256;
+  } cases[] = {
+    { PM_API_VERSION_LEGACY, "5674a5d78fe99996eab368047aa7d1b1001b197bc199a7f09a02f6fb309ec7d2" },
+    { PM_API_VERSION_NEW, "b8a87640a3180b7133a1688e2da6ec336c51ada494916dcce9e32c75d21bf242" },
+  };
+  gsize c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(GRand) rand = pm_rand_new_for_port (20240601, 19001);
+      g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+      guint i;
+
+      for (i = 0; i < N_GOLDEN_DOCUMENTS; i++)
+        {
+          g_autofree char *doc = pm_system_info_generate_with_overrides (rand, cases[c].version,
+                                                                         "bitaxe-19001", "v2.1.8", i,
+                                                                         TEST_NOW_MS + i, NULL);
+
+          g_checksum_update (sum, (const guchar *) doc, -1);
+        }
+      g_assert_cmpstr (g_checksum_get_string (sum), ==, cases[c].sha256);
+    }
+}
+
 /* ---- API version names ---------------------------------------------------- */
 
 static void
@@ -1389,6 +1709,10 @@ main (int   argc,
   g_test_add_func ("/generator/logs/frame", test_fake_log_frame);
   g_test_add_func ("/generator/json/append-double", test_json_append_double);
   g_test_add_func ("/generator/json/append-string", test_json_append_string);
+  g_test_add_func ("/generator/json/numbers-like-printf", test_json_numbers_like_printf);
+  g_test_add_func ("/generator/json/int-like-printf", test_json_int_like_printf);
+  g_test_add_func ("/generator/json/string-like-before", test_json_string_like_before);
+  g_test_add_func ("/generator/seed/golden", test_seed_golden);
   g_test_add_func ("/generator/api-version/strings", test_api_version_strings);
 
   return g_test_run ();

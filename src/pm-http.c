@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "pm-conn-stream.h"
 #include "pm-http.h"
 #include "pm-json-writer.h"
 #include "pm-quote.h"
@@ -25,10 +26,19 @@ body_collector_free (BodyCollector *collector)
   g_free (collector);
 }
 
+/* Replies without the request body, if it was not read yet: then the
+ * connection cannot carry another request, since the rest of this one
+ * would come first. */
 static void
 refuse_body (SoupServerMessage *msg)
 {
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
+
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  if (stream != NULL && pm_conn_stream_get_keep_alive (stream) &&
+      !pm_conn_stream_get_request_read (stream))
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Connection", "close");
 }
 
 /**
@@ -253,9 +263,11 @@ void
 pm_http_prepare_reply (SoupServerMessage *msg)
 {
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
 
   soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (response, "Connection", "close");
+  if (stream == NULL || !pm_conn_stream_get_keep_alive (stream))
+    soup_message_headers_replace (response, "Connection", "close");
 }
 
 /* What the route answers, OPTIONS included, as an Allow header lists it. */

@@ -154,6 +154,10 @@ struct _PmAcceptor
 
   guint         request_timeout_ms;
   guint         send_timeout_ms;
+  guint         idle_timeout_ms;
+  guint         max_kept_per_server;
+  guint         max_kept;
+  guint64       n_accepted;
   GHashTable   *heads;      /* (owned) &Head.id → (owned) Head */
   guint64       next_head_id;
   GQueue        reading;    /* Head, by deadline */
@@ -166,9 +170,12 @@ typedef enum
 {
   PROP_REQUEST_TIMEOUT = 1,
   PROP_SEND_TIMEOUT,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_KEPT_PER_SERVER,
+  PROP_MAX_KEPT,
 } PmAcceptorProperty;
 
-static GParamSpec *props[PROP_SEND_TIMEOUT + 1] = { NULL, };
+static GParamSpec *props[PROP_MAX_KEPT + 1] = { NULL, };
 
 G_DEFINE_FINAL_TYPE (PmAcceptor, pm_acceptor, G_TYPE_OBJECT)
 
@@ -206,7 +213,7 @@ slot_take (PmAcceptor *self,
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->slots, server));
 
-  if (n >= PM_LIMIT_KEEPALIVE_PER_SERVER || self->n_slots >= PM_LIMIT_KEEPALIVE_TOTAL)
+  if (n >= self->max_kept_per_server || self->n_slots >= self->max_kept)
     return FALSE;
   g_hash_table_insert (self->slots, server, GUINT_TO_POINTER (n + 1));
   self->n_slots++;
@@ -564,7 +571,7 @@ head_keep (PmAcceptor        *self,
   head->remote = g_object_ref (origin->remote);
   head->body_limit = origin->body_limit;
   head->kept = TRUE;
-  head->deadline = g_get_monotonic_time () + (gint64) PM_LIMIT_KEEPALIVE_IDLE_MS * 1000;
+  head->deadline = g_get_monotonic_time () + (gint64) self->idle_timeout_ms * 1000;
   g_hash_table_insert (self->heads, &head->id, head);
   queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
   start_sweep (self);
@@ -746,7 +753,8 @@ start_sweep (PmAcceptor *self)
 {
   if (self->sweep != NULL)
     return;
-  self->sweep = g_timeout_source_new (MAX (10, MIN (1000, self->request_timeout_ms / 4)));
+  self->sweep = g_timeout_source_new (MAX (10, MIN (1000, MIN (self->request_timeout_ms,
+                                                                 self->idle_timeout_ms) / 4)));
   g_source_set_name (self->sweep, "pm-acceptor-sweep");
   g_source_set_callback (self->sweep, on_sweep, self, NULL);
   g_source_attach (self->sweep, self->context);
@@ -874,6 +882,7 @@ accept_batch (PmAcceptor *self,
       g_socket_set_blocking (client, FALSE);
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
       g_socket_set_option (client, IPPROTO_TCP, TCP_USER_TIMEOUT, (gint) self->send_timeout_ms, NULL);
+      self->n_accepted++;
       head_start (self, client, listener, remote);
     }
 
@@ -1012,6 +1021,15 @@ pm_acceptor_get_property (GObject    *object,
     case PROP_SEND_TIMEOUT:
       g_value_set_uint (value, self->send_timeout_ms);
       break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout_ms);
+      break;
+    case PROP_MAX_KEPT_PER_SERVER:
+      g_value_set_uint (value, self->max_kept_per_server);
+      break;
+    case PROP_MAX_KEPT:
+      g_value_set_uint (value, self->max_kept);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
     }
@@ -1032,6 +1050,15 @@ pm_acceptor_set_property (GObject      *object,
       break;
     case PROP_SEND_TIMEOUT:
       self->send_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_MAX_KEPT_PER_SERVER:
+      self->max_kept_per_server = g_value_get_uint (value);
+      break;
+    case PROP_MAX_KEPT:
+      self->max_kept = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
@@ -1070,6 +1097,38 @@ pm_acceptor_class_init (PmAcceptorClass *klass)
     g_param_spec_uint ("send-timeout", NULL, NULL, 1, G_MAXINT, PM_LIMIT_SEND_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:idle-timeout:
+   *
+   * How long, in milliseconds, a connection kept alive may wait for its
+   * next request before it is closed.  For tests; the daemon uses
+   * %PM_LIMIT_KEEPALIVE_IDLE_MS.
+   */
+  props[PROP_IDLE_TIMEOUT] =
+    g_param_spec_uint ("idle-timeout", NULL, NULL, 1, G_MAXUINT, PM_LIMIT_KEEPALIVE_IDLE_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:max-kept-per-server:
+   *
+   * The most connections of one server kept alive at a time; past it,
+   * replies say `Connection: close`.  For tests; the daemon uses
+   * %PM_LIMIT_KEEPALIVE_PER_SERVER.
+   */
+  props[PROP_MAX_KEPT_PER_SERVER] =
+    g_param_spec_uint ("max-kept-per-server", NULL, NULL, 0, G_MAXUINT, PM_LIMIT_KEEPALIVE_PER_SERVER,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:max-kept:
+   *
+   * The most connections kept alive at a time in all.  For tests; the
+   * daemon uses %PM_LIMIT_KEEPALIVE_TOTAL.
+   */
+  props[PROP_MAX_KEPT] =
+    g_param_spec_uint ("max-kept", NULL, NULL, 0, G_MAXUINT, PM_LIMIT_KEEPALIVE_TOTAL,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
@@ -1086,6 +1145,9 @@ pm_acceptor_init (PmAcceptor *self)
   self->slots = g_hash_table_new (NULL, NULL);
   self->request_timeout_ms = PM_LIMIT_REQUEST_TIMEOUT_MS;
   self->send_timeout_ms = PM_LIMIT_SEND_TIMEOUT_MS;
+  self->idle_timeout_ms = PM_LIMIT_KEEPALIVE_IDLE_MS;
+  self->max_kept_per_server = PM_LIMIT_KEEPALIVE_PER_SERVER;
+  self->max_kept = PM_LIMIT_KEEPALIVE_TOTAL;
   g_queue_init (&self->reading);
   g_queue_init (&self->draining);
   g_queue_init (&self->pending);
@@ -1289,6 +1351,35 @@ pm_acceptor_close (PmAcceptor *self,
       g_hash_table_remove (self->listeners, GINT_TO_POINTER (fd));
     }
   g_socket_close (listener, NULL);
+}
+
+/**
+ * pm_acceptor_get_n_accepted:
+ * @self: a #PmAcceptor
+ *
+ * Returns: how many connections were accepted since it was made
+ */
+guint64
+pm_acceptor_get_n_accepted (PmAcceptor *self)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), 0);
+
+  return self->n_accepted;
+}
+
+/**
+ * pm_acceptor_get_n_kept:
+ * @self: a #PmAcceptor
+ *
+ * Returns: how many connections are kept alive now, waiting for a
+ *   request or in one
+ */
+guint
+pm_acceptor_get_n_kept (PmAcceptor *self)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), 0);
+
+  return self->n_slots;
 }
 
 guint

@@ -44,10 +44,16 @@
  * `Connection: close`, written here, and libsoup never sees it; a sound
  * one goes to libsoup in a #PmConnStream that replays what was read.
  *
- * Connections handed over with soup_server_accept_iostream() are closed
- * after each response, which also keeps abandoned keep-alive connections
- * from piling up (libsoup 3.2.3 never frees an idle keep-alive connection
- * that its client closes).  A connection that has not delivered a complete
+ * Connections are kept alive, but not by libsoup: 3.2.3 never frees an
+ * idle keep-alive connection that its client closes, and a server fed
+ * through soup_server_accept_iostream() keeps none alive anyway.  libsoup
+ * gets each request on a #PmConnStream of its own, which delivers that
+ * request and nothing after it, and which libsoup closes after the reply;
+ * the socket then comes back here, waits for the next request head for
+ * #PmAcceptor:idle-timeout, and is screened and handed over again.  At
+ * most #PmAcceptor:max-kept-per-server connections per server and
+ * #PmAcceptor:max-kept in all are kept alive; past either, replies say
+ * `Connection: close`.  A connection that has not delivered a complete
  * request within #PmAcceptor:request-timeout (a client that connects and
  * stays silent, or dribbles its head or its body) gets a 408 and is shut
  * down, so idle peers cannot hold descriptors for ever.  A WebSocket, once

@@ -255,9 +255,9 @@ method_listed (const char *methods,
  * @msg: a message whose headers have arrived
  *
  * Sets the headers every reply carries: `Access-Control-Allow-Origin: *`,
- * as real AxeOS sends, and `Connection: close`, since plutomock's servers
- * close every connection after its response (see #PmAcceptor) and a
- * client must know not to send another request on it.
+ * as real AxeOS sends, and `Connection: close` unless the acceptor keeps
+ * the connection alive for another request (see #PmAcceptor), so that a
+ * client knows whether it may send one.
  */
 void
 pm_http_prepare_reply (SoupServerMessage *msg)

@@ -44,10 +44,16 @@
  * `Connection: close`, written here, and libsoup never sees it; a sound
  * one goes to libsoup in a #PmConnStream that replays what was read.
  *
- * Connections handed over with soup_server_accept_iostream() are closed
- * after each response, which also keeps abandoned keep-alive connections
- * from piling up (libsoup 3.2.3 never frees an idle keep-alive connection
- * that its client closes).  A connection that has not delivered a complete
+ * Connections are kept alive, but not by libsoup: 3.2.3 never frees an
+ * idle keep-alive connection that its client closes, and a server fed
+ * through soup_server_accept_iostream() keeps none alive anyway.  libsoup
+ * gets each request on a #PmConnStream of its own, which delivers that
+ * request and nothing after it, and which libsoup closes after the reply;
+ * the socket then comes back here, waits for the next request head for
+ * #PmAcceptor:idle-timeout, and is screened and handed over again.  At
+ * most #PmAcceptor:max-kept-per-server connections per server and
+ * #PmAcceptor:max-kept in all are kept alive; past either, replies say
+ * `Connection: close`.  A connection that has not delivered a complete
  * request within #PmAcceptor:request-timeout (a client that connects and
  * stays silent, or dribbles its head or its body) gets a 408 and is shut
  * down, so idle peers cannot hold descriptors for ever.  A WebSocket, once
@@ -82,7 +88,18 @@ typedef struct
   GSocketAddress *local;   /* (owned) */
   gsize           body_limit;
   gulong          request_read_id;
+  gulong          request_finished_id;
 } Listener;
+
+/* Where a connection came from, kept on its GSocketConnection for the
+ * requests after the first. */
+typedef struct
+{
+  SoupServer     *server;  /* (owned) */
+  GSocketAddress *local;   /* (owned) */
+  GSocketAddress *remote;  /* (owned) */
+  gsize           body_limit;
+} Origin;
 
 /* A connection whose request head is being read, or, once refused,
  * drained before closing. */
@@ -97,10 +114,14 @@ typedef struct
   GSocketAddress *remote;   /* (owned) */
   gsize           body_limit;
   GByteArray     *data;     /* (owned) (nullable) what has arrived */
+  GSocketConnection *connection;  /* (owned) (nullable) once handed over */
   gint64          deadline; /* monotonic */
   gboolean        watched;  /* in the epoll set */
   gboolean        draining;
   gsize           drained;
+  gboolean        kept;     /* kept alive after a request: holds a slot */
+  gboolean        started;  /* kept, and the next request has begun */
+  GSource        *later;    /* (owned) (nullable) reads what was left over */
 } Head;
 
 /* A connection handed to libsoup whose request has not been read yet.  It
@@ -133,9 +154,16 @@ struct _PmAcceptor
   GSource      *backoff;    /* (owned) (nullable) */
   gboolean      exhausted;  /* ran out of descriptors, not recovered yet */
   GHashTable   *listeners;  /* (owned) fd → (owned) Listener */
+  GHashTable   *served;     /* (owned) SoupServer → Listener, of listeners */
+  GHashTable   *slots;      /* (owned) SoupServer → connections kept alive */
+  guint         n_slots;    /* connections kept alive in all */
 
   guint         request_timeout_ms;
   guint         send_timeout_ms;
+  guint         idle_timeout_ms;
+  guint         max_kept_per_server;
+  guint         max_kept;
+  guint64       n_accepted;
   GHashTable   *heads;      /* (owned) &Head.id → (owned) Head */
   guint64       next_head_id;
   GQueue        reading;    /* Head, by deadline */
@@ -148,9 +176,12 @@ typedef enum
 {
   PROP_REQUEST_TIMEOUT = 1,
   PROP_SEND_TIMEOUT,
+  PROP_IDLE_TIMEOUT,
+  PROP_MAX_KEPT_PER_SERVER,
+  PROP_MAX_KEPT,
 } PmAcceptorProperty;
 
-static GParamSpec *props[PROP_SEND_TIMEOUT + 1] = { NULL, };
+static GParamSpec *props[PROP_MAX_KEPT + 1] = { NULL, };
 
 G_DEFINE_FINAL_TYPE (PmAcceptor, pm_acceptor, G_TYPE_OBJECT)
 
@@ -158,6 +189,7 @@ static void
 listener_free (Listener *listener)
 {
   g_clear_signal_handler (&listener->request_read_id, listener->server);
+  g_clear_signal_handler (&listener->request_finished_id, listener->server);
   g_clear_object (&listener->socket);
   g_clear_object (&listener->server);
   g_clear_object (&listener->local);
@@ -166,6 +198,47 @@ listener_free (Listener *listener)
 
 static void start_watch (PmAcceptor *self);
 static void start_sweep (PmAcceptor *self);
+
+#define ORIGIN_KEY "pm-acceptor-origin"
+
+static void
+origin_free (Origin *origin)
+{
+  g_clear_object (&origin->server);
+  g_clear_object (&origin->local);
+  g_clear_object (&origin->remote);
+  g_free (origin);
+}
+
+/* ---- keep-alive slots ---------------------------------------------------- */
+
+/* Takes a keep-alive slot for a connection of @server, if the caps allow. */
+static gboolean
+slot_take (PmAcceptor *self,
+           SoupServer *server)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->slots, server));
+
+  if (n >= self->max_kept_per_server || self->n_slots >= self->max_kept)
+    return FALSE;
+  g_hash_table_insert (self->slots, server, GUINT_TO_POINTER (n + 1));
+  self->n_slots++;
+  return TRUE;
+}
+
+static void
+slot_release (PmAcceptor *self,
+              SoupServer *server)
+{
+  guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->slots, server));
+
+  g_return_if_fail (n > 0 && self->n_slots > 0);
+  if (n == 1)
+    g_hash_table_remove (self->slots, server);
+  else
+    g_hash_table_insert (self->slots, server, GUINT_TO_POINTER (n - 1));
+  self->n_slots--;
+}
 
 /* Inserts @link into @queue, which is kept in order of deadline; entries
  * nearly always arrive in that order, so this is O(1) in practice. */
@@ -194,6 +267,12 @@ queue_by_deadline (GQueue *queue,
 }
 
 /* ---- connections whose head is being read ------------------------------ */
+
+static gint64
+head_deadline (gpointer data)
+{
+  return ((Head *) data)->deadline;
+}
 
 static GQueue *
 head_queue (Head *head)
@@ -232,8 +311,18 @@ head_free (Head *head)
 {
   head_unwatch (head);
   g_queue_unlink (head_queue (head), &head->link);
-  if (head->socket != NULL)
+  if (head->later != NULL)
+    {
+      g_source_destroy (head->later);
+      g_clear_pointer (&head->later, g_source_unref);
+    }
+  if (head->kept)
+    slot_release (head->acceptor, head->server);
+  if (head->connection != NULL)
+    g_io_stream_close (G_IO_STREAM (head->connection), NULL, NULL);
+  else if (head->socket != NULL)
     g_socket_close (head->socket, NULL);
+  g_clear_object (&head->connection);
   g_clear_object (&head->socket);
   g_clear_object (&head->server);
   g_clear_object (&head->local);
@@ -253,9 +342,21 @@ static void watch_request (PmAcceptor        *self,
                            GSocketAddress    *remote,
                            gint64             deadline);
 
-/* Gives the connection, and what was read of it, to libsoup. */
+static gboolean on_stream_finished (PmConnStream      *stream,
+                                    GSocketConnection *connection,
+                                    GBytes            *leftover,
+                                    gboolean           reusable,
+                                    gpointer           user_data);
+
+/* Gives the connection, and what was read of it, to libsoup, for one
+ * request: libsoup sees every request on a connection of its own, which
+ * it closes after the response, and the connection comes back here for
+ * the next one (see on_stream_finished()).  So libsoup never keeps an
+ * idle connection itself, which 3.2.3 cannot do without leaking, and
+ * every request head passes the screen. */
 static void
-head_hand_over (Head *head)
+head_hand_over (Head               *head,
+                const PmHeadResult *result)
 {
   PmAcceptor *self = head->acceptor;
   g_autoptr(GSocketConnection) connection = NULL;
@@ -266,12 +367,39 @@ head_hand_over (Head *head)
   g_autoptr(GSocketAddress) remote = g_object_ref (head->remote);
   g_autoptr(GError) error = NULL;
   gint64 deadline = head->deadline;
+  gint64 request_length = -1;
+  gboolean keep_alive = FALSE;
 
   head_unwatch (head);
-  connection = g_socket_connection_factory_create_connection (head->socket);
+  if (head->connection != NULL)
+    {
+      connection = g_steal_pointer (&head->connection);
+    }
+  else
+    {
+      Origin *origin = g_new0 (Origin, 1);
+
+      connection = g_socket_connection_factory_create_connection (head->socket);
+      origin->server = g_object_ref (server);
+      origin->local = g_object_ref (local);
+      origin->remote = g_object_ref (remote);
+      origin->body_limit = head->body_limit;
+      g_object_set_data_full (G_OBJECT (connection), ORIGIN_KEY, origin, (GDestroyNotify) origin_free);
+    }
+
+  if (result->body_length >= 0 && !result->upgrade)
+    request_length = (gint64) result->length + result->body_length;
+  if (result->keep_alive && request_length >= 0)
+    keep_alive = head->kept || slot_take (self, server);
+  else if (head->kept)
+    slot_release (self, server);
+  head->kept = FALSE;  /* the slot, if any, goes with the stream */
+
   prefix = g_byte_array_free_to_bytes (g_steal_pointer (&head->data));
-  stream = pm_conn_stream_new (connection, prefix, remote);
-  g_clear_object (&head->socket);  /* the connection has it now */
+  stream = pm_conn_stream_new (connection, prefix, request_length, remote);
+  pm_conn_stream_set_keep_alive (stream, keep_alive);
+  g_signal_connect_object (stream, "finished", G_CALLBACK (on_stream_finished), self, 0);
+  g_clear_object (&head->socket);  /* the connection has it */
   head_close (head);
 
   watch_request (self, connection, remote, deadline);
@@ -302,6 +430,41 @@ head_refuse (Head       *head,
   start_sweep (self);
 }
 
+/* The first byte of the next request on a kept connection: from now
+ * on the request timeout applies instead of the idle one. */
+static void
+head_start_request (Head *head)
+{
+  PmAcceptor *self = head->acceptor;
+
+  head->started = TRUE;
+  head->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
+  g_queue_unlink (&self->reading, &head->link);
+  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
+}
+
+/* Screens what has arrived; returns FALSE if @head is gone (handed over
+ * or closed). */
+static gboolean
+head_screen (Head *head)
+{
+  PmHeadResult result;
+
+  switch (pm_head_screen ((const char *) head->data->data, head->data->len,
+                          head->body_limit, &result))
+    {
+    case PM_HEAD_ACCEPTED:
+      head_hand_over (head, &result);
+      return FALSE;
+    case PM_HEAD_REFUSED:
+      head_refuse (head, result.status, result.problem);
+      return TRUE;
+    case PM_HEAD_INCOMPLETE:
+    default:
+      return TRUE;
+    }
+}
+
 /* Reads what has arrived on @head's connection and acts on it. */
 static void
 head_read (Head *head)
@@ -310,7 +473,6 @@ head_read (Head *head)
     {
       char buffer[READ_CHUNK];
       g_autoptr(GError) error = NULL;
-      PmHeadResult result;
       gssize n;
       gsize before;
 
@@ -339,6 +501,8 @@ head_read (Head *head)
           continue;
         }
 
+      if (head->kept && !head->started)
+        head_start_request (head);
       if (head->data == NULL)
         head->data = g_byte_array_sized_new (n);
       before = head->data->len;
@@ -352,19 +516,8 @@ head_read (Head *head)
           !(before < PM_LIMIT_HEAD_BYTES && head->data->len >= PM_LIMIT_HEAD_BYTES))
         continue;
 
-      switch (pm_head_screen ((const char *) head->data->data, head->data->len,
-                              head->body_limit, &result))
-        {
-        case PM_HEAD_ACCEPTED:
-          head_hand_over (head);
-          return;
-        case PM_HEAD_REFUSED:
-          head_refuse (head, result.status, result.problem);
-          break;
-        case PM_HEAD_INCOMPLETE:
-        default:
-          break;
-        }
+      if (!head_screen (head))
+        return;
     }
 }
 
@@ -386,11 +539,90 @@ head_start (PmAcceptor     *self,
   head->body_limit = listener->body_limit;
   head->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
   g_hash_table_insert (self->heads, &head->id, head);
-  g_queue_push_tail_link (&self->reading, &head->link);
+  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
   start_sweep (self);
 
   /* Most clients send their request with the connection: read it now. */
   head_read (head);
+}
+
+static gboolean
+on_leftover (gpointer user_data)
+{
+  Head *head = user_data;
+
+  g_clear_pointer (&head->later, g_source_unref);
+  if (head_screen (head))
+    head_read (head);
+  return G_SOURCE_REMOVE;
+}
+
+/* libsoup has answered a request on a kept-alive connection and handed
+ * it back: wait for the next request, for at most the idle time-out. */
+static void
+head_keep (PmAcceptor        *self,
+           GSocketConnection *connection,
+           Origin            *origin,
+           GBytes            *leftover)
+{
+  Head *head = g_new0 (Head, 1);
+
+  head->link.data = head;
+  head->acceptor = self;
+  head->id = HEAD_TAG | self->next_head_id++;
+  head->connection = g_object_ref (connection);
+  head->socket = g_object_ref (g_socket_connection_get_socket (connection));
+  head->server = g_object_ref (origin->server);
+  head->local = g_object_ref (origin->local);
+  head->remote = g_object_ref (origin->remote);
+  head->body_limit = origin->body_limit;
+  head->kept = TRUE;
+  head->deadline = g_get_monotonic_time () + (gint64) self->idle_timeout_ms * 1000;
+  g_hash_table_insert (self->heads, &head->id, head);
+  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
+  start_sweep (self);
+
+  if (leftover != NULL)
+    {
+      /* A pipelined request: screen it from the main loop, not from
+       * inside libsoup's closing of the last one. */
+      head->data = g_byte_array_sized_new (g_bytes_get_size (leftover));
+      g_byte_array_append (head->data, g_bytes_get_data (leftover, NULL), g_bytes_get_size (leftover));
+      head_start_request (head);
+      head->later = g_idle_source_new ();
+      g_source_set_name (head->later, "pm-acceptor-leftover");
+      g_source_set_callback (head->later, on_leftover, head, NULL);
+      g_source_attach (head->later, self->context);
+    }
+  else
+    {
+      head_watch (head);
+    }
+}
+
+static gboolean
+on_stream_finished (PmConnStream      *stream,
+                    GSocketConnection *connection,
+                    GBytes            *leftover,
+                    gboolean           reusable,
+                    gpointer           user_data)
+{
+  PmAcceptor *self = PM_ACCEPTOR (user_data);
+  Origin *origin = g_object_get_data (G_OBJECT (connection), ORIGIN_KEY);
+  gboolean counted = pm_conn_stream_get_keep_alive (stream);
+
+  g_signal_handlers_disconnect_by_func (stream, on_stream_finished, self);
+  if (origin == NULL || !counted)
+    return FALSE;
+  /* Kept only while its server still serves, and its peer is there. */
+  if (!reusable || !g_hash_table_contains (self->served, origin->server) ||
+      g_socket_is_closed (g_socket_connection_get_socket (connection)))
+    {
+      slot_release (self, origin->server);
+      return FALSE;
+    }
+  head_keep (self, connection, origin, leftover);
+  return TRUE;
 }
 
 /* Closes the connections of @server whose head is being read. */
@@ -486,12 +718,18 @@ sweep_heads (PmAcceptor *self,
 
   while ((head = g_queue_peek_head (&self->reading)) != NULL && head->deadline <= now)
     {
-      g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
-                                                         "the request did not arrive in time");
+      /* A kept connection that stayed idle just closes, as an HTTP
+       * server's keep-alive time-out does; a request that began and did
+       * not end gets its 408. */
+      if (!head->kept || head->started)
+        {
+          g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
+                                                             "the request did not arrive in time");
 
-      g_debug ("Closing a connection that sent no complete request head in %u ms",
-               self->request_timeout_ms);
-      g_socket_send (head->socket, reply, strlen (reply), NULL, NULL);
+          g_debug ("Closing a connection that sent no complete request head in %u ms",
+                   self->request_timeout_ms);
+          g_socket_send (head->socket, reply, strlen (reply), NULL, NULL);
+        }
       head_close (head);
     }
   while ((head = g_queue_peek_head (&self->draining)) != NULL && head->deadline <= now)
@@ -521,7 +759,8 @@ start_sweep (PmAcceptor *self)
 {
   if (self->sweep != NULL)
     return;
-  self->sweep = g_timeout_source_new (MAX (10, MIN (1000, self->request_timeout_ms / 4)));
+  self->sweep = g_timeout_source_new (MAX (10, MIN (1000, MIN (self->request_timeout_ms,
+                                                                 self->idle_timeout_ms) / 4)));
   g_source_set_name (self->sweep, "pm-acceptor-sweep");
   g_source_set_callback (self->sweep, on_sweep, self, NULL);
   g_source_attach (self->sweep, self->context);
@@ -560,6 +799,20 @@ on_request_read (SoupServer        *server,
   pending = g_object_steal_data (G_OBJECT (remote), PENDING_KEY);
   if (pending != NULL)
     pending_free (pending);
+}
+
+/* A response went out whole.  Unless it closes the connection, the
+ * connection may carry the next request. */
+static void
+on_request_finished (SoupServer        *server,
+                     SoupServerMessage *msg,
+                     gpointer           user_data)
+{
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+
+  if (stream != NULL && !soup_message_headers_header_contains (response, "Connection", "close"))
+    pm_conn_stream_set_answered (stream);
 }
 
 /* ---- accepting ----------------------------------------------------------- */
@@ -635,6 +888,7 @@ accept_batch (PmAcceptor *self,
       g_socket_set_blocking (client, FALSE);
       g_socket_set_option (client, IPPROTO_TCP, TCP_NODELAY, TRUE, NULL);
       g_socket_set_option (client, IPPROTO_TCP, TCP_USER_TIMEOUT, (gint) self->send_timeout_ms, NULL);
+      self->n_accepted++;
       head_start (self, client, listener, remote);
     }
 
@@ -731,6 +985,8 @@ pm_acceptor_dispose (GObject *object)
       pending_detach (pending);
       pending_free (pending);
     }
+  if (self->served != NULL)
+    g_hash_table_remove_all (self->served);
   if (self->heads != NULL)
     g_hash_table_remove_all (self->heads);
   if (self->listeners != NULL)
@@ -746,6 +1002,8 @@ pm_acceptor_finalize (GObject *object)
 
   g_clear_pointer (&self->listeners, g_hash_table_unref);
   g_clear_pointer (&self->heads, g_hash_table_unref);
+  g_clear_pointer (&self->served, g_hash_table_unref);
+  g_clear_pointer (&self->slots, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   if (self->epoll_fd >= 0)
     close (self->epoll_fd);
@@ -769,6 +1027,15 @@ pm_acceptor_get_property (GObject    *object,
     case PROP_SEND_TIMEOUT:
       g_value_set_uint (value, self->send_timeout_ms);
       break;
+    case PROP_IDLE_TIMEOUT:
+      g_value_set_uint (value, self->idle_timeout_ms);
+      break;
+    case PROP_MAX_KEPT_PER_SERVER:
+      g_value_set_uint (value, self->max_kept_per_server);
+      break;
+    case PROP_MAX_KEPT:
+      g_value_set_uint (value, self->max_kept);
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
     }
@@ -789,6 +1056,15 @@ pm_acceptor_set_property (GObject      *object,
       break;
     case PROP_SEND_TIMEOUT:
       self->send_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_IDLE_TIMEOUT:
+      self->idle_timeout_ms = g_value_get_uint (value);
+      break;
+    case PROP_MAX_KEPT_PER_SERVER:
+      self->max_kept_per_server = g_value_get_uint (value);
+      break;
+    case PROP_MAX_KEPT:
+      self->max_kept = g_value_get_uint (value);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
@@ -827,6 +1103,38 @@ pm_acceptor_class_init (PmAcceptorClass *klass)
     g_param_spec_uint ("send-timeout", NULL, NULL, 1, G_MAXINT, PM_LIMIT_SEND_TIMEOUT_MS,
                        G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
                        G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:idle-timeout:
+   *
+   * How long, in milliseconds, a connection kept alive may wait for its
+   * next request before it is closed.  For tests; the daemon uses
+   * %PM_LIMIT_KEEPALIVE_IDLE_MS.
+   */
+  props[PROP_IDLE_TIMEOUT] =
+    g_param_spec_uint ("idle-timeout", NULL, NULL, 1, G_MAXUINT, PM_LIMIT_KEEPALIVE_IDLE_MS,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:max-kept-per-server:
+   *
+   * The most connections of one server kept alive at a time; past it,
+   * replies say `Connection: close`.  For tests; the daemon uses
+   * %PM_LIMIT_KEEPALIVE_PER_SERVER.
+   */
+  props[PROP_MAX_KEPT_PER_SERVER] =
+    g_param_spec_uint ("max-kept-per-server", NULL, NULL, 0, G_MAXUINT, PM_LIMIT_KEEPALIVE_PER_SERVER,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+  /**
+   * PmAcceptor:max-kept:
+   *
+   * The most connections kept alive at a time in all.  For tests; the
+   * daemon uses %PM_LIMIT_KEEPALIVE_TOTAL.
+   */
+  props[PROP_MAX_KEPT] =
+    g_param_spec_uint ("max-kept", NULL, NULL, 0, G_MAXUINT, PM_LIMIT_KEEPALIVE_TOTAL,
+                       G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY |
+                       G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
   g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
@@ -839,8 +1147,13 @@ pm_acceptor_init (PmAcceptor *self)
   self->context = g_main_context_ref_thread_default ();
   self->listeners = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) listener_free);
   self->heads = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) head_free);
+  self->served = g_hash_table_new (NULL, NULL);
+  self->slots = g_hash_table_new (NULL, NULL);
   self->request_timeout_ms = PM_LIMIT_REQUEST_TIMEOUT_MS;
   self->send_timeout_ms = PM_LIMIT_SEND_TIMEOUT_MS;
+  self->idle_timeout_ms = PM_LIMIT_KEEPALIVE_IDLE_MS;
+  self->max_kept_per_server = PM_LIMIT_KEEPALIVE_PER_SERVER;
+  self->max_kept = PM_LIMIT_KEEPALIVE_TOTAL;
   g_queue_init (&self->reading);
   g_queue_init (&self->draining);
   g_queue_init (&self->pending);
@@ -956,6 +1269,8 @@ serve (PmAcceptor *self,
 
   entry->request_read_id = g_signal_connect (server, "request-read",
                                              G_CALLBACK (on_request_read), self);
+  entry->request_finished_id = g_signal_connect (server, "request-finished",
+                                                 G_CALLBACK (on_request_finished), self);
 
   event.events = EPOLLIN;
   event.data.u64 = (guint64) fd;
@@ -969,6 +1284,7 @@ serve (PmAcceptor *self,
       return FALSE;
     }
   g_hash_table_insert (self->listeners, GINT_TO_POINTER (fd), entry);
+  g_hash_table_insert (self->served, server, entry);
   return TRUE;
 }
 
@@ -1036,10 +1352,40 @@ pm_acceptor_close (PmAcceptor *self,
   if (entry != NULL)
     {
       epoll_ctl (self->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+      g_hash_table_remove (self->served, entry->server);
       close_heads_of (self, entry->server);
       g_hash_table_remove (self->listeners, GINT_TO_POINTER (fd));
     }
   g_socket_close (listener, NULL);
+}
+
+/**
+ * pm_acceptor_get_n_accepted:
+ * @self: a #PmAcceptor
+ *
+ * Returns: how many connections were accepted since it was made
+ */
+guint64
+pm_acceptor_get_n_accepted (PmAcceptor *self)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), 0);
+
+  return self->n_accepted;
+}
+
+/**
+ * pm_acceptor_get_n_kept:
+ * @self: a #PmAcceptor
+ *
+ * Returns: how many connections are kept alive now, waiting for a
+ *   request or in one
+ */
+guint
+pm_acceptor_get_n_kept (PmAcceptor *self)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), 0);
+
+  return self->n_slots;
 }
 
 guint

@@ -27,6 +27,8 @@ GSocket *pm_acceptor_listen (PmAcceptor *self,
 void     pm_acceptor_close (PmAcceptor *self,
                             GSocket    *listener);
 
-guint pm_acceptor_get_n_listeners (PmAcceptor *self);
+guint   pm_acceptor_get_n_listeners (PmAcceptor *self);
+guint64 pm_acceptor_get_n_accepted (PmAcceptor *self);
+guint   pm_acceptor_get_n_kept (PmAcceptor *self);
 
 G_END_DECLS

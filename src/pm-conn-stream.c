@@ -51,6 +51,8 @@ struct _PmConnInput
   GInputStream *base;      /* (owned) the socket's */
   GBytes       *prefix;    /* (owned) (nullable) read before libsoup */
   gsize         prefix_offset;
+  gint64        request_left;  /* bytes of the request still to give
+                                * libsoup; -1 for no bound */
   PmConnStream *owner;     /* (unowned) owns this */
 
   gboolean      counting;
@@ -158,18 +160,49 @@ account (PmConnInput *self,
     }
 }
 
+/* Whether the current request has been delivered whole: nothing more
+ * is given to libsoup, whatever the peer sends. */
+static gboolean
+request_delivered (PmConnInput *self)
+{
+  return self->request_left == 0;
+}
+
+static gboolean
+has_prefix (PmConnInput *self)
+{
+  return self->prefix != NULL && self->prefix_offset < g_bytes_get_size (self->prefix);
+}
+
+/* At most @count, and never past the end of the current request. */
+static gsize
+bounded (PmConnInput *self,
+         gsize        count)
+{
+  if (self->request_left >= 0 && (guint64) self->request_left < count)
+    return (gsize) self->request_left;
+  return count;
+}
+
+static void
+consumed (PmConnInput *self,
+          gssize       n)
+{
+  if (n > 0 && self->request_left > 0)
+    self->request_left -= n;
+}
+
 static gssize
 take_prefix (PmConnInput *self,
              void        *buffer,
              gsize        count)
 {
   gsize size = g_bytes_get_size (self->prefix);
-  gsize n = MIN (count, size - self->prefix_offset);
+  gsize n = MIN (bounded (self, count), size - self->prefix_offset);
 
   memcpy (buffer, (const guint8 *) g_bytes_get_data (self->prefix, NULL) + self->prefix_offset, n);
   self->prefix_offset += n;
-  if (self->prefix_offset == size)
-    g_clear_pointer (&self->prefix, g_bytes_unref);
+  consumed (self, n);
   return n;
 }
 
@@ -183,11 +216,12 @@ pm_conn_input_read (GInputStream *stream,
   PmConnInput *self = PM_CONN_INPUT (stream);
   gssize n;
 
-  if (self->prefix != NULL)
-    return take_prefix (self, buffer, count);
-  if (self->stopped)
+  if (self->stopped || request_delivered (self))
     return 0;
-  n = g_input_stream_read (self->base, buffer, count, cancellable, error);
+  if (has_prefix (self))
+    return take_prefix (self, buffer, count);
+  n = g_input_stream_read (self->base, buffer, bounded (self, count), cancellable, error);
+  consumed (self, n);
   account (self, buffer, n);
   return n;
 }
@@ -212,10 +246,10 @@ pm_conn_input_is_readable (GPollableInputStream *stream)
 {
   PmConnInput *self = PM_CONN_INPUT (stream);
 
-  if (self->prefix != NULL)
-    return TRUE;
-  if (self->stopped)
+  if (self->stopped || request_delivered (self))
     return FALSE;
+  if (has_prefix (self))
+    return TRUE;
   return g_pollable_input_stream_is_readable (G_POLLABLE_INPUT_STREAM (self->base));
 }
 
@@ -226,11 +260,14 @@ pm_conn_input_create_source (GPollableInputStream *stream,
   PmConnInput *self = PM_CONN_INPUT (stream);
   g_autoptr(GSource) base = NULL;
 
-  if (self->prefix != NULL)
+  /* Stopped, or the request is all read: a source that only the
+   * cancellable can wake. */
+  if (self->stopped || request_delivered (self))
+    base = NULL;
+  else if (has_prefix (self))
     base = g_timeout_source_new (0);
-  else if (!self->stopped)
+  else
     base = g_pollable_input_stream_create_source (G_POLLABLE_INPUT_STREAM (self->base), NULL);
-  /* Stopped: a source that only the cancellable can wake. */
   return g_pollable_source_new_full (stream, base, cancellable);
 }
 
@@ -243,16 +280,17 @@ pm_conn_input_read_nonblocking (GPollableInputStream *stream,
   PmConnInput *self = PM_CONN_INPUT (stream);
   gssize n;
 
-  if (self->prefix != NULL)
-    return take_prefix (self, buffer, count);
-  if (self->stopped)
+  if (self->stopped || request_delivered (self))
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK,
-                           "input stopped at a limit");
+                           self->stopped ? "input stopped at a limit" : "the request is all read");
       return -1;
     }
+  if (has_prefix (self))
+    return take_prefix (self, buffer, count);
   n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (self->base),
-                                                buffer, count, NULL, error);
+                                                buffer, bounded (self, count), NULL, error);
+  consumed (self, n);
   account (self, buffer, n);
   return n;
 }
@@ -305,11 +343,14 @@ struct _PmConnStream
   GSource           *report;   /* (owned) (nullable) */
   guint              code;
   const char        *reason;   /* static */
+  gboolean           keep_alive;  /* the reply offers another request */
+  gboolean           answered;    /* the response went out whole */
 };
 
 enum
 {
   SIGNAL_LIMIT_EXCEEDED,
+  SIGNAL_FINISHED,
   N_SIGNALS
 };
 
@@ -356,14 +397,38 @@ pm_conn_stream_get_output_stream (GIOStream *stream)
   return g_io_stream_get_output_stream (G_IO_STREAM (PM_CONN_STREAM (stream)->base));
 }
 
+/* What the peer sent past the end of the request: the start of its
+ * next one. */
+static GBytes *
+dup_leftover (PmConnInput *input)
+{
+  gsize size;
+
+  if (input->prefix == NULL)
+    return NULL;
+  size = g_bytes_get_size (input->prefix);
+  if (input->prefix_offset >= size)
+    return NULL;
+  return g_bytes_new_from_bytes (input->prefix, input->prefix_offset, size - input->prefix_offset);
+}
+
 static gboolean
 pm_conn_stream_close (GIOStream    *stream,
                       GCancellable *cancellable,
                       GError      **error)
 {
   PmConnStream *self = PM_CONN_STREAM (stream);
+  gboolean reusable = (self->keep_alive && self->answered && !self->input->stopped &&
+                       request_delivered (self->input));
+  g_autoptr(GBytes) leftover = reusable ? dup_leftover (self->input) : NULL;
+  gboolean taken = FALSE;
 
   g_input_stream_close (G_INPUT_STREAM (self->input), NULL, NULL);
+  /* libsoup is done with this request.  The connection goes back to
+   * whoever takes it for the next one, or is closed. */
+  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, self->base, leftover, reusable, &taken);
+  if (taken)
+    return TRUE;
   return g_io_stream_close (G_IO_STREAM (self->base), cancellable, error);
 }
 
@@ -448,6 +513,22 @@ pm_conn_stream_class_init (PmConnStreamClass *klass)
   signals[SIGNAL_LIMIT_EXCEEDED] =
     g_signal_new ("limit-exceeded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+
+  /**
+   * PmConnStream::finished:
+   * @stream: the stream
+   * @connection: the connection underneath
+   * @leftover: (nullable): what the peer sent past the request
+   * @reusable: whether the request was read whole and answered whole on
+   *   a connection kept alive, so that another may follow
+   *
+   * libsoup closed the stream.  A handler that takes @connection for the
+   * next request returns %TRUE; otherwise the connection is closed.
+   */
+  signals[SIGNAL_FINISHED] =
+    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
+                  0, g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 3,
+                  G_TYPE_SOCKET_CONNECTION, G_TYPE_BYTES, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -467,9 +548,14 @@ weak_ref_free (GWeakRef *ref)
  * pm_conn_stream_new:
  * @base: the accepted connection
  * @prefix: (nullable): what was read from it already
+ * @request_length: the bytes of the request, head and body, or -1 if its
+ *   end cannot be known (a chunked body, an upgrade)
  * @remote: the peer's address, as it is given to libsoup
  *
- * Wraps @base so that reading gives @prefix first.  The stream can be
+ * Wraps @base so that reading gives @prefix first, and then the rest of
+ * the request from @base, and nothing past the request: what follows is
+ * the next request, for whoever takes the connection on
+ * #PmConnStream::finished.  The stream can be
  * found again from a message on the connection through @remote (see
  * pm_conn_stream_dup_for_message()).
  *
@@ -478,6 +564,7 @@ weak_ref_free (GWeakRef *ref)
 PmConnStream *
 pm_conn_stream_new (GSocketConnection *base,
                     GBytes            *prefix,
+                    gint64             request_length,
                     GSocketAddress    *remote)
 {
   PmConnStream *self;
@@ -491,6 +578,7 @@ pm_conn_stream_new (GSocketConnection *base,
   self->input = g_object_new (PM_TYPE_CONN_INPUT, NULL);
   self->input->base = g_object_ref (g_io_stream_get_input_stream (G_IO_STREAM (base)));
   self->input->owner = self;
+  self->input->request_left = request_length;
   if (prefix != NULL && g_bytes_get_size (prefix) > 0)
     self->input->prefix = g_bytes_ref (prefix);
 
@@ -542,4 +630,63 @@ pm_conn_stream_limit_websocket (PmConnStream *self,
   self->input->frames.message_limit = message_limit;
   self->input->frames.total_limit = total_limit;
   self->input->counting = TRUE;
+}
+
+/**
+ * pm_conn_stream_set_keep_alive:
+ * @self: a #PmConnStream
+ * @keep_alive: whether the reply offers the client another request
+ */
+void
+pm_conn_stream_set_keep_alive (PmConnStream *self,
+                               gboolean      keep_alive)
+{
+  g_return_if_fail (PM_IS_CONN_STREAM (self));
+
+  self->keep_alive = keep_alive;
+}
+
+/**
+ * pm_conn_stream_get_keep_alive:
+ * @self: a #PmConnStream
+ *
+ * Returns: whether the connection stays open for another request once
+ *   this one is answered, so that the reply must not say
+ *   `Connection: close`
+ */
+gboolean
+pm_conn_stream_get_keep_alive (PmConnStream *self)
+{
+  g_return_val_if_fail (PM_IS_CONN_STREAM (self), FALSE);
+
+  return self->keep_alive;
+}
+
+/**
+ * pm_conn_stream_get_request_read:
+ * @self: a #PmConnStream
+ *
+ * Returns: whether libsoup has read the whole request, body included
+ */
+gboolean
+pm_conn_stream_get_request_read (PmConnStream *self)
+{
+  g_return_val_if_fail (PM_IS_CONN_STREAM (self), FALSE);
+
+  return request_delivered (self->input);
+}
+
+/**
+ * pm_conn_stream_set_answered:
+ * @self: a #PmConnStream
+ *
+ * Says that the response went out whole, so that the connection may
+ * carry another request.
+ */
+void
+pm_conn_stream_set_answered (PmConnStream *self)
+{
+  g_return_if_fail (PM_IS_CONN_STREAM (self));
+
+  self->answered = TRUE;
 }

@@ -296,6 +296,9 @@ reply_unavailable (PmDevice          *self,
   retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (left_us + 999999) / 1000000));
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Retry-After", retry);
+  /* A restarting device keeps no connection open. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Connection", "close");
   pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
 }
 

@@ -149,6 +149,8 @@ typedef struct
   guint    n_transfer_encoding;
   gboolean transfer_encoding_chunked;
   gboolean expect_unknown;
+  gboolean connection_close;
+  gboolean upgrade;
 } Framing;
 
 static gboolean
@@ -225,6 +227,33 @@ screen_header_line (const char   *line,
       framing->n_transfer_encoding++;
       framing->transfer_encoding_chunked =
         (value_end - value == 7 && g_ascii_strncasecmp (value, "chunked", 7) == 0);
+    }
+  else if (NAME_IS ("Connection"))
+    {
+      const char *token = value;
+
+      /* A list of tokens: `close`, `keep-alive`, `Upgrade`... */
+      while (token < value_end)
+        {
+          const char *token_end = token;
+          gsize n;
+
+          while (token_end < value_end && *token_end != ',')
+            token_end++;
+          for (n = token_end - token; n > 0 && (token[n - 1] == ' ' || token[n - 1] == '\t'); n--)
+            ;
+          if (n == 5 && g_ascii_strncasecmp (token, "close", 5) == 0)
+            framing->connection_close = TRUE;
+          else if (n == 7 && g_ascii_strncasecmp (token, "upgrade", 7) == 0)
+            framing->upgrade = TRUE;
+          token = token_end;
+          while (token < value_end && (*token == ',' || *token == ' ' || *token == '\t'))
+            token++;
+        }
+    }
+  else if (NAME_IS ("Upgrade"))
+    {
+      framing->upgrade = TRUE;
     }
   else if (NAME_IS ("Expect"))
     {
@@ -304,6 +333,9 @@ pm_head_screen (const char   *data,
   g_return_val_if_fail (result != NULL, PM_HEAD_INCOMPLETE);
 
   result->length = 0;
+  result->body_length = 0;
+  result->keep_alive = FALSE;
+  result->upgrade = FALSE;
   result->status = 0;
   result->problem = NULL;
   if (length == 0)
@@ -364,5 +396,13 @@ pm_head_screen (const char   *data,
   if (screen_framing (&framing, http10, body_limit, result) != PM_HEAD_ACCEPTED)
     return PM_HEAD_REFUSED;
   result->length = lf + 1 - data;
+  if (framing.n_transfer_encoding > 0)
+    result->body_length = -1;
+  else
+    result->body_length = framing.n_content_length > 0 ? (gint64) framing.content_length : 0;
+  result->upgrade = framing.upgrade;
+  /* Persistent by default in HTTP/1.1 only; plutomock keeps no HTTP/1.0
+   * connection open. */
+  result->keep_alive = !http10 && !framing.connection_close && !framing.upgrade;
   return PM_HEAD_ACCEPTED;
 }

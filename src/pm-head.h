@@ -23,6 +23,11 @@ typedef enum
 /**
  * PmHeadResult:
  * @length: accepted: the bytes of the head, its blank line included
+ * @body_length: accepted: the bytes of the body that follows, or -1 for a
+ *   chunked body, whose end only its chunks tell
+ * @keep_alive: accepted: whether the client will send another request on
+ *   the connection (HTTP/1.1, no `Connection: close`, no upgrade)
+ * @upgrade: accepted: whether the request asks for a protocol upgrade
  * @status: refused: the HTTP status to answer
  * @problem: refused: what was wrong, a static string
  *
@@ -31,6 +36,9 @@ typedef enum
 typedef struct
 {
   gsize       length;
+  gint64      body_length;
+  gboolean    keep_alive;
+  gboolean    upgrade;
   guint       status;
   const char *problem;
 } PmHeadResult;

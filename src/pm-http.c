@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "pm-conn-stream.h"
 #include "pm-http.h"
 #include "pm-json-writer.h"
 #include "pm-quote.h"
@@ -25,10 +26,19 @@ body_collector_free (BodyCollector *collector)
   g_free (collector);
 }
 
+/* Replies without the request body, if it was not read yet: then the
+ * connection cannot carry another request, since the rest of this one
+ * would come first. */
 static void
 refuse_body (SoupServerMessage *msg)
 {
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
+
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  if (stream != NULL && pm_conn_stream_get_keep_alive (stream) &&
+      !pm_conn_stream_get_request_read (stream))
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Connection", "close");
 }
 
 /**
@@ -245,17 +255,19 @@ method_listed (const char *methods,
  * @msg: a message whose headers have arrived
  *
  * Sets the headers every reply carries: `Access-Control-Allow-Origin: *`,
- * as real AxeOS sends, and `Connection: close`, since plutomock's servers
- * close every connection after its response (see #PmAcceptor) and a
- * client must know not to send another request on it.
+ * as real AxeOS sends, and `Connection: close` unless the acceptor keeps
+ * the connection alive for another request (see #PmAcceptor), so that a
+ * client knows whether it may send one.
  */
 void
 pm_http_prepare_reply (SoupServerMessage *msg)
 {
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
 
   soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
-  soup_message_headers_replace (response, "Connection", "close");
+  if (stream == NULL || !pm_conn_stream_get_keep_alive (stream))
+    soup_message_headers_replace (response, "Connection", "close");
 }
 
 /* What the route answers, OPTIONS included, as an Allow header lists it. */

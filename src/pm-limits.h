@@ -52,6 +52,18 @@
  * shut, before the kernel drops the connection (TCP_USER_TIMEOUT). */
 #define PM_LIMIT_SEND_TIMEOUT_MS 30000
 
+/* ---- Keep-alive -------------------------------------------------------- */
+
+/* How long a kept-alive connection may stay idle between requests before
+ * it is closed (a Node server's default). */
+#define PM_LIMIT_KEEPALIVE_IDLE_MS 5000
+/* The most connections kept alive per server (device or listing server):
+ * past it, replies say `Connection: close`. */
+#define PM_LIMIT_KEEPALIVE_PER_SERVER 64
+/* The most connections kept alive in the whole process: past it, replies
+ * say `Connection: close`. */
+#define PM_LIMIT_KEEPALIVE_TOTAL 4096
+
 /* ---- D-Bus -------------------------------------------------------------- */
 
 /* The longest hostname (a DNS label). */

@@ -150,7 +150,10 @@ assert_json_error (Reply      *reply,
 
   g_assert_cmpuint (reply->status, ==, status);
   g_assert_cmpstr (g_hash_table_lookup (reply->headers, "content-type"), ==, "application/json");
-  g_assert_cmpstr (g_hash_table_lookup (reply->headers, "connection"), ==, "close");
+  /* Refused heads close the connection; errors that libsoup parsed the
+   * request for (404, 405) may keep it. */
+  if (status != 404 && status != 405)
+    g_assert_cmpstr (g_hash_table_lookup (reply->headers, "connection"), ==, "close");
   g_assert_true (g_utf8_validate (reply->body, -1, NULL));
   g_assert_true (json_parser_load_from_data (parser, reply->body, -1, &error));
   g_assert_no_error (error);

@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <glib-unix.h>
@@ -218,8 +219,18 @@ slot_take (PmAcceptor *self,
            SoupServer *server)
 {
   guint n = GPOINTER_TO_UINT (g_hash_table_lookup (self->slots, server));
+  struct rlimit limit;
+  guint64 max_kept = self->max_kept;
 
-  if (n >= self->max_kept_per_server || self->n_slots >= self->max_kept)
+  /* Kept connections may not take the descriptors that new clients need:
+   * with 10 000 devices listening and a limit of 20 000, some 9000. */
+  if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY)
+    {
+      guint64 used = (guint64) g_hash_table_size (self->listeners) + PM_LIMIT_FD_RESERVE;
+
+      max_kept = MIN (max_kept, limit.rlim_cur > used ? limit.rlim_cur - used : 0);
+    }
+  if (n >= self->max_kept_per_server || self->n_slots >= max_kept)
     return FALSE;
   g_hash_table_insert (self->slots, server, GUINT_TO_POINTER (n + 1));
   self->n_slots++;

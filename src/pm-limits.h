@@ -61,8 +61,14 @@
  * past it, replies say `Connection: close`. */
 #define PM_LIMIT_KEEPALIVE_PER_SERVER 64
 /* The most connections kept alive in the whole process: past it, replies
- * say `Connection: close`. */
-#define PM_LIMIT_KEEPALIVE_TOTAL 4096
+ * say `Connection: close`.  Fewer where the descriptor limit demands (see
+ * PM_LIMIT_FD_RESERVE). */
+#define PM_LIMIT_KEEPALIVE_TOTAL 16384
+/* Descriptors never given to kept-alive connections: whatever the fleet's
+ * listening sockets leave of the descriptor limit, this many stay free for
+ * new clients, WebSockets and D-Bus, so that idle connections cannot lock
+ * the fleet out. */
+#define PM_LIMIT_FD_RESERVE 1024
 
 /* ---- D-Bus -------------------------------------------------------------- */
 

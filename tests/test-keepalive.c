@@ -10,6 +10,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include "pm-device.h"
@@ -396,6 +397,37 @@ test_caps (Fixture       *fixture,
   }
 }
 
+/* Kept connections leave PM_LIMIT_FD_RESERVE descriptors of the limit
+ * free, beyond the listening sockets: with room for one, the second
+ * client is served but not kept. */
+static void
+test_fd_budget (Fixture       *fixture,
+                gconstpointer  user_data)
+{
+  struct rlimit saved, low;
+  g_autoptr(GSocketConnection) first = raw_connect (fixture->device);
+  g_autoptr(GSocketConnection) second = raw_connect (fixture->other);
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  g_autoptr(Response) kept = NULL;
+  g_autoptr(Response) closed = NULL;
+
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  low = saved;
+  low.rlim_cur = pm_acceptor_get_n_listeners (fixture->acceptor) + PM_LIMIT_FD_RESERVE + 1;
+  g_assert_cmpuint (low.rlim_cur, <=, saved.rlim_max);
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &low), ==, 0);
+
+  raw_send (first, get_info);
+  kept = raw_read_response (first, buffer);
+  raw_send (second, get_info);
+  closed = raw_read_response (second, buffer);
+
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &saved), ==, 0);
+  g_assert_false (kept->closes);
+  g_assert_true (closed->closes);
+  g_assert_cmpuint (pm_acceptor_get_n_kept (fixture->acceptor), ==, 1);
+}
+
 /* The process's open descriptors. */
 static guint
 count_fds (void)
@@ -471,6 +503,7 @@ main (int   argc,
   ADD ("/keepalive/close", NULL, test_close);
   ADD ("/keepalive/idle-timeout", NULL, test_idle_timeout);
   ADD ("/keepalive/caps", small_caps, test_caps);
+  ADD ("/keepalive/fd-budget", NULL, test_fd_budget);
   ADD ("/keepalive/abandoned", NULL, test_abandoned);
 #undef ADD
 

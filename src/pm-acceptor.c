@@ -356,11 +356,11 @@ static void watch_request (PmAcceptor        *self,
                            GSocketAddress    *remote,
                            gint64             deadline);
 
-static gboolean on_stream_finished (PmConnStream      *stream,
+static gboolean on_stream_finished (GObject           *owner,
+                                    PmConnStream      *stream,
                                     GSocketConnection *connection,
                                     GBytes            *leftover,
-                                    gboolean           reusable,
-                                    gpointer           user_data);
+                                    gboolean           reusable);
 
 /* Gives the connection, and what was read of it, to libsoup, for one
  * request: libsoup sees every request on a connection of its own, which
@@ -412,7 +412,7 @@ head_hand_over (Head               *head,
   prefix = g_byte_array_free_to_bytes (g_steal_pointer (&head->data));
   stream = pm_conn_stream_new (connection, prefix, request_length, remote);
   pm_conn_stream_set_keep_alive (stream, keep_alive);
-  g_signal_connect_object (stream, "finished", G_CALLBACK (on_stream_finished), self, 0);
+  pm_conn_stream_set_finish_func (stream, on_stream_finished, G_OBJECT (self));
   g_clear_object (&head->socket);  /* the connection has it */
   head_close (head);
 
@@ -615,18 +615,20 @@ head_keep (PmAcceptor        *self,
 }
 
 static gboolean
-on_stream_finished (PmConnStream      *stream,
+on_stream_finished (GObject           *owner,
+                    PmConnStream      *stream,
                     GSocketConnection *connection,
                     GBytes            *leftover,
-                    gboolean           reusable,
-                    gpointer           user_data)
+                    gboolean           reusable)
 {
-  PmAcceptor *self = PM_ACCEPTOR (user_data);
-  Origin *origin = g_object_get_data (G_OBJECT (connection), ORIGIN_KEY);
+  PmAcceptor *self = PM_ACCEPTOR (owner);
+  Origin *origin;
   gboolean counted = pm_conn_stream_get_keep_alive (stream);
 
-  g_signal_handlers_disconnect_by_func (stream, on_stream_finished, self);
-  if (origin == NULL || !counted)
+  if (!counted)
+    return FALSE;
+  origin = g_object_get_data (G_OBJECT (connection), ORIGIN_KEY);
+  if (origin == NULL)
     return FALSE;
   /* Kept only while its server still serves, and its peer is there. */
   if (!reusable || !g_hash_table_contains (self->served, origin->server) ||
@@ -828,10 +830,13 @@ on_request_finished (SoupServer        *server,
                      SoupServerMessage *msg,
                      gpointer           user_data)
 {
-  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  g_autoptr(PmConnStream) stream = NULL;
 
-  if (stream != NULL && !soup_message_headers_header_contains (response, "Connection", "close"))
+  if (soup_message_headers_header_contains (response, "Connection", "close"))
+    return;
+  stream = pm_conn_stream_dup_for_message (msg);
+  if (stream != NULL)
     pm_conn_stream_set_answered (stream);
 }
 

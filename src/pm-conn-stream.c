@@ -345,12 +345,13 @@ struct _PmConnStream
   const char        *reason;   /* static */
   gboolean           keep_alive;  /* the reply offers another request */
   gboolean           answered;    /* the response went out whole */
+  PmConnStreamFinishFunc finish;  /* (nullable) */
+  GObject           *finish_owner; /* (owned) (nullable) */
 };
 
 enum
 {
   SIGNAL_LIMIT_EXCEEDED,
-  SIGNAL_FINISHED,
   N_SIGNALS
 };
 
@@ -425,8 +426,17 @@ pm_conn_stream_close (GIOStream    *stream,
 
   g_input_stream_close (G_INPUT_STREAM (self->input), NULL, NULL);
   /* libsoup is done with this request.  The connection goes back to
-   * whoever takes it for the next one, or is closed. */
-  g_signal_emit (self, signals[SIGNAL_FINISHED], 0, self->base, leftover, reusable, &taken);
+   * whoever takes it for the next one, or is closed.  (A plain call: this
+   * runs once a request, and a signal with a handler per stream costs
+   * several microseconds.) */
+  if (self->finish != NULL)
+    {
+      g_autoptr(GObject) owner = g_steal_pointer (&self->finish_owner);
+      PmConnStreamFinishFunc finish = self->finish;
+
+      self->finish = NULL;
+      taken = finish (owner, self, self->base, leftover, reusable);
+    }
   if (taken)
     return TRUE;
   return g_io_stream_close (G_IO_STREAM (self->base), cancellable, error);
@@ -481,6 +491,7 @@ pm_conn_stream_finalize (GObject *object)
 
   g_clear_object (&self->input);
   g_clear_object (&self->base);
+  g_clear_object (&self->finish_owner);
   g_clear_pointer (&self->context, g_main_context_unref);
 
   G_OBJECT_CLASS (pm_conn_stream_parent_class)->finalize (object);
@@ -513,22 +524,6 @@ pm_conn_stream_class_init (PmConnStreamClass *klass)
   signals[SIGNAL_LIMIT_EXCEEDED] =
     g_signal_new ("limit-exceeded", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
                   0, NULL, NULL, NULL, G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
-
-  /**
-   * PmConnStream::finished:
-   * @stream: the stream
-   * @connection: the connection underneath
-   * @leftover: (nullable): what the peer sent past the request
-   * @reusable: whether the request was read whole and answered whole on
-   *   a connection kept alive, so that another may follow
-   *
-   * libsoup closed the stream.  A handler that takes @connection for the
-   * next request returns %TRUE; otherwise the connection is closed.
-   */
-  signals[SIGNAL_FINISHED] =
-    g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST,
-                  0, g_signal_accumulator_true_handled, NULL, NULL, G_TYPE_BOOLEAN, 3,
-                  G_TYPE_SOCKET_CONNECTION, G_TYPE_BYTES, G_TYPE_BOOLEAN);
 }
 
 static void
@@ -554,8 +549,8 @@ weak_ref_free (GWeakRef *ref)
  *
  * Wraps @base so that reading gives @prefix first, and then the rest of
  * the request from @base, and nothing past the request: what follows is
- * the next request, for whoever takes the connection on
- * #PmConnStream::finished.  The stream can be
+ * the next request, for whoever takes the connection in the
+ * #PmConnStreamFinishFunc.  The stream can be
  * found again from a message on the connection through @remote (see
  * pm_conn_stream_dup_for_message()).
  *
@@ -689,4 +684,27 @@ pm_conn_stream_set_answered (PmConnStream *self)
   g_return_if_fail (PM_IS_CONN_STREAM (self));
 
   self->answered = TRUE;
+}
+
+/**
+ * pm_conn_stream_set_finish_func:
+ * @self: a #PmConnStream
+ * @finish: called once, when libsoup closes the stream
+ * @owner: passed to @finish; kept alive until then
+ *
+ * Whoever takes the connection for its next request, if it may carry one:
+ * @finish gets the connection, what the peer sent past the request, and
+ * whether the connection is reusable, and returns %TRUE if it took the
+ * connection, which is otherwise closed.
+ */
+void
+pm_conn_stream_set_finish_func (PmConnStream          *self,
+                                PmConnStreamFinishFunc finish,
+                                GObject               *owner)
+{
+  g_return_if_fail (PM_IS_CONN_STREAM (self));
+  g_return_if_fail (G_IS_OBJECT (owner));
+
+  self->finish = finish;
+  g_set_object (&self->finish_owner, owner);
 }

@@ -25,5 +25,9 @@ void pm_json_append_double (GString *out,
                             guint    decimals);
 void pm_json_append_node (GString  *out,
                           JsonNode *node);
+GHashTable *pm_json_double_cache_new (void);
+void pm_json_append_node_cached (GString    *out,
+                                 JsonNode   *node,
+                                 GHashTable *doubles);
 
 G_END_DECLS

@@ -659,125 +659,6 @@ serialised_size (guint count,
   return 2 + member_bytes + (count > 0 ? count - 1 : 0);
 }
 
-/* A double as pm_json_append_node() writes it, kept to be copied when the
- * same double comes again: writing one takes two printf calls and a
- * strtod, and a body of 64 KiB holds up to 16 000 of them, but at most a
- * few hundred different ones when they are that short. */
-typedef struct
-{
-  gint64 bits;  /* first: the key */
-  gsize  length;
-  char   text[];
-} WrittenDouble;
-
-static void
-append_double (GString    *out,
-               JsonNode   *node,
-               GHashTable *doubles)
-{
-  double value = json_node_get_double (node);
-  gint64 bits;
-  WrittenDouble *written;
-  gsize start = out->len;
-
-  G_STATIC_ASSERT (sizeof bits == sizeof value);
-  memcpy (&bits, &value, sizeof bits);
-  written = g_hash_table_lookup (doubles, &bits);
-  if (written != NULL)
-    {
-      g_string_append_len (out, written->text, written->length);
-      return;
-    }
-  pm_json_append_node (out, node);
-  written = g_malloc (sizeof (WrittenDouble) + out->len - start + 1);
-  written->bits = bits;
-  written->length = out->len - start;
-  memcpy (written->text, out->str + start, written->length + 1);
-  g_hash_table_add (doubles, written);
-}
-
-/* Writes @node as pm_json_append_node() does, integers, which make up the
- * bulk of a large document, without printf, and doubles through
- * @doubles. */
-static void
-append_value (GString    *out,
-              JsonNode   *node,
-              GHashTable *doubles)
-{
-  switch (json_node_get_node_type (node))
-    {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObjectIter iter;
-        const char *name;
-        JsonNode *member;
-        gboolean first = TRUE;
-
-        g_string_append_c (out, '{');
-        json_object_iter_init_ordered (&iter, json_node_get_object (node));
-        while (json_object_iter_next_ordered (&iter, &name, &member))
-          {
-            if (!first)
-              g_string_append_c (out, ',');
-            first = FALSE;
-            pm_json_append_string (out, name);
-            g_string_append_c (out, ':');
-            append_value (out, member, doubles);
-          }
-        g_string_append_c (out, '}');
-      }
-      return;
-
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint i, length = json_array_get_length (array);
-
-        g_string_append_c (out, '[');
-        for (i = 0; i < length; i++)
-          {
-            if (i > 0)
-              g_string_append_c (out, ',');
-            append_value (out, json_array_get_element (array, i), doubles);
-          }
-        g_string_append_c (out, ']');
-      }
-      return;
-
-    case JSON_NODE_VALUE:
-      if (json_node_get_value_type (node) == G_TYPE_INT64)
-        {
-          gint64 value = json_node_get_int (node);
-          guint64 magnitude = value < 0 ? (guint64) 0 - (guint64) value : (guint64) value;
-          char digits[24];
-          gsize n = sizeof digits;
-
-          do
-            {
-              digits[--n] = (char) ('0' + magnitude % 10);
-              magnitude /= 10;
-            }
-          while (magnitude > 0);
-          if (value < 0)
-            digits[--n] = '-';
-          g_string_append_len (out, digits + n, sizeof digits - n);
-          return;
-        }
-      if (json_node_get_value_type (node) == G_TYPE_DOUBLE)
-        {
-          append_double (out, node, doubles);
-          return;
-        }
-      break;
-
-    case JSON_NODE_NULL:
-    default:
-      break;
-    }
-
-  pm_json_append_node (out, node);
-}
-
 /* Stores the member written at @text (@length bytes, its value from
  * @value_offset) under @name: in @member if the name is stored already,
  * else as a new last member. */
@@ -820,27 +701,8 @@ append_member (GString    *out,
   pm_json_append_string (out, name);
   g_string_append_c (out, ':');
   value_offset = out->len;
-  append_value (out, value, doubles);
+  pm_json_append_node_cached (out, value, doubles);
   return value_offset;
-}
-
-/* g_int64_hash() keeps only the low 32 bits, which short decimals share
- * far too often: all 64 are mixed. */
-static guint
-bits_hash (gconstpointer key)
-{
-  guint64 bits = *(const guint64 *) key;
-
-  bits ^= bits >> 33;
-  bits *= G_GUINT64_CONSTANT (0xff51afd7ed558ccd);
-  bits ^= bits >> 33;
-  return (guint) bits;
-}
-
-static GHashTable *
-written_doubles_new (void)
-{
-  return g_hash_table_new_full (bits_hash, g_int64_equal, g_free, NULL);
 }
 
 /**
@@ -873,7 +735,7 @@ pm_overrides_new_from_object (JsonObject *object)
 {
   PmOverrides *self = pm_overrides_new ();
   g_autoptr(GString) text = g_string_new (NULL);
-  g_autoptr(GHashTable) doubles = written_doubles_new ();
+  g_autoptr(GHashTable) doubles = pm_json_double_cache_new ();
   JsonObjectIter iter;
   const char *name;
   JsonNode *value;
@@ -968,7 +830,7 @@ pm_overrides_update (PmOverrides *self,
     }
 
   text = g_string_new (NULL);
-  doubles = written_doubles_new ();
+  doubles = pm_json_double_cache_new ();
   i = 0;
   json_object_iter_init_ordered (&iter, update);
   while (json_object_iter_next_ordered (&iter, &name, &value))

@@ -412,7 +412,9 @@ head_hand_over (Head               *head,
   prefix = g_byte_array_free_to_bytes (g_steal_pointer (&head->data));
   stream = pm_conn_stream_new (connection, prefix, request_length, remote);
   pm_conn_stream_set_keep_alive (stream, keep_alive);
-  pm_conn_stream_set_finish_func (stream, on_stream_finished, G_OBJECT (self));
+  /* Only a kept connection comes back; the others close with the stream. */
+  if (keep_alive)
+    pm_conn_stream_set_finish_func (stream, on_stream_finished, G_OBJECT (self));
   g_clear_object (&head->socket);  /* the connection has it */
   head_close (head);
 

@@ -95,8 +95,9 @@ typedef struct
   gulong          request_finished_id;
 } Listener;
 
-/* Where a connection came from, kept on its GSocketConnection for the
- * requests after the first. */
+/* Where a connection came from: shared (GRcBox) by the connection's
+ * head while it is read and by its GSocketConnection, for the requests
+ * after the first. */
 typedef struct
 {
   SoupServer     *server;  /* (owned) */
@@ -113,10 +114,7 @@ typedef struct
   PmAcceptor     *acceptor; /* (unowned) */
   guint64         id;       /* key in PmAcceptor.heads */
   GSocket        *socket;   /* (owned) */
-  SoupServer     *server;   /* (owned) */
-  GSocketAddress *local;    /* (owned) */
-  GSocketAddress *remote;   /* (owned) */
-  gsize           body_limit;
+  Origin         *origin;   /* (owned) */
   GByteArray     *data;     /* (owned) (nullable) what has arrived */
   GSocketConnection *connection;  /* (owned) (nullable) once handed over */
   gint64          deadline; /* monotonic */
@@ -206,12 +204,32 @@ static void start_sweep (PmAcceptor *self);
 #define ORIGIN_KEY "pm-acceptor-origin"
 
 static void
-origin_free (Origin *origin)
+origin_clear (Origin *origin)
 {
   g_clear_object (&origin->server);
   g_clear_object (&origin->local);
   g_clear_object (&origin->remote);
-  g_free (origin);
+}
+
+static Origin *
+origin_new (SoupServer     *server,
+            GSocketAddress *local,
+            GSocketAddress *remote,
+            gsize           body_limit)
+{
+  Origin *origin = g_rc_box_new0 (Origin);
+
+  origin->server = g_object_ref (server);
+  origin->local = g_object_ref (local);
+  origin->remote = g_object_ref (remote);
+  origin->body_limit = body_limit;
+  return origin;
+}
+
+static void
+origin_unref (Origin *origin)
+{
+  g_rc_box_release_full (origin, (GDestroyNotify) origin_clear);
 }
 
 /* ---- keep-alive slots ---------------------------------------------------- */
@@ -331,16 +349,14 @@ head_free (Head *head)
       g_clear_pointer (&head->later, g_source_unref);
     }
   if (head->kept)
-    slot_release (head->acceptor, head->server);
+    slot_release (head->acceptor, head->origin->server);
   if (head->connection != NULL)
     g_io_stream_close (G_IO_STREAM (head->connection), NULL, NULL);
   else if (head->socket != NULL)
     g_socket_close (head->socket, NULL);
   g_clear_object (&head->connection);
   g_clear_object (&head->socket);
-  g_clear_object (&head->server);
-  g_clear_object (&head->local);
-  g_clear_object (&head->remote);
+  g_clear_pointer (&head->origin, origin_unref);
   g_clear_pointer (&head->data, g_byte_array_unref);
   g_free (head);
 }
@@ -376,9 +392,7 @@ head_hand_over (Head               *head,
   g_autoptr(GSocketConnection) connection = NULL;
   g_autoptr(PmConnStream) stream = NULL;
   g_autoptr(GBytes) prefix = NULL;
-  g_autoptr(SoupServer) server = g_object_ref (head->server);
-  g_autoptr(GSocketAddress) local = g_object_ref (head->local);
-  g_autoptr(GSocketAddress) remote = g_object_ref (head->remote);
+  Origin *origin = g_rc_box_acquire (head->origin);
   g_autoptr(GError) error = NULL;
   gint64 deadline = head->deadline;
   gint64 request_length = -1;
@@ -391,26 +405,21 @@ head_hand_over (Head               *head,
     }
   else
     {
-      Origin *origin = g_new0 (Origin, 1);
-
       connection = g_socket_connection_factory_create_connection (head->socket);
-      origin->server = g_object_ref (server);
-      origin->local = g_object_ref (local);
-      origin->remote = g_object_ref (remote);
-      origin->body_limit = head->body_limit;
-      g_object_set_data_full (G_OBJECT (connection), ORIGIN_KEY, origin, (GDestroyNotify) origin_free);
+      g_object_set_data_full (G_OBJECT (connection), ORIGIN_KEY,
+                              g_rc_box_acquire (origin), (GDestroyNotify) origin_unref);
     }
 
   if (result->body_length >= 0 && !result->upgrade)
     request_length = (gint64) result->length + result->body_length;
   if (result->keep_alive && request_length >= 0)
-    keep_alive = head->kept || slot_take (self, server);
+    keep_alive = head->kept || slot_take (self, origin->server);
   else if (head->kept)
-    slot_release (self, server);
+    slot_release (self, origin->server);
   head->kept = FALSE;  /* the slot, if any, goes with the stream */
 
   prefix = g_byte_array_free_to_bytes (g_steal_pointer (&head->data));
-  stream = pm_conn_stream_new (connection, prefix, request_length, remote);
+  stream = pm_conn_stream_new (connection, prefix, request_length, origin->remote);
   pm_conn_stream_set_keep_alive (stream, keep_alive);
   /* Only a kept connection comes back; the others close with the stream. */
   if (keep_alive)
@@ -418,9 +427,11 @@ head_hand_over (Head               *head,
   g_clear_object (&head->socket);  /* the connection has it */
   head_close (head);
 
-  watch_request (self, connection, remote, deadline);
-  if (!soup_server_accept_iostream (server, G_IO_STREAM (stream), local, remote, &error))
+  watch_request (self, connection, origin->remote, deadline);
+  if (!soup_server_accept_iostream (origin->server, G_IO_STREAM (stream), origin->local,
+                                    origin->remote, &error))
     g_debug ("Could not hand over a connection: %s", error->message);
+  origin_unref (origin);
 }
 
 /* Answers a refused head, then drains what else the client sends. */
@@ -467,7 +478,7 @@ head_screen (Head *head)
   PmHeadResult result;
 
   switch (pm_head_screen ((const char *) head->data->data, head->data->len,
-                          head->body_limit, &result))
+                          head->origin->body_limit, &result))
     {
     case PM_HEAD_ACCEPTED:
       head_hand_over (head, &result);
@@ -537,27 +548,38 @@ head_read (Head *head)
     }
 }
 
-static void
-head_start (PmAcceptor     *self,
-            GSocket        *client,
-            Listener       *listener,
-            GSocketAddress *remote)
+/* A head for a connection from @origin, waiting until @timeout_ms from
+ * now. */
+static Head *
+head_new (PmAcceptor *self,
+          GSocket    *socket,
+          Origin     *origin,
+          guint       timeout_ms)
 {
   Head *head = g_new0 (Head, 1);
 
   head->link.data = head;
   head->acceptor = self;
   head->id = HEAD_TAG | self->next_head_id++;
-  head->socket = g_object_ref (client);
-  head->server = g_object_ref (listener->server);
-  head->local = g_object_ref (listener->local);
-  head->remote = g_object_ref (remote);
-  head->body_limit = listener->body_limit;
-  head->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
+  head->socket = g_object_ref (socket);
+  head->origin = g_rc_box_acquire (origin);
+  head->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_hash_table_insert (self->heads, &head->id, head);
   queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
   start_sweep (self);
+  return head;
+}
 
+static void
+head_start (PmAcceptor     *self,
+            GSocket        *client,
+            Listener       *listener,
+            GSocketAddress *remote)
+{
+  Origin *origin = origin_new (listener->server, listener->local, remote, listener->body_limit);
+  Head *head = head_new (self, client, origin, self->request_timeout_ms);
+
+  origin_unref (origin);
   /* Most clients send their request with the connection: read it now. */
   head_read (head);
 }
@@ -581,22 +603,11 @@ head_keep (PmAcceptor        *self,
            Origin            *origin,
            GBytes            *leftover)
 {
-  Head *head = g_new0 (Head, 1);
+  Head *head = head_new (self, g_socket_connection_get_socket (connection), origin,
+                         self->idle_timeout_ms);
 
-  head->link.data = head;
-  head->acceptor = self;
-  head->id = HEAD_TAG | self->next_head_id++;
   head->connection = g_object_ref (connection);
-  head->socket = g_object_ref (g_socket_connection_get_socket (connection));
-  head->server = g_object_ref (origin->server);
-  head->local = g_object_ref (origin->local);
-  head->remote = g_object_ref (origin->remote);
-  head->body_limit = origin->body_limit;
   head->kept = TRUE;
-  head->deadline = g_get_monotonic_time () + (gint64) self->idle_timeout_ms * 1000;
-  g_hash_table_insert (self->heads, &head->id, head);
-  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
-  start_sweep (self);
 
   if (leftover != NULL)
     {
@@ -660,7 +671,7 @@ close_heads_of (PmAcceptor *self,
           Head *head = l->data;
 
           l = l->next;
-          if (head->server == server)
+          if (head->origin->server == server)
             head_close (head);
         }
     }

@@ -26,15 +26,23 @@ body_collector_free (BodyCollector *collector)
   g_free (collector);
 }
 
-/* Replies without the request body, if it was not read yet: then the
- * connection cannot carry another request, since the rest of this one
- * would come first. */
+/* Replies without the request body.  libsoup 3.2.3 reads a body before
+ * it answers anyway, unless the client asked for `100 Continue`: then the
+ * body has not come, and the connection cannot carry another request,
+ * since that body would come first. */
 static void
 refuse_body (SoupServerMessage *msg)
 {
-  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  g_autoptr(PmConnStream) stream = NULL;
 
   soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  /* Most requests have no body: nothing can be left unread. */
+  if (soup_message_headers_get_encoding (request) == SOUP_ENCODING_NONE ||
+      (soup_message_headers_get_encoding (request) == SOUP_ENCODING_CONTENT_LENGTH &&
+       soup_message_headers_get_content_length (request) == 0))
+    return;
+  stream = pm_conn_stream_dup_for_message (msg);
   if (stream != NULL && pm_conn_stream_get_keep_alive (stream) &&
       !pm_conn_stream_get_request_read (stream))
     soup_message_headers_replace (soup_server_message_get_response_headers (msg),
@@ -357,7 +365,6 @@ pm_http_route_check (const PmRoute     *routes,
   if (!method_listed (route->methods, method))
     {
       g_autofree char *allow = route_allow (route);
-
       g_autofree char *quoted_method = pm_quote (method, -1);
 
       soup_message_headers_replace (response, "Allow", allow);

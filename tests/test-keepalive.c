@@ -284,6 +284,41 @@ test_pipelined (Fixture       *fixture,
   g_assert_cmpuint (buffer->len, ==, 0);
 }
 
+/* A reply sent before its request's body arrived (a 404 from the route
+ * check, to a client that waits for `100 Continue` before sending the
+ * body: libsoup reads the body first otherwise) must say
+ * `Connection: close` and close, since the body still to come would be
+ * read as the next request.  If the reply offered the connection, the
+ * next request on it must be answered. */
+static void
+test_early_reply (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (fixture->device);
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  g_autoptr(Response) refused = NULL;
+
+  raw_send (connection, "PATCH /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n"
+                        "Expect: 100-continue\r\n\r\n");
+  refused = raw_read_response (connection, buffer);
+  g_assert_cmpuint (refused->status, ==, 404);
+  g_test_message ("the 404 %s the connection", refused->closes ? "closes" : "keeps");
+  if (refused->closes)
+    {
+      g_assert_true (raw_wait_closed (connection, PM_TEST_TIMEOUT_MS));
+    }
+  else
+    {
+      g_autoptr(Response) next = NULL;
+
+      /* 20 bytes of body that look like a request, then a request. */
+      raw_send (connection, "GET /api/system/info"
+                            "GET /api/system/info HTTP/1.1\r\nHost: x\r\n\r\n");
+      next = raw_read_response (connection, buffer);
+      g_assert_cmpuint (next->status, ==, 200);
+    }
+}
+
 /* `Connection: close`, HTTP/1.0 and an upgrade that fails still close
  * after the reply, as before keep-alive. */
 static void
@@ -500,6 +535,7 @@ main (int   argc,
   g_test_add (path, Fixture, data, fixture_set_up, func, fixture_tear_down)
   ADD ("/keepalive/reuse", NULL, test_reuse);
   ADD ("/keepalive/pipelined", NULL, test_pipelined);
+  ADD ("/keepalive/early-reply", NULL, test_early_reply);
   ADD ("/keepalive/close", NULL, test_close);
   ADD ("/keepalive/idle-timeout", NULL, test_idle_timeout);
   ADD ("/keepalive/caps", small_caps, test_caps);

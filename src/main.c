@@ -3,8 +3,6 @@
 
 #include "config.h"
 
-#include <stdlib.h>
-
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
@@ -151,13 +149,6 @@ main (int   argc,
   g_auto(GStrv) envp = NULL;
   Daemon daemon = { 0 };
   guint sigint_id, sigterm_id;
-
-  /* GLib 2.74's slice allocator keeps every block it ever handed out in
-   * its own caches: after a burst of connections the daemon's RSS would
-   * stay at the peak.  With plain malloc the acceptor can give the memory
-   * back (see pm-acceptor.c) once the connections are gone.  Set before
-   * GLib allocates anything; a G_SLICE of the user's own wins. */
-  setenv ("G_SLICE", "always-malloc", 0);
 
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);

@@ -4,9 +4,6 @@
 #include "config.h"
 
 #include <errno.h>
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -778,12 +775,6 @@ on_sweep (gpointer user_data)
       g_queue_is_empty (&self->draining))
     {
       g_clear_pointer (&self->sweep, g_source_unref);
-#ifdef __GLIBC__
-      /* The last connection has gone: hand the memory a burst of them
-       * took back to the system (glibc keeps freed heap otherwise), so
-       * that RSS falls back to where it was. */
-      malloc_trim (0);
-#endif
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;

@@ -99,23 +99,12 @@ SUMMARY=$RESULTS/summary.tsv
 
 # ---- processes -------------------------------------------------------------
 
+# shellcheck source=bench/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 DAEMON_PID=
 declare -A FLOOR_PID
 
-stop_pid () {
-  local pid=$1
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
-  if [ -n "$pid" ]; then
-    wait "$pid" 2>/dev/null || true
-  fi
-}
 stop_all () {
   local name
   stop_pid "$DAEMON_PID"
@@ -166,10 +155,6 @@ start_floor () {
 
 # ---- measurements ----------------------------------------------------------
 
-cpu_ticks () {   # utime + stime of PID, in clock ticks
-  sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
-}
-
 keeps_alive () {   # URL -> yes if the reply does not close the connection
   if curl -s -D - -o /dev/null --max-time 5 "$1" | grep -qi '^connection:.*close'; then
     echo no
@@ -192,9 +177,9 @@ bench_wrk () {
   local scenario=$1 run=$2 pid=$3 url=$4 out t0 t1
   out=$RESULTS/$scenario-$run.txt
   KEEPALIVE=$(keeps_alive "$url")
-  t0=$(cpu_ticks "$pid")
+  t0=$(cpu_ticks_of "$pid")
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$url" > "$out" 2>&1
-  t1=$(cpu_ticks "$pid")
+  t1=$(cpu_ticks_of "$pid")
   record "$scenario" "$run" "$pid" $((t1 - t0)) \
     "$(awk '/ requests in / { print $1 }' "$out")" \
     "$(awk '/^Requests\/sec:/ { print $2 }' "$out")" \
@@ -207,10 +192,10 @@ bench_rr () {
   local scenario=$1 run=$2 pid=$3 first=$4 n=$5 path=$6 out t0 t1
   out=$RESULTS/$scenario-$run.txt
   KEEPALIVE=$(keeps_alive "http://$HOST:$first$path")
-  t0=$(cpu_ticks "$pid")
+  t0=$(cpu_ticks_of "$pid")
   "$RR_CLIENT" --host "$HOST" --first-port "$first" --ports "$n" --path "$path" \
     --connections "$CONNECTIONS" --duration "$DURATION" > "$out"
-  t1=$(cpu_ticks "$pid")
+  t1=$(cpu_ticks_of "$pid")
   kv () { awk -F= -v k="$1" '$1 == k { print $2 }' "$out"; }
   record "$scenario" "$run" "$pid" $((t1 - t0)) "$(kv requests)" "$(kv requests_per_s)" \
     $(( $(kv errors) + $(kv non2xx) )) "	requests_per_connect=$(kv requests_per_connect)"

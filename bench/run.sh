@@ -106,18 +106,11 @@ DAEMON_LOG=
 DBUS_ARG=--no-dbus
 BUS_PID=
 
+# shellcheck source=bench/lib.sh
+. "$BENCH_DIR/lib.sh"
+
 stop_daemon () {
-  if [ -n "$DAEMON_PID" ] && kill -0 "$DAEMON_PID" 2>/dev/null; then
-    kill -TERM "$DAEMON_PID" 2>/dev/null || true
-    for _ in $(seq 50); do
-      kill -0 "$DAEMON_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill -KILL "$DAEMON_PID" 2>/dev/null || true
-  fi
-  if [ -n "$DAEMON_PID" ]; then
-    wait "$DAEMON_PID" 2>/dev/null || true
-  fi
+  stop_pid "$DAEMON_PID"
   DAEMON_PID=
 }
 stop_bus () {
@@ -136,8 +129,7 @@ proc_status_kb () {   # FIELD -> value in kB from /proc/PID/status
 }
 
 cpu_ticks () {        # utime + stime of the daemon, in clock ticks
-  # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
-  sed 's/.*) //' "/proc/$DAEMON_PID/stat" | awk '{ print $12 + $13 }'
+  cpu_ticks_of "$DAEMON_PID"
 }
 
 n_listed () {

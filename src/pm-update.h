@@ -8,12 +8,6 @@
 
 G_BEGIN_DECLS
 
-/* The limits are defined in pm-limits.h; these names remain for the code
- * that speaks of updates. */
-#define PM_UPDATE_MAX_BYTES    PM_LIMIT_BODY_BYTES
-#define PM_UPDATE_MAX_DEPTH    PM_LIMIT_JSON_DEPTH
-#define PM_OVERRIDES_MAX_BYTES PM_LIMIT_OVERRIDES_BYTES
-
 JsonObject *pm_update_parse (const char *data,
                              gsize       length,
                              GError    **error);

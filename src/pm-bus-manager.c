@@ -37,6 +37,7 @@ static const struct
   { "hostname", "s" },
   { "api-version", "s" },
   { "firmware", "s" },
+  { "profile", "s" },
 };
 
 /**
@@ -67,7 +68,7 @@ pm_bus_manager_parse_add_options (GVariant     *options,
   g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
   g_return_val_if_fail (out != NULL, FALSE);
 
-  *out = (PmAddOptions) { 0, NULL, -1, NULL };
+  *out = (PmAddOptions) { 0, NULL, NULL, NULL };
 
   g_variant_iter_init (&iter, options);
   while (g_variant_iter_next (&iter, "{&sv}", &name, &next))
@@ -84,7 +85,7 @@ pm_bus_manager_parse_add_options (GVariant     *options,
           g_autofree char *quoted = pm_quote (name, -1);
 
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "unknown option '%s' (the options are port, hostname, api-version and firmware)",
+                       "unknown option '%s' (the options are port, hostname, profile, api-version and firmware)",
                        quoted);
           return FALSE;
         }
@@ -116,9 +117,35 @@ pm_bus_manager_parse_add_options (GVariant     *options,
         {
           out->firmware = g_variant_get_string (value, NULL);
         }
+      else if (g_str_equal (name, "profile"))
+        {
+          const char *text = g_variant_get_string (value, NULL);
+          const PmProfile *profile = pm_profile_lookup (text);
+
+          if (profile == NULL)
+            {
+              g_autofree char *quoted = pm_quote (text, -1);
+              g_autofree char *known = pm_profile_dup_names (", ");
+
+              /* `mixed` is a way to assign profiles to a fleet, not one. */
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "unknown profile '%s' (a device takes one of %s)",
+                           quoted, known);
+              return FALSE;
+            }
+          if (out->profile != NULL && out->profile != profile)
+            {
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "profile '%s' does not go with api-version '%s'",
+                           profile->name, pm_api_version_to_string (out->profile->api_version));
+              return FALSE;
+            }
+          out->profile = profile;
+        }
       else
         {
           const char *text = g_variant_get_string (value, NULL);
+          const PmProfile *profile;
           PmApiVersion api_version;
 
           if (!pm_api_version_from_string (text, &api_version))
@@ -129,7 +156,15 @@ pm_bus_manager_parse_add_options (GVariant     *options,
                            "api-version '%s' is neither 'legacy' nor 'new'", quoted);
               return FALSE;
             }
-          out->api_version = api_version;
+          profile = pm_profile_for_api_version (api_version);
+          if (out->profile != NULL && out->profile != profile)
+            {
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "profile '%s' does not go with api-version '%s'",
+                           out->profile->name, text);
+              return FALSE;
+            }
+          out->profile = profile;
         }
     }
   return TRUE;
@@ -143,6 +178,7 @@ handle_add_device (PmDBusManager         *object,
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
   g_autofree char *object_path = NULL;
+  g_autoptr(PmDeviceSpec) spec = NULL;
   PmAddOptions add;
   PmDevice *device;
 
@@ -154,8 +190,8 @@ handle_add_device (PmDBusManager         *object,
 
   /* The device is started, listed and (by PmBus, which follows the
    * fleet) exported when this returns. */
-  device = pm_manager_add_device (self->manager, add.port, add.hostname,
-                                  add.api_version, add.firmware, &error);
+  spec = pm_device_spec_new (add.port, add.hostname, add.profile, add.firmware);
+  device = pm_manager_add_device (self->manager, spec, &error);
   if (device == NULL)
     {
       g_dbus_method_invocation_return_gerror (invocation, error);

@@ -3,6 +3,7 @@
 
 #include "pm-dbus-generated.h"
 #include "pm-manager.h"
+#include "pm-profile.h"
 
 G_BEGIN_DECLS
 
@@ -15,7 +16,8 @@ PmBusManager *pm_bus_manager_new (PmManager *manager);
  * PmAddOptions:
  * @port: the port, or 0 for any free port
  * @hostname: (nullable): the hostname, or %NULL for the next default
- * @api_version: a #PmApiVersion, or -1 to alternate
+ * @profile: (nullable): the profile, from `profile` or `api-version`,
+ *   or %NULL for the fleet's next
  * @firmware: (nullable): the firmware version, or %NULL to draw one
  *
  * AddDevice's options, each optional, as pm_manager_add_device() takes
@@ -25,7 +27,7 @@ typedef struct
 {
   guint       port;
   const char *hostname;
-  int         api_version;
+  const PmProfile *profile;
   const char *firmware;
 } PmAddOptions;
 

@@ -31,6 +31,7 @@ pm_config_new (void)
   for (port = PM_DEFAULT_FIRST_PORT; port <= PM_DEFAULT_LAST_PORT; port++)
     g_array_append_val (self->ports, port);
   self->logs_enabled = FALSE;
+  self->profiles = pm_profile_list_new_default ();
   self->bind_address = g_strdup (PM_DEFAULT_BIND_ADDRESS);
   self->dbus_enabled = TRUE;
 
@@ -44,6 +45,7 @@ pm_config_free (PmConfig *self)
     return;
   g_clear_pointer (&self->ports, g_array_unref);
   g_clear_pointer (&self->bind_address, g_free);
+  g_clear_pointer (&self->profiles, pm_profile_list_free);
   g_free (self);
 }
 
@@ -236,6 +238,9 @@ typedef struct
   gboolean  logs_given;
   char     *bind_address;
   char     *seed;
+  char     *profile;
+  char     *telemetry;
+  char     *network_gate;
   gboolean  no_dbus;
   gboolean  replace;
   gboolean  version;
@@ -249,6 +254,9 @@ options_clear (Options *options)
   g_clear_pointer (&options->logs, g_free);
   g_clear_pointer (&options->bind_address, g_free);
   g_clear_pointer (&options->seed, g_free);
+  g_clear_pointer (&options->profile, g_free);
+  g_clear_pointer (&options->telemetry, g_free);
+  g_clear_pointer (&options->network_gate, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -264,6 +272,19 @@ on_logs_option (const char *option_name,
   options->logs_given = TRUE;
   g_free (options->logs);
   options->logs = g_strdup (value != NULL ? value : "true");
+  return TRUE;
+}
+
+static gboolean
+on_gate_option (const char *option_name,
+                const char *value,
+                gpointer    user_data,
+                GError    **error)
+{
+  Options *options = user_data;
+
+  g_free (options->network_gate);
+  options->network_gate = g_strdup (value != NULL ? value : "true");
   return TRUE;
 }
 
@@ -330,6 +351,12 @@ pm_config_load (PmConfig           *self,
       N_("IP address the servers bind to (default 127.0.0.1)"), N_("ADDRESS") },
     { "seed", 's', 0, G_OPTION_ARG_STRING, &options.seed,
       N_("Seed for every random value, to make runs reproducible"), N_("N") },
+    { "profile", 'P', 0, G_OPTION_ARG_STRING, &options.profile,
+      N_("Device profiles, one for all or a comma-separated list assigned in turn, or 'mixed' (PROFILE, default pluto-legacy,pluto-new)"), N_("LIST") },
+    { "telemetry", 0, 0, G_OPTION_ARG_STRING, &options.telemetry,
+      N_("Where pluto-* devices take their numbers from: 'random' as the original mock, or 'simulated' (TELEMETRY, default random)"), N_("MODE") },
+    { "network-gate", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_gate_option,
+      N_("Refuse AxeOS and NerdQAxe API requests from outside private networks with 401, loopback included, as the firmware does (NETWORK_GATE, default false)"), N_("[true|false]") },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &options.no_dbus,
       N_("Do not offer control over D-Bus (org.pluto.Mock1 on the session bus)"), NULL },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &options.replace,
@@ -413,6 +440,45 @@ pm_config_load (PmConfig           *self,
 
   value = pick (options.logs, "--logs", envp, "LOGS_PUB_ENABLED", &source);
   if (value != NULL && !pm_config_parse_bool (source, value, &self->logs_enabled, error))
+    return FALSE;
+
+  value = pick (options.profile, "--profile", envp, "PROFILE", &source);
+  if (value != NULL)
+    {
+      g_autoptr(GError) profile_error = NULL;
+      PmProfileList *profiles = pm_profile_list_parse (value, &profile_error);
+
+      if (profiles == NULL)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, "%s: %s",
+                       source, profile_error->message);
+          return FALSE;
+        }
+      g_clear_pointer (&self->profiles, pm_profile_list_free);
+      self->profiles = profiles;
+    }
+
+  value = pick (options.telemetry, "--telemetry", envp, "TELEMETRY", &source);
+  if (value != NULL)
+    {
+      g_autofree char *mode = g_strstrip (g_strdup (value));
+
+      if (strcmp (mode, "random") == 0)
+        self->simulated_telemetry = FALSE;
+      else if (strcmp (mode, "simulated") == 0)
+        self->simulated_telemetry = TRUE;
+      else
+        {
+          g_autofree char *quoted = pm_quote (mode, -1);
+
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       _("%s: '%s' is neither 'random' nor 'simulated'"), source, quoted);
+          return FALSE;
+        }
+    }
+
+  value = pick (options.network_gate, "--network-gate", envp, "NETWORK_GATE", &source);
+  if (value != NULL && !pm_config_parse_bool (source, value, &self->network_gate, error))
     return FALSE;
 
   if (options.bind_address != NULL)

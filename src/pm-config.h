@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "pm-profile.h"
+
 G_BEGIN_DECLS
 
 #define PM_DEFAULT_LISTING_PORT 7770
@@ -30,6 +32,9 @@ typedef struct
   guint     listing_port;
   GArray   *ports;
   gboolean  logs_enabled;
+  PmProfileList *profiles;   /* (owned) */
+  gboolean  simulated_telemetry;
+  gboolean  network_gate;
   char     *bind_address;
   guint64   seed;
   gboolean  seed_given;

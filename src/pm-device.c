@@ -49,6 +49,10 @@ struct _PmDevice
   guint         port;
   char         *hostname;        /* (owned) */
   PmApiVersion  api_version;
+  char         *profile_name;    /* (owned) (nullable): NULL for api_version's */
+  const PmProfile *profile;
+  gboolean      network_gate;
+  gboolean      simulated_telemetry;
   char         *firmware;        /* (owned) (nullable) until started */
   gboolean      logs_enabled;
   guint64       seed;
@@ -78,6 +82,9 @@ typedef enum
   PROP_PORT,
   PROP_HOSTNAME,
   PROP_API_VERSION,
+  PROP_PROFILE,
+  PROP_NETWORK_GATE,
+  PROP_SIMULATED_TELEMETRY,
   PROP_FIRMWARE,
   PROP_LOGS_ENABLED,
   PROP_SEED,
@@ -617,6 +624,18 @@ pm_device_constructed (GObject *object)
   G_OBJECT_CLASS (pm_device_parent_class)->constructed (object);
 
   g_assert (self->acceptor != NULL);
+  if (self->profile_name != NULL)
+    {
+      self->profile = pm_profile_lookup (self->profile_name);
+      g_return_if_fail (self->profile != NULL);
+      self->api_version = self->profile->api_version;
+    }
+  else
+    {
+      self->profile = pm_profile_for_api_version (self->api_version);
+    }
+  if (self->firmware == NULL && self->profile->firmware != NULL)
+    self->firmware = g_strdup (self->profile->firmware);
   if (self->hostname == NULL)
     self->hostname = g_strdup_printf ("mockaxe-%u", self->port);
 
@@ -658,6 +677,7 @@ pm_device_finalize (GObject *object)
   PmDevice *self = PM_DEVICE (object);
 
   g_clear_pointer (&self->hostname, g_free);
+  g_clear_pointer (&self->profile_name, g_free);
   g_clear_pointer (&self->firmware, g_free);
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->rand, g_rand_free);
@@ -688,6 +708,15 @@ pm_device_get_property (GObject    *object,
       break;
     case PROP_API_VERSION:
       g_value_set_enum (value, self->api_version);
+      break;
+    case PROP_PROFILE:
+      g_value_set_string (value, self->profile->name);
+      break;
+    case PROP_NETWORK_GATE:
+      g_value_set_boolean (value, self->network_gate);
+      break;
+    case PROP_SIMULATED_TELEMETRY:
+      g_value_set_boolean (value, self->simulated_telemetry);
       break;
     case PROP_FIRMWARE:
       g_value_set_string (value, self->firmware);
@@ -739,6 +768,15 @@ pm_device_set_property (GObject      *object,
       break;
     case PROP_API_VERSION:
       self->api_version = g_value_get_enum (value);
+      break;
+    case PROP_PROFILE:
+      self->profile_name = g_value_dup_string (value);
+      break;
+    case PROP_NETWORK_GATE:
+      self->network_gate = g_value_get_boolean (value);
+      break;
+    case PROP_SIMULATED_TELEMETRY:
+      self->simulated_telemetry = g_value_get_boolean (value);
       break;
     case PROP_FIRMWARE:
       self->firmware = g_value_dup_string (value);
@@ -793,6 +831,31 @@ pm_device_class_init (PmDeviceClass *klass)
     g_param_spec_enum ("api-version", NULL, NULL, PM_TYPE_API_VERSION,
                        PM_API_VERSION_LEGACY, construct);
   /**
+   * PmDevice:profile:
+   *
+   * The name of the device's profile (see #PmProfile); %NULL at
+   * construction means the Pluto profile of #PmDevice:api-version.
+   */
+  props[PROP_PROFILE] =
+    g_param_spec_string ("profile", NULL, NULL, NULL, construct);
+  /**
+   * PmDevice:network-gate:
+   *
+   * Whether an AxeOS or NerdQAxe device refuses API requests from
+   * outside private networks (loopback included) with 401, as the
+   * firmware does.
+   */
+  props[PROP_NETWORK_GATE] =
+    g_param_spec_boolean ("network-gate", NULL, NULL, FALSE, construct);
+  /**
+   * PmDevice:simulated-telemetry:
+   *
+   * Whether a Pluto device draws its numbers from the simulated miner
+   * instead of at random.
+   */
+  props[PROP_SIMULATED_TELEMETRY] =
+    g_param_spec_boolean ("simulated-telemetry", NULL, NULL, FALSE, construct);
+  /**
    * PmDevice:firmware:
    *
    * The firmware version; %NULL at construction draws one from the
@@ -844,34 +907,34 @@ pm_device_init (PmDevice *self)
 /**
  * pm_device_new:
  * @acceptor: the acceptor that serves the device's port
- * @port: the port, or 0 to let the kernel pick one at start
- * @hostname: the hostname
- * @api_version: the shape of `/api/system/info`
- * @firmware: (nullable): the firmware version, or %NULL to draw one
- * @logs_enabled: whether `/api/ws` streams fake logs
+ * @spec: what the device is: its hostname must be set; port 0 lets the
+ *   kernel pick one at start; without a profile it is `pluto-legacy`;
+ *   without a firmware version it takes the profile's or draws one
+ * @config: the fleet's settings: logs, telemetry, network gate
  * @seed: the fleet's seed
  *
  * Returns: (transfer full): a new, stopped #PmDevice
  */
 PmDevice *
-pm_device_new (PmAcceptor  *acceptor,
-               guint        port,
-               const char  *hostname,
-               PmApiVersion api_version,
-               const char  *firmware,
-               gboolean     logs_enabled,
-               guint64      seed)
+pm_device_new (PmAcceptor         *acceptor,
+               const PmDeviceSpec *spec,
+               const PmConfig     *config,
+               guint64             seed)
 {
   g_return_val_if_fail (PM_IS_ACCEPTOR (acceptor), NULL);
-  g_return_val_if_fail (hostname != NULL, NULL);
+  g_return_val_if_fail (spec != NULL, NULL);
+  g_return_val_if_fail (spec->hostname != NULL, NULL);
+  g_return_val_if_fail (config != NULL, NULL);
 
   return g_object_new (PM_TYPE_DEVICE,
                        "acceptor", acceptor,
-                       "port", port,
-                       "hostname", hostname,
-                       "api-version", api_version,
-                       "firmware", firmware,
-                       "logs-enabled", logs_enabled,
+                       "port", spec->port,
+                       "hostname", spec->hostname,
+                       "profile", spec->profile != NULL ? spec->profile->name : NULL,
+                       "firmware", spec->firmware,
+                       "logs-enabled", config->logs_enabled,
+                       "network-gate", config->network_gate,
+                       "simulated-telemetry", config->simulated_telemetry,
                        "seed", seed,
                        NULL);
 }
@@ -895,6 +958,19 @@ pm_device_get_api_version (PmDevice *self)
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), PM_API_VERSION_LEGACY);
   return self->api_version;
+}
+
+/**
+ * pm_device_get_profile:
+ * @self: a #PmDevice
+ *
+ * Returns: (transfer none): the device's profile
+ */
+const PmProfile *
+pm_device_get_profile (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return self->profile;
 }
 
 const char *

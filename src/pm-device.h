@@ -4,7 +4,10 @@
 #include <glib-object.h>
 
 #include "pm-acceptor.h"
+#include "pm-config.h"
+#include "pm-device-spec.h"
 #include "pm-generator.h"
+#include "pm-profile.h"
 
 G_BEGIN_DECLS
 
@@ -16,13 +19,10 @@ G_BEGIN_DECLS
 #define PM_TYPE_DEVICE (pm_device_get_type ())
 G_DECLARE_FINAL_TYPE (PmDevice, pm_device, PM, DEVICE, GObject)
 
-PmDevice *pm_device_new (PmAcceptor  *acceptor,
-                         guint        port,
-                         const char  *hostname,
-                         PmApiVersion api_version,
-                         const char  *firmware,
-                         gboolean     logs_enabled,
-                         guint64      seed);
+PmDevice *pm_device_new (PmAcceptor         *acceptor,
+                         const PmDeviceSpec *spec,
+                         const PmConfig     *config,
+                         guint64             seed);
 
 gboolean pm_device_start (PmDevice   *self,
                           const char *bind_address,
@@ -32,6 +32,7 @@ void     pm_device_stop (PmDevice *self);
 guint        pm_device_get_port (PmDevice *self);
 const char  *pm_device_get_hostname (PmDevice *self);
 PmApiVersion pm_device_get_api_version (PmDevice *self);
+const PmProfile *pm_device_get_profile (PmDevice *self);
 const char  *pm_device_get_firmware (PmDevice *self);
 gint64       pm_device_get_start_time (PmDevice *self);
 gboolean     pm_device_get_listening (PmDevice *self);

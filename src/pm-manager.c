@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "pm-acceptor.h"
+#include "pm-device-spec.h"
 #include "pm-error.h"
 #include "pm-identity.h"
 #include "pm-listing-server.h"
@@ -55,6 +56,10 @@ config_copy (const PmConfig *config)
   copy->bind_address = g_strdup (config->bind_address);
   copy->seed = config->seed;
   copy->seed_given = config->seed_given;
+  pm_profile_list_free (copy->profiles);
+  copy->profiles = pm_profile_list_copy (config->profiles);
+  copy->simulated_telemetry = config->simulated_telemetry;
+  copy->network_gate = config->network_gate;
   return copy;
 }
 
@@ -63,30 +68,32 @@ log_device_started (PmDevice *device)
 {
   g_autofree char *url = pm_device_dup_url (device);
 
-  g_message (_("%s (%s API, firmware %s) listening on %s"),
-             pm_device_get_hostname (device),
-             pm_api_version_to_string (pm_device_get_api_version (device)),
-             pm_device_get_firmware (device), url);
+  if (pm_device_get_profile (device)->family == PM_PROFILE_FAMILY_PLUTO)
+    g_message (_("%s (%s API, firmware %s) listening on %s"),
+               pm_device_get_hostname (device),
+               pm_api_version_to_string (pm_device_get_api_version (device)),
+               pm_device_get_firmware (device), url);
+  else
+    g_message (_("%s (profile %s, firmware %s) listening on %s"),
+               pm_device_get_hostname (device),
+               pm_device_get_profile (device)->name,
+               pm_device_get_firmware (device), url);
 }
 
 /* Starts one device and adds it to the fleet. */
 static PmDevice *
-start_device (PmManager   *self,
-              guint        port,
-              const char  *hostname,
-              PmApiVersion api_version,
-              const char  *firmware,
-              GError     **error)
+start_device (PmManager          *self,
+              const PmDeviceSpec *spec,
+              GError            **error)
 {
   g_autoptr(PmDevice) device = NULL;
 
-  device = pm_device_new (self->acceptor, port, hostname, api_version, firmware,
-                          self->config->logs_enabled, self->seed);
+  device = pm_device_new (self->acceptor, spec, self->config, self->seed);
   if (!pm_device_start (device, self->config->bind_address, error))
     return NULL;
 
   g_hash_table_insert (self->by_port, GUINT_TO_POINTER (pm_device_get_port (device)), device);
-  g_hash_table_insert (self->by_hostname, g_ascii_strdown (hostname, -1), device);
+  g_hash_table_insert (self->by_hostname, g_ascii_strdown (spec->hostname, -1), device);
   g_list_store_append (self->devices, device);
   log_device_started (device);
   return device;
@@ -119,12 +126,14 @@ pm_manager_start (PmManager *self,
     {
       guint port = g_array_index (self->config->ports, guint, i);
       g_autofree char *hostname = g_strdup_printf (HOSTNAME_PREFIX "%u", i + 1);
+      g_autoptr(PmDeviceSpec) spec = NULL;
       g_autoptr(GError) local_error = NULL;
 
       self->last_number = i + 1;
-      if (start_device (self, port, hostname,
-                        i % 2 == 0 ? PM_API_VERSION_LEGACY : PM_API_VERSION_NEW,
-                        NULL, &local_error) == NULL)
+      spec = pm_device_spec_new (port, hostname,
+                                 pm_profile_list_pick (self->config->profiles, i + 1, self->seed),
+                                 NULL);
+      if (start_device (self, spec, &local_error) == NULL)
         g_warning (_("%s: not started: %s"), hostname, local_error->message);
       else
         started++;
@@ -214,11 +223,10 @@ pm_manager_find_device (PmManager  *self,
 /**
  * pm_manager_add_device:
  * @self: a #PmManager
- * @port: the port, or 0 to let the kernel pick a free one
- * @hostname: (nullable): the hostname, or %NULL for `mockaxe<N>` with the
- *   next unused N
- * @api_version: a #PmApiVersion, or -1 to alternate as at start-up
- * @firmware: (nullable): the firmware version, or %NULL to draw one
+ * @spec: what the device is to be: port 0 lets the kernel pick a free
+ *   one; without a hostname it is `mockaxe<N>` with the next unused N;
+ *   without a profile it gets the fleet's next (as at start-up); without
+ *   a firmware version the profile's, or a draw
  * @error: return location for a #PmError
  *
  * Adds a device to the running fleet.  When this returns, the device is
@@ -227,71 +235,64 @@ pm_manager_find_device (PmManager  *self,
  * Returns: (transfer none): the new device, or %NULL with @error set
  */
 PmDevice *
-pm_manager_add_device (PmManager  *self,
-                       guint       port,
-                       const char *hostname,
-                       int         api_version,
-                       const char *firmware,
-                       GError    **error)
+pm_manager_add_device (PmManager          *self,
+                       const PmDeviceSpec *spec,
+                       GError            **error)
 {
-  g_autofree char *default_hostname = NULL;
+  g_autoptr(PmDeviceSpec) full = NULL;
   guint number = 0;
   PmDevice *device;
 
   g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+  g_return_val_if_fail (spec != NULL, NULL);
 
-  if (port > 65535)
+  if (spec->port > 65535)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "port %u is out of range (0–65535)", port);
-      return NULL;
-    }
-  if (api_version < -1 || api_version > PM_API_VERSION_NEW)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "unknown API version %d", api_version);
+                   "port %u is out of range (0–65535)", spec->port);
       return NULL;
     }
   /* The checks a client's values get before anything is started. */
-  if (firmware != NULL && !pm_identity_check_firmware (firmware, error))
+  if (spec->firmware != NULL && !pm_identity_check_firmware (spec->firmware, error))
     return NULL;
-  if (hostname != NULL && !pm_identity_check_hostname (hostname, error))
+  if (spec->hostname != NULL && !pm_identity_check_hostname (spec->hostname, error))
     return NULL;
-  if (hostname != NULL && pm_manager_find_device (self, 0, hostname) != NULL)
+  if (spec->hostname != NULL && pm_manager_find_device (self, 0, spec->hostname) != NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_HOSTNAME_IN_USE,
-                   "a device named '%s' exists already", hostname);
+                   "a device named '%s' exists already", spec->hostname);
       return NULL;
     }
-  if (port != 0 && pm_manager_find_device (self, port, NULL) != NULL)
+  if (spec->port != 0 && pm_manager_find_device (self, spec->port, NULL) != NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
-                   "port %u is in use by %s", port,
-                   pm_device_get_hostname (pm_manager_find_device (self, port, NULL)));
+                   "port %u is in use by %s", spec->port,
+                   pm_device_get_hostname (pm_manager_find_device (self, spec->port, NULL)));
       return NULL;
     }
 
-  if (hostname == NULL)
+  full = pm_device_spec_copy (spec);
+  if (full->hostname == NULL)
     {
       number = self->last_number;
       do
         {
           number++;
-          g_free (default_hostname);
-          default_hostname = g_strdup_printf (HOSTNAME_PREFIX "%u", number);
+          g_free (full->hostname);
+          full->hostname = g_strdup_printf (HOSTNAME_PREFIX "%u", number);
         }
-      while (pm_manager_find_device (self, 0, default_hostname) != NULL);
-      hostname = default_hostname;
+      while (pm_manager_find_device (self, 0, full->hostname) != NULL);
     }
-  if (api_version < 0)
+  if (full->profile == NULL)
     {
-      /* Alternate as at start-up: odd numbers legacy, even numbers new. */
+      /* The fleet's next, as at start-up: with the default list, odd
+       * numbers legacy, even numbers new. */
       guint n = number != 0 ? number : self->last_number + 1;
 
-      api_version = (n % 2 == 1) ? PM_API_VERSION_LEGACY : PM_API_VERSION_NEW;
+      full->profile = pm_profile_list_pick (self->config->profiles, n, self->seed);
     }
 
-  device = start_device (self, port, hostname, (PmApiVersion) api_version, firmware, error);
+  device = start_device (self, full, error);
   if (device != NULL && number != 0)
     self->last_number = number;
   return device;

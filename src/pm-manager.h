@@ -5,6 +5,7 @@
 
 #include "pm-config.h"
 #include "pm-device.h"
+#include "pm-device-spec.h"
 
 G_BEGIN_DECLS
 
@@ -17,12 +18,9 @@ gboolean pm_manager_start (PmManager *self,
                            GError   **error);
 void     pm_manager_stop (PmManager *self);
 
-PmDevice *pm_manager_add_device (PmManager  *self,
-                                 guint       port,
-                                 const char *hostname,
-                                 int         api_version,
-                                 const char *firmware,
-                                 GError    **error);
+PmDevice *pm_manager_add_device (PmManager          *self,
+                                 const PmDeviceSpec *spec,
+                                 GError            **error);
 gboolean  pm_manager_remove_device (PmManager *self,
                                     PmDevice  *device,
                                     GError   **error);

@@ -1092,3 +1092,38 @@ pm_test_bus_down (GTestDBus *bus)
   bus_pid = 0;
   g_object_unref (bus);
 }
+
+PmDevice *
+pm_test_device_new (PmAcceptor *acceptor,
+                    guint       port,
+                    const char *hostname,
+                    const char *profile,
+                    const char *firmware,
+                    gboolean    logs_enabled,
+                    guint64     seed)
+{
+  g_autoptr(PmConfig) config = pm_config_new ();
+  g_autoptr(PmDeviceSpec) spec = NULL;
+
+  config->logs_enabled = logs_enabled;
+  spec = pm_device_spec_new (port, hostname,
+                             profile != NULL ? pm_profile_lookup (profile) : NULL, firmware);
+  g_assert (profile == NULL || spec->profile != NULL);
+  return pm_device_new (acceptor, spec, config, seed);
+}
+
+PmDevice *
+pm_test_add_device (PmManager  *manager,
+                    guint       port,
+                    const char *hostname,
+                    const char *profile,
+                    const char *firmware,
+                    GError    **error)
+{
+  g_autoptr(PmDeviceSpec) spec = NULL;
+
+  spec = pm_device_spec_new (port, hostname,
+                             profile != NULL ? pm_profile_lookup (profile) : NULL, firmware);
+  g_assert (profile == NULL || spec->profile != NULL);
+  return pm_manager_add_device (manager, spec, error);
+}

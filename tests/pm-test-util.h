@@ -5,6 +5,8 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "pm-manager.h"
+
 G_BEGIN_DECLS
 
 /* Whether the build runs under AddressSanitizer, whose shadow memory
@@ -146,5 +148,21 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestDaemon, pm_test_daemon_free)
 GTestDBus *pm_test_bus_up (const char *ports);
 GTestDBus *pm_test_bus_up_without_service (void);
 void       pm_test_bus_down (GTestDBus *bus);
+
+/* A device or a fleet's new device from the parts of a spec, the
+ * profile by name (NULL: the default). */
+PmDevice *pm_test_device_new (PmAcceptor *acceptor,
+                              guint       port,
+                              const char *hostname,
+                              const char *profile,
+                              const char *firmware,
+                              gboolean    logs_enabled,
+                              guint64     seed);
+PmDevice *pm_test_add_device (PmManager  *manager,
+                              guint       port,
+                              const char *hostname,
+                              const char *profile,
+                              const char *firmware,
+                              GError    **error);
 
 G_END_DECLS

@@ -56,7 +56,7 @@
 /* The device interface as the object manager lists it: the interfaces of
  * a device object, each with its properties and their types. */
 #define DEVICE_DESCRIPTION \
-  DEVICE_IFACE "(ApiVersion:s,Firmware:s,Hostname:s,Port:u,Restarting:b,StartTime:x,Url:s)"
+  DEVICE_IFACE "(ApiVersion:s,Firmware:s,Hostname:s,Port:u,Profile:s,Restarting:b,StartTime:x,Url:s)"
 #define MANAGER_DESCRIPTION \
   MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Seed:t,Version:s)"
 
@@ -1085,13 +1085,16 @@ assert_device_properties (Fixture    *fixture,
   gint64 start_time;
   guint u;
 
-  g_assert_cmpuint (g_variant_n_children (all), ==, 7);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 8);
   g_assert_true (g_variant_lookup (all, "Port", "u", &u));
   g_assert_cmpuint (u, ==, port);
   g_assert_true (g_variant_lookup (all, "Hostname", "&s", &text));
   g_assert_cmpstr (text, ==, hostname);
   g_assert_true (g_variant_lookup (all, "ApiVersion", "&s", &text));
   g_assert_cmpstr (text, ==, api_version);
+  /* The two shapes are the two Pluto profiles. */
+  g_assert_true (g_variant_lookup (all, "Profile", "&s", &text));
+  g_assert_cmpstr (text, ==, g_str_equal (api_version, "legacy") ? "pluto-legacy" : "pluto-new");
   /* Firmware is what /api/system/info reports as its version, in the
    * shape of its API version. */
   g_assert_true (g_variant_lookup (all, "Firmware", "&s", &text));

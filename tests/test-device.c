@@ -47,9 +47,9 @@ fixture_setup (Fixture       *fixture,
 
   fixture->acceptor = pm_acceptor_new ();
   fixture->session = soup_session_new ();
-  fixture->legacy = pm_device_new (fixture->acceptor, 0, "mockaxe1", PM_API_VERSION_LEGACY,
+  fixture->legacy = pm_test_device_new (fixture->acceptor, 0, "mockaxe1", "pluto-legacy",
                                    NULL, FALSE, SEED);
-  fixture->modern = pm_device_new (fixture->acceptor, 0, "mockaxe2", PM_API_VERSION_NEW,
+  fixture->modern = pm_test_device_new (fixture->acceptor, 0, "mockaxe2", "pluto-new",
                                    NEW_FIRMWARE, FALSE, SEED);
 
   g_assert_true (pm_device_start (fixture->legacy, "127.0.0.1", &error));
@@ -1479,7 +1479,7 @@ test_socket_port_in_use (Fixture       *fixture,
   g_assert_no_error (error);
   port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 
-  device = pm_device_new (fixture->acceptor, port, "mockaxe3", PM_API_VERSION_LEGACY,
+  device = pm_test_device_new (fixture->acceptor, port, "mockaxe3", "pluto-legacy",
                           NULL, FALSE, SEED);
   weak = device;
   g_object_add_weak_pointer (G_OBJECT (device), &weak);
@@ -1624,7 +1624,7 @@ test_socket_keep_alive (Fixture      *fixture,
   g_assert_nonnull (strstr (pipelined + 1, "HTTP/1.1 200 OK\r\n"));
   g_assert_null (strstr (strstr (pipelined + 1, "HTTP/1.1 ") + 1, "HTTP/1.1 "));
 
-  streaming = pm_device_new (fixture->acceptor, 0, "mockaxe9", PM_API_VERSION_LEGACY, NULL, TRUE, 1);
+  streaming = pm_test_device_new (fixture->acceptor, 0, "mockaxe9", "pluto-legacy", NULL, TRUE, 1);
   g_assert_true (pm_device_start (streaming, "127.0.0.1", &error));
   g_assert_no_error (error);
   upgrade_request = g_strdup ("GET /api/ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"

@@ -32,7 +32,7 @@ start_device (PmAcceptor *acceptor,
               const char *hostname)
 {
   g_autoptr(GError) error = NULL;
-  PmDevice *device = pm_device_new (acceptor, 0, hostname, PM_API_VERSION_LEGACY, NULL, FALSE, 3);
+  PmDevice *device = pm_test_device_new (acceptor, 0, hostname, "pluto-legacy", NULL, FALSE, 3);
 
   g_assert_true (pm_device_start (device, "127.0.0.1", &error));
   g_assert_no_error (error);

@@ -134,11 +134,11 @@ test_add_remove (Fixture      *fixture,
   JsonArray *servers;
   guint second_port;
 
-  first = pm_manager_add_device (fixture->manager, 0, NULL, -1, NULL, &error);
+  first = pm_test_add_device (fixture->manager, 0, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  second = pm_manager_add_device (fixture->manager, 0, NULL, -1, NULL, &error);
+  second = pm_test_add_device (fixture->manager, 0, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  third = pm_manager_add_device (fixture->manager, 0, "rig-7", PM_API_VERSION_NEW, "v9.9.9", &error);
+  third = pm_test_add_device (fixture->manager, 0, "rig-7", "pluto-new", "v9.9.9", &error);
   g_assert_no_error (error);
 
   /* Defaults as at start-up: numbered names, alternating shapes. */
@@ -171,7 +171,7 @@ test_add_remove (Fixture      *fixture,
   g_assert_true (pm_manager_find_device (fixture->manager, 0, "RIG-7") == third);
 
   /* The next default name does not reuse a number. */
-  second = pm_manager_add_device (fixture->manager, 0, NULL, -1, NULL, &error);
+  second = pm_test_add_device (fixture->manager, 0, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (pm_device_get_hostname (second), ==, "mockaxe3");
   g_assert_cmpint (pm_device_get_api_version (second), ==, PM_API_VERSION_LEGACY);
@@ -204,52 +204,49 @@ test_add_errors (Fixture      *fixture,
   PmDevice *device, *other;
   guint taken_port;
 
-  device = pm_manager_add_device (fixture->manager, 0, "alpha", -1, NULL, &error);
+  device = pm_test_add_device (fixture->manager, 0, "alpha", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (device);
 
   /* A hostname in use, in any case. */
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, "ALPHA", -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 0, "ALPHA", NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_HOSTNAME_IN_USE);
   g_clear_error (&error);
 
   /* A port used by another device. */
-  g_assert_null (pm_manager_add_device (fixture->manager, pm_device_get_port (device), NULL,
-                                        -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, pm_device_get_port (device), NULL,
+                                        NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE);
   g_clear_error (&error);
 
   /* A port taken by another socket. */
   taken_port = take_port (&taken);
-  g_assert_null (pm_manager_add_device (fixture->manager, taken_port, NULL, -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, taken_port, NULL, NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE);
   g_assert_nonnull (strstr (error->message, "in use"));
   g_clear_error (&error);
 
   /* The listing server's own port. */
-  g_assert_null (pm_manager_add_device (fixture->manager,
+  g_assert_null (pm_test_add_device (fixture->manager,
                                         pm_manager_get_listing_port (fixture->manager),
-                                        NULL, -1, NULL, &error));
+                                        NULL, NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE);
   g_clear_error (&error);
 
   /* Bad values. */
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, "", -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 0, "", NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, "bad name", -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 0, "bad name", NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, "-dash", -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 0, "-dash", NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (pm_manager_add_device (fixture->manager, 70000, NULL, -1, NULL, &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 70000, NULL, NULL, NULL, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, NULL, 7, NULL, &error));
-  g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
-  g_clear_error (&error);
-  g_assert_null (pm_manager_add_device (fixture->manager, 0, NULL, -1, "", &error));
+  g_assert_null (pm_test_add_device (fixture->manager, 0, NULL, NULL, "", &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
   g_clear_error (&error);
 
@@ -259,7 +256,7 @@ test_add_errors (Fixture      *fixture,
 
   /* A device that is not part of the fleet cannot be removed. */
   stray_acceptor = pm_acceptor_new ();
-  other = pm_device_new (stray_acceptor, 0, "stray", PM_API_VERSION_LEGACY, NULL, FALSE, 0);
+  other = pm_test_device_new (stray_acceptor, 0, "stray", "pluto-legacy", NULL, FALSE, 0);
   g_assert_false (pm_manager_remove_device (fixture->manager, other, &error));
   g_assert_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE);
   g_object_unref (other);

@@ -1107,7 +1107,7 @@ static void
 test_device_not_finite (void)
 {
   g_autoptr(PmAcceptor) acceptor = pm_acceptor_new ();
-  g_autoptr(PmDevice) device = pm_device_new (acceptor, 0, "overrides-test", PM_API_VERSION_NEW,
+  g_autoptr(PmDevice) device = pm_test_device_new (acceptor, 0, "overrides-test", "pluto-new",
                                               "v1.0", FALSE, 1);
   g_autoptr(GError) error = NULL;
   static const char *const refused[] = {

@@ -6,6 +6,7 @@
 #include "pm-board.h"
 #include "pm-miner.h"
 #include "pm-settings.h"
+#include "pm-stats.h"
 
 G_BEGIN_DECLS
 
@@ -50,5 +51,42 @@ void pm_nerdqaxe_write_info (GString              *out,
 /* NerdQAxe+ `GET /api/system/asic`. */
 void pm_nerdqaxe_write_asic (GString       *out,
                              const PmBoard *board);
+
+/* NerdQAxe+ `history` limits: points per reply and span of time. */
+#define PM_NERDQAXE_HISTORY_MAX_POINTS 1000
+#define PM_NERDQAXE_HISTORY_SPAN_MS    (G_GUINT64_CONSTANT (3600) * 1000)
+#define PM_NERDQAXE_HISTORY_MAX_SPAN_MS (3 * PM_NERDQAXE_HISTORY_SPAN_MS)
+
+/* The `ts`, `limit`, `history_span` and `cur` values of a NerdQAxe+
+ * `GET /api/system/info` query (string to string, as libsoup decodes
+ * it); returns whether it asks for `history` (a non-zero `ts`). */
+gboolean pm_nerdqaxe_parse_history_query (GHashTable *query,
+                                          guint64    *out_ts_ms,
+                                          guint      *out_limit,
+                                          guint64    *out_span_ms,
+                                          guint64    *out_cur_ms);
+/* The NerdQAxe+ `history` object, from @stats: the samples from
+ * @ts_ms − @cur_ms + @now_ms (device time) on, over @span_ms (0: one
+ * hour; at most three), at most @limit of them (0: no limit; at most
+ * 1000).  @now_ms is the device's time, ms since boot.  As on the
+ * firmware, a @cur_ms of 0 (no `cur`) puts the window after now, with
+ * no samples in it. */
+void pm_nerdqaxe_write_history (GString       *out,
+                                const PmStats *stats,
+                                guint64        ts_ms,
+                                guint          limit,
+                                guint64        span_ms,
+                                guint64        cur_ms,
+                                gint64         now_ms);
+/* NerdQAxe+ `GET /api/system/info?ts=…`: the info object with its
+ * `history` member (the device's time: the state's `ms_since_boot`),
+ * which the firmware leaves out while mining is shut down. */
+void pm_nerdqaxe_write_info_with_history (GString              *out,
+                                          const PmFirmwareView *view,
+                                          const PmStats        *stats,
+                                          guint64               ts_ms,
+                                          guint                 limit,
+                                          guint64               span_ms,
+                                          guint64               cur_ms);
 
 G_END_DECLS

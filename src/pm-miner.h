@@ -148,7 +148,14 @@ void     pm_miner_set_paused (PmMiner *self,
                               gboolean paused);
 void     pm_miner_set_pool_difficulty (PmMiner *self,
                                        double   difficulty);
+/* The wall clock minus the monotonic clock, µs: where a share's ntime
+ * is read from. */
+void     pm_miner_set_clock_offset (PmMiner *self,
+                                    gint64   offset_us);
 
+/* Events strictly newer than @after_ms (-1: all kept), oldest first; if
+ * more than @max are newer, the oldest @max of them.  A restart clears
+ * them: the log starts again at its BOOT event, at 0 ms. */
 guint    pm_miner_copy_events (PmMiner      *self,
                                gint64        after_ms,
                                PmMinerEvent *out,

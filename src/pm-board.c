@@ -90,8 +90,8 @@ const PmBoard pm_board_ultra = {
   .fan_max_rpm = 6500,
 };
 
-static const guint nerd_frequencies[] = { 400, 425, 450, 475, 485, 490, 500, 525, 550, 575 };
-static const guint nerd_voltages[] = { 1100, 1150, 1166, 1200, 1250, 1300 };
+static const guint nerd_frequencies[] = { 400, 425, 450, 475, 490, 500, 525, 550, 575 };
+static const guint nerd_voltages[] = { 1100, 1150, 1200, 1250, 1300, 1350 };
 static const char *const nerd_versions[] = { "501", NULL };
 static const PmPowerSensor nerd_sensors[] = { PM_POWER_SENSOR_TPS546 };
 

@@ -130,7 +130,8 @@ pm_json_node_equal (JsonNode *a,
  * @new lacks are not signalled.  A %NULL @old gives all of @new.
  *
  * Returns: (transfer full) (nullable): the changed members, or %NULL if
- *   nothing changed
+ *   nothing changed (never an empty object).  Arrays and objects in it
+ *   are shared with @new, not copied: change neither afterwards.
  */
 JsonObject *
 pm_json_diff (JsonObject *old,

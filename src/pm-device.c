@@ -7,22 +7,30 @@
 
 #include "pm-device.h"
 #include "pm-error.h"
-#include "pm-conn-stream.h"
+#include "pm-firmware-api.h"
 #include "pm-http.h"
 #include "pm-limits.h"
+#include "pm-live-stream.h"
+#include "pm-log-stream.h"
+#include "pm-sim.h"
 #include "pm-update.h"
 
 /**
  * PmDevice:
  *
- * One mock miner: a #SoupServer on its own port answering the AxeOS API
- * (`GET /api/system/info`, `PATCH /api/system`,
- * `POST /api/system/restart`) and, when logs are enabled, streaming fake
- * log lines to WebSocket clients on `/api/ws`.
+ * One mock miner: a #SoupServer on its own port, answering as its
+ * profile (#PmProfile) says.
  *
- * Its state is what the original service kept per worker: hostname, API
- * version, firmware, start time, the overrides stored by PATCH, whether it
- * is restarting, and its WebSocket clients.
+ * A Pluto profile answers as the original service did
+ * (`GET /api/system/info`, `PATCH /api/system`,
+ * `POST /api/system/restart`, and when logs are enabled fake log lines on
+ * `/api/ws`), keeping what it kept per worker: the overrides stored by
+ * PATCH, whether it is restarting.
+ *
+ * An AxeOS or NerdQAxe profile has a simulated miner behind it (#PmSim)
+ * and answers the firmware's API (pm-firmware-api.c); its log stream
+ * carries what the miner does, its restart cuts every connection and
+ * closes the port for the restart window, as real hardware's does.
  */
 
 #define RESTART_REPLY "<html><body><h1>System will restart shortly.</h1></body></html>"
@@ -70,8 +78,10 @@ struct _PmDevice
   gboolean      restarting;
   GSource      *restart_source;  /* (owned) (nullable) */
 
-  GPtrArray    *log_clients;     /* (owned) (element-type SoupWebsocketConnection) */
-  GSource      *log_source;      /* (owned) (nullable) */
+  PmLogStream  *logs;            /* (owned) */
+  PmLiveStream *live;            /* (owned) (nullable): AxeOS only */
+  PmSim        *sim;             /* (owned) (nullable) until started; simulated profiles */
+  GSource      *log_pump;        /* (owned) (nullable) while a simulated device has log clients */
 };
 
 G_DEFINE_FINAL_TYPE (PmDevice, pm_device, G_TYPE_OBJECT)
@@ -97,151 +107,43 @@ typedef enum
 
 static GParamSpec *props[PROP_RESTARTING + 1] = { NULL, };
 
-/* ---- fake log stream ---------------------------------------------------- */
+/* ---- log streams ------------------------------------------------------ */
+
+#define LOG_PUMP_MS 500
 
 static gboolean
-log_source_dispatch (GSource    *source,
-                     GSourceFunc callback,
-                     gpointer    user_data)
+is_simulated (PmDevice *self)
 {
-  return callback (user_data);
+  return pm_profile_is_simulated (self->profile);
 }
 
-static GSourceFuncs log_source_funcs = {
-  NULL, NULL, log_source_dispatch, NULL, NULL, NULL,
-};
-
-static void
-broadcast (PmDevice   *self,
-           const char *frame)
-{
-  g_autoptr(GPtrArray) clients = g_ptr_array_copy (self->log_clients,
-                                                   (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
-  guint i;
-
-  g_ptr_array_set_free_func (clients, g_object_unref);
-  for (i = 0; i < clients->len; i++)
-    {
-      SoupWebsocketConnection *conn = g_ptr_array_index (clients, i);
-
-      if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_send_text (conn, frame);
-    }
-}
-
-/* Runs on the planned tick, and plans the next one from the planned time
- * rather than from now, so the period does not drift. */
+/* While a simulated device has log clients, what its miner did goes to
+ * them every half second, as the firmware's log task sends. */
 static gboolean
-on_log_tick (gpointer user_data)
+on_log_pump (gpointer user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
-  g_autofree char *frame = pm_fake_log_frame (pm_fake_log_draw (self->rand));
-  gint64 interval_us = (gint64) self->log_interval_ms * 1000;
-  gint64 next = g_source_get_ready_time (self->log_source) + interval_us;
-  gint64 now = g_source_get_time (self->log_source);
+  g_autoptr(GString) lines = g_string_new (NULL);
 
-  broadcast (self, frame);
-
-  /* After a long stall, skip the ticks that were missed. */
-  while (next <= now)
-    next += interval_us;
-  g_source_set_ready_time (self->log_source, next);
-
+  if (pm_log_stream_get_n_clients (self->logs) == 0)
+    {
+      g_clear_pointer (&self->log_pump, g_source_unref);
+      return G_SOURCE_REMOVE;
+    }
+  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+  if (pm_sim_take_log_lines (self->sim, lines,
+                             self->profile->family == PM_PROFILE_FAMILY_AXEOS))
+    pm_log_stream_push (self->logs, lines->str, lines->len);
   return G_SOURCE_CONTINUE;
 }
 
 static void
-start_log_ticks (PmDevice *self)
+stop_log_pump (PmDevice *self)
 {
-  if (self->log_source != NULL)
+  if (self->log_pump == NULL)
     return;
-  self->log_source = g_source_new (&log_source_funcs, sizeof (GSource));
-  g_source_set_name (self->log_source, "pm-device-log");
-  g_source_set_callback (self->log_source, on_log_tick, self, NULL);
-  g_source_set_ready_time (self->log_source,
-                           g_get_monotonic_time () + (gint64) self->log_interval_ms * 1000);
-  g_source_attach (self->log_source, g_main_context_get_thread_default ());
-}
-
-static void
-stop_log_ticks (PmDevice *self)
-{
-  if (self->log_source == NULL)
-    return;
-  g_source_destroy (self->log_source);
-  g_clear_pointer (&self->log_source, g_source_unref);
-}
-
-#define PEER_KEY "pm-device-peer"
-
-static const char *
-peer_of (SoupWebsocketConnection *conn)
-{
-  const char *peer = g_object_get_data (G_OBJECT (conn), PEER_KEY);
-
-  return peer != NULL ? peer : "unknown peer";
-}
-
-/* Remembers the client's address on @conn, for the log. */
-static void
-remember_peer (SoupWebsocketConnection *conn,
-               SoupServerMessage       *msg)
-{
-  GSocketAddress *address = soup_server_message_get_remote_address (msg);
-  char *peer;
-
-  if (G_IS_INET_SOCKET_ADDRESS (address))
-    {
-      g_autofree char *ip = g_inet_address_to_string (
-        g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address)));
-
-      peer = g_strdup_printf ("%s:%u", ip,
-                              g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (address)));
-    }
-  else
-    {
-      peer = g_strdup ("unknown peer");
-    }
-  g_object_set_data_full (G_OBJECT (conn), PEER_KEY, peer, g_free);
-}
-
-static void
-on_log_client_error (SoupWebsocketConnection *conn,
-                     GError                  *error,
-                     gpointer                 user_data)
-{
-  PmDevice *self = PM_DEVICE (user_data);
-
-  g_message ("%s: log client %s failed: %s", self->hostname, peer_of (conn), error->message);
-}
-
-static void
-on_log_client_closed (SoupWebsocketConnection *conn,
-                      gpointer                 user_data)
-{
-  PmDevice *self = PM_DEVICE (user_data);
-
-  g_message ("%s: log client %s disconnected (code %u); %u left",
-             self->hostname, peer_of (conn), soup_websocket_connection_get_close_code (conn),
-             self->log_clients->len - 1);
-
-  g_signal_handlers_disconnect_by_data (conn, self);
-  g_ptr_array_remove_fast (self->log_clients, conn);
-  if (self->log_clients->len == 0)
-    stop_log_ticks (self);
-}
-
-/* The client sent more than a log client may: close it with the code
- * that fits, 1009 or 1008. */
-static void
-on_log_client_over_limit (PmConnStream            *stream,
-                          guint                    code,
-                          const char              *reason,
-                          SoupWebsocketConnection *conn)
-{
-  g_message ("log client %s: %s; closing with %u", peer_of (conn), reason, code);
-  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (conn, code, reason);
+  g_source_destroy (self->log_pump);
+  g_clear_pointer (&self->log_pump, g_source_unref);
 }
 
 static void
@@ -253,39 +155,73 @@ on_websocket (SoupServer              *server,
 {
   PmDevice *self = PM_DEVICE (user_data);
 
-  g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
-
-  remember_peer (conn, msg);
-  /* Log clients have nothing to say: bound what one may send, which
-   * libsoup 3.2.3 checks only frame by frame. */
-  if (stream != NULL)
+  if (is_simulated (self) && pm_log_stream_get_n_clients (self->logs) == 0)
     {
-      pm_conn_stream_limit_websocket (stream, PM_LIMIT_WS_MESSAGE_BYTES, PM_LIMIT_WS_TOTAL_BYTES);
-      g_signal_connect_object (stream, "limit-exceeded",
-                               G_CALLBACK (on_log_client_over_limit), conn, 0);
+      g_autoptr(GString) skipped = g_string_new (NULL);
+
+      /* No backlog: the log starts now. */
+      pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+      pm_sim_take_log_lines (self->sim, skipped, FALSE);
     }
-  g_ptr_array_add (self->log_clients, g_object_ref (conn));
-  g_signal_connect_object (conn, "error", G_CALLBACK (on_log_client_error), self, 0);
-  g_signal_connect_object (conn, "closed", G_CALLBACK (on_log_client_closed), self, 0);
-  g_message ("%s: log client %s connected; %u now", self->hostname, peer_of (conn),
-             self->log_clients->len);
-  start_log_ticks (self);
+  pm_log_stream_add_client (self->logs, conn, msg);
+  if (is_simulated (self) && self->log_pump == NULL)
+    {
+      self->log_pump = g_timeout_source_new (LOG_PUMP_MS);
+      g_source_set_name (self->log_pump, "pm-device-log-pump");
+      g_source_set_callback (self->log_pump, on_log_pump, self, NULL);
+      g_source_attach (self->log_pump, g_main_context_get_thread_default ());
+    }
 }
 
 static void
-close_log_clients (PmDevice *self)
+on_live_websocket (SoupServer              *server,
+                   SoupServerMessage       *msg,
+                   const char              *path,
+                   SoupWebsocketConnection *conn,
+                   gpointer                 user_data)
 {
-  stop_log_ticks (self);
-  while (self->log_clients->len > 0)
-    {
-      g_autoptr(SoupWebsocketConnection) conn =
-        g_object_ref (g_ptr_array_index (self->log_clients, self->log_clients->len - 1));
+  PmDevice *self = PM_DEVICE (user_data);
 
-      g_signal_handlers_disconnect_by_data (conn, self);
-      g_ptr_array_remove_index (self->log_clients, self->log_clients->len - 1);
-      if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-        soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "device stopped");
-    }
+  pm_live_stream_add_client (self->live, conn, msg);
+}
+
+/* The /api/ws/live state: the info object without `fullHostname`. */
+static JsonObject *
+live_state (gpointer user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+  g_autoptr(GString) out = g_string_sized_new (4096);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  PmFirmwareView view;
+  JsonNode *root;
+
+  if (self->sim == NULL)
+    return NULL;
+  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+  pm_sim_get_view (self->sim, self->firmware,
+                   self->bind_address != NULL ? self->bind_address : "127.0.0.1", &view);
+  pm_axeos_write_info (out, &view, FALSE);
+  if (!json_parser_load_from_data (parser, out->str, out->len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
+}
+
+static void
+close_websockets (PmDevice *self,
+                  gboolean  clean)
+{
+  stop_log_pump (self);
+  pm_log_stream_close_all (self->logs, clean);
+  if (self->live != NULL)
+    pm_live_stream_close_all (self->live, clean);
+}
+
+static guint
+count_websockets (PmDevice *self)
+{
+  return pm_log_stream_get_n_clients (self->logs) +
+         (self->live != NULL ? pm_live_stream_get_n_clients (self->live) : 0);
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -309,6 +245,44 @@ reply_unavailable (PmDevice          *self,
   pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
 }
 
+static void restart_firmware (gpointer device);
+
+/* The device's hostname follows its settings, as a real device's mDNS
+ * name does: the listing and D-Bus show the new one. */
+static void
+on_renamed (gpointer device)
+{
+  PmDevice *self = PM_DEVICE (device);
+  const char *hostname = pm_sim_get_settings (self->sim)->hostname;
+
+  if (g_strcmp0 (hostname, self->hostname) == 0)
+    return;
+  g_message ("%s: hostname is now %s", self->hostname, hostname);
+  g_free (self->hostname);
+  self->hostname = g_strdup (hostname);
+  pm_log_stream_set_hostname (self->logs, hostname);
+  if (self->live != NULL)
+    pm_live_stream_set_hostname (self->live, hostname);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HOSTNAME]);
+}
+
+static void
+fill_host (PmDevice       *self,
+           PmFirmwareHost *host)
+{
+  *host = (PmFirmwareHost) {
+    .device = self,
+    .sim = self->sim,
+    .profile = self->profile,
+    .firmware = self->firmware,
+    .hostname = self->hostname,
+    .network_gate = self->network_gate,
+    .n_websockets = count_websockets (self),
+    .restart = restart_firmware,
+    .renamed = on_renamed,
+  };
+}
+
 static void
 on_early_request (SoupServer        *server,
                   SoupServerMessage *msg,
@@ -318,6 +292,15 @@ on_early_request (SoupServer        *server,
 {
   PmDevice *self = PM_DEVICE (user_data);
   g_autoptr(GError) error = NULL;
+
+  if (is_simulated (self))
+    {
+      PmFirmwareHost host;
+
+      fill_host (self, &host);
+      pm_firmware_api_early (&host, msg, path);
+      return;
+    }
 
   pm_http_prepare_reply (msg);
   if (self->restarting)
@@ -364,6 +347,15 @@ on_request (SoupServer        *server,
 {
   PmDevice *self = PM_DEVICE (user_data);
 
+  if (is_simulated (self))
+    {
+      PmFirmwareHost host;
+
+      fill_host (self, &host);
+      pm_firmware_api_handle (&host, msg, path, query);
+      return;
+    }
+
   /* A restart may have begun while this request's body arrived. */
   if (self->restarting)
     {
@@ -408,6 +400,21 @@ on_request (SoupServer        *server,
 
 /* ---- restart ------------------------------------------------------------ */
 
+/* How long a firmware takes from its restart reply to esp_restart(). */
+#define FIRMWARE_RESTART_DELAY_MS 1000
+
+static void
+schedule_restart_step (PmDevice   *self,
+                       guint       delay_ms,
+                       GSourceFunc step)
+{
+  g_clear_pointer (&self->restart_source, g_source_unref);
+  self->restart_source = g_timeout_source_new (delay_ms);
+  g_source_set_name (self->restart_source, "pm-device-restart");
+  g_source_set_callback (self->restart_source, step, self, NULL);
+  g_source_attach (self->restart_source, g_main_context_get_thread_default ());
+}
+
 static gboolean
 on_restart_done (gpointer user_data)
 {
@@ -421,14 +428,79 @@ on_restart_done (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The firmware is up again: the port is opened and the miner boots. */
+static gboolean
+on_firmware_up (gpointer user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+  g_autoptr(GError) error = NULL;
+
+  g_clear_pointer (&self->restart_source, g_source_unref);
+  self->restarting = FALSE;
+  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
+                                       self->port, PM_LIMIT_BODY_BYTES, &error);
+  if (self->listener == NULL)
+    {
+      /* Someone took the port meanwhile: the device stays off the network. */
+      g_warning ("%s: could not come back after its restart: %s", self->hostname, error->message);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+      return G_SOURCE_REMOVE;
+    }
+  self->start_time_ms = g_get_real_time () / 1000;
+  self->start_mono_us = g_get_monotonic_time ();
+  pm_sim_reboot (self->sim, self->start_mono_us);
+  g_message ("%s: System has restarted and is available again.", self->hostname);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  return G_SOURCE_REMOVE;
+}
+
+/* esp_restart(): every connection dies without a word, WebSockets
+ * included, and the port refuses connections until the device is up. */
+static gboolean
+on_firmware_down (gpointer user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+
+  close_websockets (self, FALSE);
+  if (self->listener != NULL)
+    {
+      pm_acceptor_close (self->acceptor, self->listener);
+      g_clear_object (&self->listener);
+    }
+  soup_server_disconnect (self->server);
+  g_message ("%s: rebooting; off the network for %u s", self->hostname,
+             (self->restart_ms + 999) / 1000);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+  schedule_restart_step (self, self->restart_ms, on_firmware_up);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+restart_firmware (gpointer device)
+{
+  PmDevice *self = PM_DEVICE (device);
+
+  if (self->restarting)
+    return;
+  self->restarting = TRUE;
+  schedule_restart_step (self, FIRMWARE_RESTART_DELAY_MS, on_firmware_down);
+  g_message ("%s: restarting in %u ms", self->hostname, FIRMWARE_RESTART_DELAY_MS);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+}
+
 /**
  * pm_device_restart:
  * @self: a #PmDevice
  * @error: return location for a #GError
  *
- * Simulates a restart: for the next %PM_DEVICE_RESTART_MS milliseconds
- * every HTTP request gets 503.  The overrides, the start time and the
- * WebSocket clients are kept, as in the original service.
+ * Simulates a restart.  A Pluto device answers 503 to every HTTP request
+ * for the next #PmDevice:restart-window milliseconds, keeping its
+ * overrides, start time and WebSocket clients, as the original service
+ * did.  A simulated device restarts as hardware does: about a second
+ * later every connection is cut, the port refuses connections for the
+ * restart window, and the device boots again with its settings.
  *
  * Returns: %FALSE with %PM_ERROR_RESTARTING if it is restarting already
  */
@@ -445,12 +517,14 @@ pm_device_restart (PmDevice *self,
       return FALSE;
     }
 
-  self->restarting = TRUE;
-  self->restart_source = g_timeout_source_new (self->restart_ms);
-  g_source_set_name (self->restart_source, "pm-device-restart");
-  g_source_set_callback (self->restart_source, on_restart_done, self, NULL);
-  g_source_attach (self->restart_source, g_main_context_get_thread_default ());
+  if (is_simulated (self))
+    {
+      restart_firmware (self);
+      return TRUE;
+    }
 
+  self->restarting = TRUE;
+  schedule_restart_step (self, self->restart_ms, on_restart_done);
   g_message ("%s: restarting; unavailable for %u s", self->hostname,
              (self->restart_ms + 999) / 1000);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
@@ -470,6 +544,21 @@ pm_device_dup_info (PmDevice *self)
 
   g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
   g_return_val_if_fail (self->rand != NULL, NULL);
+
+  if (self->sim != NULL)
+    {
+      GString *out = g_string_sized_new (4096);
+      PmFirmwareView view;
+
+      pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+      pm_sim_get_view (self->sim, self->firmware,
+                       self->bind_address != NULL ? self->bind_address : "127.0.0.1", &view);
+      if (self->profile->family == PM_PROFILE_FAMILY_NERDQAXE)
+        pm_nerdqaxe_write_info (out, &view);
+      else
+        pm_axeos_write_info (out, &view, TRUE);
+      return g_string_free (out, FALSE);
+    }
 
   uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
   return pm_system_info_generate_with_overrides (self->rand, self->api_version, self->hostname,
@@ -503,6 +592,29 @@ pm_device_update (PmDevice   *self,
       g_set_error (error, PM_ERROR, PM_ERROR_RESTARTING,
                    "%s is restarting", self->hostname);
       return FALSE;
+    }
+
+  if (self->sim != NULL)
+    {
+      g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
+      g_autoptr(GError) local_error = NULL;
+      gboolean renamed = FALSE;
+
+      if (root == NULL)
+        return FALSE;
+      if (!pm_settings_patch (pm_sim_get_settings (self->sim),
+                              self->profile->family == PM_PROFILE_FAMILY_NERDQAXE
+                                ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS,
+                              root, &renamed, &local_error))
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "the firmware refuses the update: %s", local_error->message);
+          return FALSE;
+        }
+      pm_sim_apply_settings (self->sim);
+      if (renamed)
+        on_renamed (self);
+      return TRUE;
     }
 
   update = pm_update_parse (data, length, error);
@@ -559,6 +671,10 @@ pm_device_start (PmDevice   *self,
 
   if (self->rand == NULL)
     self->rand = pm_rand_new_for_port (self->seed, self->port);
+  if (self->sim == NULL && is_simulated (self))
+    self->sim = pm_sim_new (self->profile, self->hostname, self->seed, self->port,
+                            g_get_monotonic_time ());
+  pm_log_stream_set_rand (self->logs, self->rand);
   if (self->firmware == NULL)
     {
       self->firmware = g_strdup (pm_firmware_draw (self->rand));
@@ -582,7 +698,7 @@ static void
 shut_down (PmDevice *self,
            gboolean  notify)
 {
-  close_log_clients (self);
+  close_websockets (self, TRUE);
   if (self->restart_source != NULL)
     {
       g_source_destroy (self->restart_source);
@@ -646,7 +762,33 @@ pm_device_constructed (GObject *object)
   soup_server_remove_websocket_extension (self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
-  if (self->logs_enabled)
+
+  switch (self->profile->family)
+    {
+    case PM_PROFILE_FAMILY_AXEOS:
+      self->logs = pm_log_stream_new (PM_LOG_STYLE_AXEOS, self->hostname, NULL);
+      self->live = pm_live_stream_new (self->hostname, live_state, self, NULL);
+      break;
+    case PM_PROFILE_FAMILY_NERDQAXE:
+      self->logs = pm_log_stream_new (PM_LOG_STYLE_NERDQAXE, self->hostname, NULL);
+      break;
+    case PM_PROFILE_FAMILY_PLUTO:
+    default:
+      self->logs = pm_log_stream_new (PM_LOG_STYLE_PLUTO, self->hostname, NULL);
+      pm_log_stream_set_interval (self->logs, self->log_interval_ms);
+      break;
+    }
+
+  if (self->live != NULL)
+    {
+      soup_server_add_early_handler (self->server, PM_FIRMWARE_PATH_WS_LIVE, on_early_request,
+                                     self, NULL);
+      soup_server_add_websocket_handler (self->server, PM_FIRMWARE_PATH_WS_LIVE, NULL, NULL,
+                                         on_live_websocket, self, NULL);
+    }
+  /* Real firmware always streams its log; the original mock only when
+   * asked to. */
+  if (self->logs_enabled || is_simulated (self))
     {
       /* libsoup runs the early handler of the most specific path only,
        * and the WebSocket handler below makes /api/ws a path of its own:
@@ -663,8 +805,10 @@ pm_device_dispose (GObject *object)
 {
   PmDevice *self = PM_DEVICE (object);
 
-  if (self->log_clients != NULL)
+  if (self->logs != NULL)
     shut_down (self, FALSE);
+  g_clear_object (&self->logs);
+  g_clear_object (&self->live);
   g_clear_object (&self->server);
   g_clear_object (&self->acceptor);
 
@@ -682,7 +826,7 @@ pm_device_finalize (GObject *object)
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->rand, g_rand_free);
   g_clear_pointer (&self->overrides, pm_overrides_free);
-  g_clear_pointer (&self->log_clients, g_ptr_array_unref);
+  g_clear_pointer (&self->sim, pm_sim_free);
 
   G_OBJECT_CLASS (pm_device_parent_class)->finalize (object);
 }
@@ -901,7 +1045,6 @@ pm_device_init (PmDevice *self)
   self->log_interval_ms = PM_DEVICE_LOG_INTERVAL_MS;
   self->restart_ms = PM_DEVICE_RESTART_MS;
   self->overrides = pm_overrides_new ();
-  self->log_clients = g_ptr_array_new_with_free_func (g_object_unref);
 }
 
 /**
@@ -1018,7 +1161,20 @@ guint
 pm_device_get_n_log_clients (PmDevice *self)
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), 0);
-  return self->log_clients->len;
+  return pm_log_stream_get_n_clients (self->logs);
+}
+
+/**
+ * pm_device_get_log_stream:
+ * @self: a #PmDevice
+ *
+ * Returns: (transfer none): the stream of its `/api/ws` clients
+ */
+PmLogStream *
+pm_device_get_log_stream (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return self->logs;
 }
 
 /**

@@ -7,6 +7,7 @@
 #include "pm-config.h"
 #include "pm-device-spec.h"
 #include "pm-generator.h"
+#include "pm-log-stream.h"
 #include "pm-profile.h"
 
 G_BEGIN_DECLS
@@ -39,6 +40,7 @@ gboolean     pm_device_get_listening (PmDevice *self);
 gboolean     pm_device_get_restarting (PmDevice *self);
 gboolean     pm_device_get_logs_enabled (PmDevice *self);
 guint        pm_device_get_n_log_clients (PmDevice *self);
+PmLogStream *pm_device_get_log_stream (PmDevice *self);
 char        *pm_device_dup_url (PmDevice *self);
 
 gboolean pm_device_restart (PmDevice *self,

@@ -179,9 +179,9 @@ pm_http_format_raw_error (guint       status,
  * and refused as soon as it passes the limit.  Either way the body is
  * read and thrown away, never held.  (A malformed Content-Length never
  * gets here: the acceptor's head screen refuses it.) */
-static gboolean
-limit_body (SoupServerMessage *msg,
-            gsize              limit)
+gboolean
+pm_http_limit_body (SoupServerMessage *msg,
+                    gsize              limit)
 {
   SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
   BodyCollector *collector;
@@ -270,12 +270,26 @@ method_listed (const char *methods,
 void
 pm_http_prepare_reply (SoupServerMessage *msg)
 {
-  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Access-Control-Allow-Origin", "*");
+  pm_http_prepare_connection (msg);
+}
+
+/**
+ * pm_http_prepare_connection:
+ * @msg: a message whose headers have arrived
+ *
+ * Sets `Connection: close` unless the acceptor keeps the connection
+ * alive for another request.
+ */
+void
+pm_http_prepare_connection (SoupServerMessage *msg)
+{
   g_autoptr(PmConnStream) stream = pm_conn_stream_dup_for_message (msg);
 
-  soup_message_headers_replace (response, "Access-Control-Allow-Origin", "*");
   if (stream == NULL || !pm_conn_stream_get_keep_alive (stream))
-    soup_message_headers_replace (response, "Connection", "close");
+    soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                  "Connection", "close");
 }
 
 /* What the route answers, OPTIONS included, as an Allow header lists it. */
@@ -334,7 +348,7 @@ pm_http_route_check (const PmRoute     *routes,
 
   pm_http_prepare_reply (msg);
 
-  if (!limit_body (msg, body_limit))
+  if (!pm_http_limit_body (msg, body_limit))
     return FALSE;
 
   route = pm_http_route_find (routes, n_routes, msg);

@@ -32,6 +32,9 @@ gboolean pm_http_route_check (const PmRoute     *routes,
                               gsize              body_limit);
 
 void   pm_http_prepare_reply (SoupServerMessage *msg);
+void   pm_http_prepare_connection (SoupServerMessage *msg);
+gboolean pm_http_limit_body (SoupServerMessage *msg,
+                             gsize              limit);
 void   pm_http_reply_json (SoupServerMessage *msg,
                            guint              status,
                            char              *json);

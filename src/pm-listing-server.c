@@ -65,9 +65,9 @@ append_iso_time (GString *out,
 
 static GBytes *build_servers (PmListingServer *self);
 
-/* (transfer none): the body of `GET /servers`.  A device's port, hostname
- * and start time do not change while it is in the fleet, so the body is
- * built again only when the fleet does. */
+/* (transfer none): the body of `GET /servers`, built again only when the
+ * fleet changes, or a device's hostname, start time or listening does (a
+ * simulated device renamed by PATCH, or rebooting). */
 static GBytes *
 get_servers (PmListingServer *self)
 {
@@ -92,6 +92,18 @@ pm_listing_server_dup_servers (PmListingServer *self)
 }
 
 static void
+on_device_changed (PmDevice        *device,
+                   GParamSpec      *pspec,
+                   PmListingServer *self)
+{
+  const char *name = g_param_spec_get_name (pspec);
+
+  if (g_str_equal (name, "hostname") || g_str_equal (name, "listening") ||
+      g_str_equal (name, "start-time"))
+    g_clear_pointer (&self->servers, g_bytes_unref);
+}
+
+static void
 on_devices_changed (GListModel *devices,
                     guint       position,
                     guint       removed,
@@ -99,8 +111,16 @@ on_devices_changed (GListModel *devices,
                     gpointer    user_data)
 {
   PmListingServer *self = PM_LISTING_SERVER (user_data);
+  guint i;
 
   g_clear_pointer (&self->servers, g_bytes_unref);
+  for (i = position; i < position + added; i++)
+    {
+      g_autoptr(PmDevice) device = g_list_model_get_item (devices, i);
+
+      /* One handler a device: a fleet may hold thousands. */
+      g_signal_connect_object (device, "notify", G_CALLBACK (on_device_changed), self, 0);
+    }
 }
 
 static GBytes *

@@ -80,6 +80,44 @@ log_device_started (PmDevice *device)
                pm_device_get_firmware (device), url);
 }
 
+#define KEY_DATA "pm-manager-hostname-key"
+
+/* Files @device under its hostname, unless another device has that
+ * name already (a device renamed by PATCH may take any name, as a real
+ * one may); remembers the key it is filed under. */
+static void
+index_hostname (PmManager *self,
+                PmDevice  *device)
+{
+  const char *old_key = g_object_get_data (G_OBJECT (device), KEY_DATA);
+  char *key = g_ascii_strdown (pm_device_get_hostname (device), -1);
+
+  if (old_key != NULL && g_hash_table_lookup (self->by_hostname, old_key) == device)
+    g_hash_table_remove (self->by_hostname, old_key);
+  if (g_hash_table_lookup (self->by_hostname, key) == NULL)
+    g_hash_table_insert (self->by_hostname, g_strdup (key), device);
+  g_object_set_data_full (G_OBJECT (device), KEY_DATA, key, g_free);
+}
+
+static void
+unindex_hostname (PmManager *self,
+                  PmDevice  *device)
+{
+  const char *key = g_object_get_data (G_OBJECT (device), KEY_DATA);
+
+  if (key != NULL && g_hash_table_lookup (self->by_hostname, key) == device)
+    g_hash_table_remove (self->by_hostname, key);
+  g_object_set_data (G_OBJECT (device), KEY_DATA, NULL);
+}
+
+static void
+on_device_renamed (PmDevice   *device,
+                   GParamSpec *pspec,
+                   PmManager  *self)
+{
+  index_hostname (self, device);
+}
+
 /* Starts one device and adds it to the fleet. */
 static PmDevice *
 start_device (PmManager          *self,
@@ -93,7 +131,8 @@ start_device (PmManager          *self,
     return NULL;
 
   g_hash_table_insert (self->by_port, GUINT_TO_POINTER (pm_device_get_port (device)), device);
-  g_hash_table_insert (self->by_hostname, g_ascii_strdown (spec->hostname, -1), device);
+  index_hostname (self, device);
+  g_signal_connect_object (device, "notify::hostname", G_CALLBACK (on_device_renamed), self, 0);
   g_list_store_append (self->devices, device);
   log_device_started (device);
   return device;
@@ -325,12 +364,9 @@ pm_manager_remove_device (PmManager *self,
 
   g_object_ref (device);
   pm_device_stop (device);
+  g_signal_handlers_disconnect_by_data (device, self);
   g_hash_table_remove (self->by_port, GUINT_TO_POINTER (pm_device_get_port (device)));
-  {
-    g_autofree char *key = g_ascii_strdown (pm_device_get_hostname (device), -1);
-
-    g_hash_table_remove (self->by_hostname, key);
-  }
+  unindex_hostname (self, device);
   g_list_store_remove (self->devices, position);
   g_message (_("%s removed"), pm_device_get_hostname (device));
   g_object_unref (device);

@@ -566,23 +566,21 @@ node_kind (JsonNode *node)
 }
 
 /**
- * pm_update_parse:
- * @data: the update document
+ * pm_update_parse_node:
+ * @data: a JSON document
  * @length: its length in bytes
  * @error: return location for a #PmError
  *
- * Checks that @data is a JSON object within the size and depth limits,
+ * Checks that @data is one JSON value within the size and depth limits,
  * every number in it finite.
  *
- * Returns: (transfer full): the object, or %NULL with @error set
+ * Returns: (transfer full): the value, or %NULL with @error set
  */
-JsonObject *
-pm_update_parse (const char *data,
-                 gsize       length,
-                 GError    **error)
+JsonNode *
+pm_update_parse_node (const char *data,
+                      gsize       length,
+                      GError    **error)
 {
-  g_autoptr(JsonNode) root = NULL;
-
   g_return_val_if_fail (data != NULL || length == 0, NULL);
 
   if (length > PM_LIMIT_BODY_BYTES)
@@ -605,7 +603,27 @@ pm_update_parse (const char *data,
       return NULL;
     }
 
-  root = parse_json (data, length, error);
+  return parse_json (data, length, error);
+}
+
+/**
+ * pm_update_parse:
+ * @data: the update document
+ * @length: its length in bytes
+ * @error: return location for a #PmError
+ *
+ * Checks that @data is a JSON object within the size and depth limits,
+ * every number in it finite.
+ *
+ * Returns: (transfer full): the object, or %NULL with @error set
+ */
+JsonObject *
+pm_update_parse (const char *data,
+                 gsize       length,
+                 GError    **error)
+{
+  g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
+
   if (root == NULL)
     return NULL;
   if (!JSON_NODE_HOLDS_OBJECT (root))

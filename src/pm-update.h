@@ -8,6 +8,9 @@
 
 G_BEGIN_DECLS
 
+JsonNode   *pm_update_parse_node (const char *data,
+                                  gsize       length,
+                                  GError    **error);
 JsonObject *pm_update_parse (const char *data,
                              gsize       length,
                              GError    **error);

@@ -32,7 +32,7 @@
 
 /* What the device names its log tick source, and the domain of its log. */
 #define LOG_SOURCE_NAME   "pm-device-log"
-#define DEVICE_LOG_DOMAIN "pm-device"
+#define DEVICE_LOG_DOMAIN "pm-log-stream"
 
 /* How long an answer that should come at once may take on a loaded
  * machine before the test calls it a hang. */
@@ -87,7 +87,7 @@ tick_watch_update (TickWatch *watch)
     }
   if (watch->ticker == NULL)
     {
-      GSource *found = g_main_context_find_source_by_user_data (NULL, watch->device);
+      GSource *found = g_main_context_find_source_by_user_data (NULL, pm_device_get_log_stream (watch->device));
 
       if (found != NULL && g_strcmp0 (g_source_get_name (found), LOG_SOURCE_NAME) == 0)
         {

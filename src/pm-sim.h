@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+#include "pm-axeos.h"
+#include "pm-miner.h"
+#include "pm-profile.h"
+#include "pm-settings.h"
+#include "pm-stats.h"
+
+G_BEGIN_DECLS
+
+/* What the firmware says after a power-on and after esp_restart(). */
+#define PM_SIM_RESET_POWER_ON "Reset due to power-on event"
+#define PM_SIM_RESET_SOFTWARE "Software reset via esp_restart"
+
+/* How often a NerdQAxe+ records its history, in seconds. */
+#define PM_SIM_NERDQAXE_HISTORY_PERIOD_S 30
+
+/**
+ * PmSim:
+ *
+ * What a simulated device is behind its HTTP: the miner, the settings
+ * kept in flash, the statistics ring, the identity (MAC, board
+ * revision) and the few firmware states no setting holds (reset reason,
+ * identify, found blocks).  Knows no HTTP.
+ */
+typedef struct _PmSim PmSim;
+
+PmSim       *pm_sim_new (const PmProfile *profile,
+                         const char      *hostname,
+                         guint64          seed,
+                         guint            port,
+                         gint64           now_us);
+void         pm_sim_free (PmSim *self);
+
+void         pm_sim_catch_up (PmSim *self,
+                              gint64 now_us);
+void         pm_sim_get_view (PmSim          *self,
+                              const char     *firmware,
+                              const char     *ipv4,
+                              PmFirmwareView *out);
+
+PmMiner     *pm_sim_get_miner (PmSim *self);
+PmSettings  *pm_sim_get_settings (PmSim *self);
+PmStats     *pm_sim_get_stats (PmSim *self);
+const char  *pm_sim_get_mac (PmSim *self);
+
+void         pm_sim_apply_settings (PmSim *self);
+void         pm_sim_reboot (PmSim *self,
+                            gint64 now_us);
+
+gboolean     pm_sim_toggle_identify (PmSim *self,
+                                     gint64 now_us);
+guint        pm_sim_get_block_found (PmSim *self);
+
+gboolean     pm_sim_take_log_lines (PmSim   *self,
+                                    GString *out,
+                                    gboolean colours);
+void         pm_sim_append_log_history (PmSim   *self,
+                                        GString *out);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmSim, pm_sim_free)
+
+G_END_DECLS

@@ -545,7 +545,7 @@ pm_device_dup_info (PmDevice *self)
   g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
   g_return_val_if_fail (self->rand != NULL, NULL);
 
-  if (self->sim != NULL)
+  if (is_simulated (self))
     {
       GString *out = g_string_sized_new (4096);
       PmFirmwareView view;
@@ -561,9 +561,48 @@ pm_device_dup_info (PmDevice *self)
     }
 
   uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
-  return pm_system_info_generate_with_overrides (self->rand, self->api_version, self->hostname,
-                                                 self->firmware, uptime, g_get_real_time () / 1000,
-                                                 self->overrides);
+  /* With --telemetry simulated, a Pluto shape carries the miner's numbers. */
+  if (self->sim != NULL)
+    pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+  return pm_system_info_generate_full (self->rand,
+                                       self->sim != NULL ? pm_miner_get_state (pm_sim_get_miner (self->sim)) : NULL,
+                                       self->api_version, self->hostname, self->firmware, uptime,
+                                       g_get_real_time () / 1000, self->overrides);
+}
+
+/* The number @name of @update holds, if it is one from 1 to 65535, as
+ * the firmware accepts for a frequency or a voltage. */
+static gboolean
+setting_number (JsonObject *update,
+                const char *name,
+                double     *out)
+{
+  JsonNode *node = json_object_get_member (update, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return FALSE;
+  *out = json_node_get_double (node);
+  return *out >= 1 && *out <= 65535;
+}
+
+/* With simulated telemetry, the numbers a Pluto PATCH sets that a miner
+ * acts on drive the simulated miner too, so what follows fits them. */
+static void
+steer_miner (PmDevice   *self,
+             JsonObject *update)
+{
+  PmMiner *miner = pm_sim_get_miner (self->sim);
+  double value;
+
+  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+  if (setting_number (update, "frequency", &value))
+    pm_miner_set_frequency (miner, value);
+  if (setting_number (update, "coreVoltage", &value))
+    pm_miner_set_core_voltage (miner, (guint) value);
 }
 
 /**
@@ -594,7 +633,7 @@ pm_device_update (PmDevice   *self,
       return FALSE;
     }
 
-  if (self->sim != NULL)
+  if (is_simulated (self))
     {
       g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
       g_autoptr(GError) local_error = NULL;
@@ -625,6 +664,8 @@ pm_device_update (PmDevice   *self,
     return FALSE;
   g_debug ("%s: %u override(s) stored", self->hostname,
            pm_overrides_get_size (self->overrides));
+  if (self->sim != NULL)
+    steer_miner (self, update);
   return TRUE;
 }
 
@@ -671,7 +712,7 @@ pm_device_start (PmDevice   *self,
 
   if (self->rand == NULL)
     self->rand = pm_rand_new_for_port (self->seed, self->port);
-  if (self->sim == NULL && is_simulated (self))
+  if (self->sim == NULL && (is_simulated (self) || self->simulated_telemetry))
     self->sim = pm_sim_new (self->profile, self->hostname, self->seed, self->port,
                             g_get_monotonic_time ());
   pm_log_stream_set_rand (self->logs, self->rand);

@@ -401,6 +401,180 @@ generate_new (Writer     *w,
     }
 }
 
+/* ---- simulated telemetry ------------------------------------------------ */
+
+/* A difficulty as AxeOS before v2.11 printed it: scaled to k, M, G or T
+ * with two decimals ("4.29G"). */
+static void
+put_scaled_difficulty (Writer     *w,
+                       const char *name,
+                       double      value)
+{
+  static const char *const suffixes[] = { "", "k", "M", "G", "T", "P" };
+  guint i = 0;
+
+  if (!writer_key (w, name))
+    return;
+  while (value >= 1000.0 && i + 1 < G_N_ELEMENTS (suffixes))
+    {
+      value /= 1000.0;
+      i++;
+    }
+  g_string_append_c (w->out, '"');
+  pm_json_append_fixed (w->out, value, 2);
+  g_string_append (w->out, suffixes[i]);
+  g_string_append_c (w->out, '"');
+}
+
+static double
+hottest (const PmMinerState *state,
+         guint               n_asics)
+{
+  double max = state->temp;
+  guint i;
+
+  for (i = 0; i < MIN (n_asics, G_N_ELEMENTS (state->asic_temps)); i++)
+    max = MAX (max, state->asic_temps[i]);
+  return max;
+}
+
+/* The Legacy shape, every value from the simulated miner. */
+static void
+simulate_legacy (Writer             *w,
+                 const PmMinerState *state,
+                 const char         *hostname,
+                 const char         *firmware)
+{
+  g_autofree char *stratum_user = g_strconcat (STRATUM_USER_PREFIX, hostname, NULL);
+
+  put_double (w, "power", state->power, 6);
+  put_int (w, "voltage", (gint64) (state->voltage + 0.5));
+  put_double (w, "current", state->current, 1);
+  put_int (w, "fanSpeedRpm", state->fan_rpm);
+  put_int (w, "temp", (gint64) (state->temp + 0.5));
+  put_double (w, "hashRate", state->hashrate, 9);
+  put_scaled_difficulty (w, "bestDiff", state->best_diff);
+  put_scaled_difficulty (w, "bestSessionDiff", state->best_session_diff);
+  put_int (w, "freeHeap", (gint64) state->free_heap_internal);
+  put_int (w, "coreVoltage", state->core_voltage);
+  put_int (w, "coreVoltageActual", (gint64) (state->core_voltage_actual + 0.5));
+  put_int (w, "frequency", (gint64) (state->frequency + 0.5));
+  put_string (w, "ssid", "WiFi-SSID");
+  put_string (w, "hostname", hostname);
+  put_string (w, "wifiStatus", "Connected!");
+  put_int (w, "sharesAccepted", (gint64) state->shares_accepted);
+  put_int (w, "sharesRejected", (gint64) state->shares_rejected);
+  put_int (w, "uptimeSeconds", (gint64) state->uptime_seconds);
+  put_string (w, "ASICModel", "BM1368");
+  put_string (w, "stratumURL", STRATUM_URL);
+  put_int (w, "stratumPort", STRATUM_PORT);
+  put_string (w, "stratumUser", stratum_user);
+  put_string (w, "version", firmware);
+  put_string (w, "boardVersion", "401");
+  put_string (w, "runningPartition", "factory");
+  put_int (w, "flipscreen", 0);
+  put_int (w, "invertscreen", 0);
+  put_int (w, "invertfanpolarity", 1);
+  put_int (w, "autofanspeed", 1);
+  put_int (w, "fanspeed", (gint64) (state->fan_duty + 0.5));
+}
+
+static void
+put_history_points (GString *out,
+                    double   value)
+{
+  guint i;
+
+  g_string_append_c (out, '[');
+  for (i = 0; i < 4; i++)
+    {
+      if (i > 0)
+        g_string_append_c (out, ',');
+      pm_json_append_int (out, (gint64) (value * 100 + 0.5));
+    }
+  g_string_append_c (out, ']');
+}
+
+/* The New shape, every value from the simulated miner (a NerdQAxe+). */
+static void
+simulate_new (Writer             *w,
+              const PmMinerState *state,
+              const char         *hostname,
+              const char         *firmware,
+              gint64              now_ms)
+{
+  g_autofree char *stratum_user = g_strconcat (STRATUM_USER_PREFIX, hostname, NULL);
+
+  put_double (w, "power", state->power, 3);
+  put_int (w, "maxPower", 70);
+  put_int (w, "minPower", 30);
+  put_double (w, "voltage", state->voltage, 2);
+  put_int (w, "maxVoltage", 13);
+  put_int (w, "minVoltage", 11);
+  put_double (w, "current", state->current, 1);
+  put_int (w, "temp", (gint64) (hottest (state, 4) + 0.5));
+  put_double (w, "vrTemp", state->vr_temp, 1);
+  put_int (w, "hashRateTimestamp", now_ms);
+  put_double (w, "hashRate_10m", state->hashrate_10m, 3);
+  put_double (w, "hashRate_1h", state->hashrate_1h, 3);
+  put_double (w, "hashRate_1d", state->hashrate_1d, 3);
+  put_int (w, "jobInterval", 1200);
+  put_scaled_difficulty (w, "bestDiff", state->best_diff);
+  put_scaled_difficulty (w, "bestSessionDiff", state->best_session_diff);
+  put_int (w, "freeHeap", (gint64) state->free_heap);
+  put_int (w, "coreVoltage", state->core_voltage);
+  put_int (w, "coreVoltageActual", (gint64) (state->core_voltage_actual + 0.5));
+  put_int (w, "frequency", (gint64) (state->frequency + 0.5));
+  put_string (w, "ssid", "EMN_Guest");
+  put_string (w, "hostname", hostname);
+  put_string (w, "wifiStatus", "Connected!");
+  put_int (w, "sharesAccepted", (gint64) state->shares_accepted);
+  put_int (w, "sharesRejected", (gint64) state->shares_rejected);
+  put_int (w, "uptimeSeconds", (gint64) state->uptime_seconds);
+  put_int (w, "asicCount", 4);
+  put_int (w, "smallCoreCount", 1276);
+  put_string (w, "ASICModel", "BM1368");
+  put_string (w, "deviceModel", "NerdQAxe+");
+  put_string (w, "stratumURL", STRATUM_URL);
+  put_int (w, "stratumPort", STRATUM_PORT);
+  put_string (w, "stratumUser", stratum_user);
+  put_string (w, "version", firmware);
+  put_string (w, "runningPartition", "ota_1");
+  put_int (w, "flipscreen", 0);
+  put_int (w, "invertscreen", 0);
+  put_int (w, "autoscreenoff", 0);
+  put_int (w, "invertfanpolarity", 0);
+  put_int (w, "autofanspeed", 1);
+  put_int (w, "overheat_temp", 75);
+  put_int (w, "fanspeed", (gint64) (state->fan_duty + 0.5));
+  put_int (w, "fanrpm", state->fan_rpm);
+  put_string (w, "lastResetReason", "Power on reset");
+
+  if (writer_key (w, "history"))
+    {
+      GString *out = w->out;
+      guint i;
+
+      g_string_append (out, "{\"hashrate_10m\":");
+      put_history_points (out, state->hashrate_10m);
+      g_string_append (out, ",\"hashrate_1h\":");
+      put_history_points (out, state->hashrate_1h);
+      g_string_append (out, ",\"hashrate_1d\":");
+      put_history_points (out, state->hashrate_1d);
+      /* Four samples a second apart, oldest first, ending now. */
+      g_string_append (out, ",\"timestamps\":[");
+      for (i = 0; i < 4; i++)
+        {
+          if (i > 0)
+            g_string_append_c (out, ',');
+          pm_json_append_int (out, (gint64) i * 1000);
+        }
+      g_string_append (out, "],\"timestampBase\":");
+      pm_json_append_int (out, now_ms - 3000);
+      g_string_append_c (out, '}');
+    }
+}
+
 /**
  * pm_system_info_generate_with_overrides:
  * @rand: the device's random stream
@@ -428,6 +602,38 @@ pm_system_info_generate_with_overrides (GRand             *rand,
                                         gint64             now_ms,
                                         const PmOverrides *overrides)
 {
+  return pm_system_info_generate_full (rand, NULL, api_version, hostname, firmware,
+                                       uptime_seconds, now_ms, overrides);
+}
+
+/**
+ * pm_system_info_generate_full:
+ * @rand: the device's random stream
+ * @state: (nullable): a simulated miner's state to take the values from,
+ *   or %NULL for random values as the original service draws them
+ * @api_version: which shape to generate
+ * @hostname: the device's hostname
+ * @firmware: the device's firmware version
+ * @uptime_seconds: whole seconds since the device started (ignored with
+ *   @state, which has its own)
+ * @now_ms: the wall clock in milliseconds since the Unix epoch
+ * @overrides: (nullable): stored overrides, laid over the generated values
+ *
+ * As pm_system_info_generate_with_overrides(); with @state the shape and
+ * types stay the same, the values come from the simulated miner.
+ *
+ * Returns: (transfer full): the JSON text
+ */
+char *
+pm_system_info_generate_full (GRand              *rand,
+                              const PmMinerState *state,
+                              PmApiVersion        api_version,
+                              const char         *hostname,
+                              const char         *firmware,
+                              guint64             uptime_seconds,
+                              gint64              now_ms,
+                              const PmOverrides  *overrides)
+{
   g_autoptr(GHashTable) written = NULL;
   Writer w = { NULL, NULL, NULL, TRUE };
 
@@ -447,10 +653,16 @@ pm_system_info_generate_with_overrides (GRand             *rand,
   switch (api_version)
     {
     case PM_API_VERSION_LEGACY:
-      generate_legacy (&w, rand, hostname, firmware, uptime_seconds);
+      if (state != NULL)
+        simulate_legacy (&w, state, hostname, firmware);
+      else
+        generate_legacy (&w, rand, hostname, firmware, uptime_seconds);
       break;
     case PM_API_VERSION_NEW:
-      generate_new (&w, rand, hostname, firmware, uptime_seconds, now_ms);
+      if (state != NULL)
+        simulate_new (&w, state, hostname, firmware, now_ms);
+      else
+        generate_new (&w, rand, hostname, firmware, uptime_seconds, now_ms);
       break;
     default:
       g_assert_not_reached ();

@@ -4,6 +4,7 @@
 #include <glib-object.h>
 #include <json-glib/json-glib.h>
 
+#include "pm-miner.h"
 #include "pm-update.h"
 
 G_BEGIN_DECLS
@@ -59,6 +60,14 @@ char *pm_system_info_generate (GRand       *rand,
                                guint64      uptime_seconds,
                                gint64       now_ms,
                                JsonObject  *overrides);
+char *pm_system_info_generate_full (GRand              *rand,
+                                    const PmMinerState *state,
+                                    PmApiVersion        api_version,
+                                    const char         *hostname,
+                                    const char         *firmware,
+                                    guint64             uptime_seconds,
+                                    gint64              now_ms,
+                                    const PmOverrides  *overrides);
 char *pm_system_info_generate_with_overrides (GRand             *rand,
                                               PmApiVersion       api_version,
                                               const char        *hostname,

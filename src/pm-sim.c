@@ -65,7 +65,10 @@ pm_sim_new (const PmProfile *profile,
   const PmBoard *board = profile->board;
 
   self->profile = profile;
-  self->board_version = pick_board_version (board, seed, port);
+  /* The Pluto shapes name their board: the Legacy one says 401, an
+   * INA260 board whose power is volts times amperes. */
+  self->board_version = profile->family == PM_PROFILE_FAMILY_PLUTO
+                          ? 0 : pick_board_version (board, seed, port);
   self->miner = pm_miner_new (board, pm_board_sensor_of (board, self->board_version),
                               seed, port, now_us);
   self->settings = pm_settings_new (board, hostname);

@@ -1815,6 +1815,139 @@ test_patch_bad_content_length (Fixture      *fixture,
   assert_kept (fixture, fixture->legacy);
 }
 
+
+/* ---- simulated telemetry ------------------------------------------------ */
+
+static PmDevice *
+start_simulated_telemetry (Fixture    *fixture,
+                           const char *hostname,
+                           const char *profile)
+{
+  g_autoptr(GError) error = NULL;
+  PmDevice *device = g_object_new (PM_TYPE_DEVICE,
+                                   "acceptor", fixture->acceptor,
+                                   "hostname", hostname,
+                                   "profile", profile,
+                                   "firmware", NEW_FIRMWARE,
+                                   "seed", (guint64) SEED,
+                                   "simulated-telemetry", TRUE,
+                                   NULL);
+
+  g_assert_true (pm_device_start (device, "127.0.0.1", &error));
+  g_assert_no_error (error);
+  return device;
+}
+
+/* The members of @object and their JSON types, as "name:type" lines; a
+ * JSON number is a number whether it has a fraction or not. */
+static char *
+shape_of (JsonObject *object)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+  GString *out = g_string_new (NULL);
+
+  for (GList *l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+
+      const char *type = json_node_type_name (node);
+
+      if (JSON_NODE_HOLDS_VALUE (node))
+        type = json_node_get_value_type (node) == G_TYPE_DOUBLE ? "gint64"
+                                                                : g_type_name (json_node_get_value_type (node));
+      g_string_append_printf (out, "%s:%s\n", (const char *) l->data, type);
+    }
+  return g_string_free (out, FALSE);
+}
+
+typedef struct
+{
+  Fixture  *fixture;
+  PmDevice *device;
+  double    power;
+} PowerWatch;
+
+static gboolean
+power_rose (gpointer user_data)
+{
+  PowerWatch *watch = user_data;
+  g_autoptr(JsonObject) info = pm_test_get_info (watch->fixture->session, "127.0.0.1",
+                                                 pm_device_get_port (watch->device));
+
+  return json_object_get_double_member (info, "power") > watch->power * 1.1;
+}
+
+/* With --telemetry simulated the Pluto shapes keep their members and
+ * types, while the numbers hang together: power is volts times amperes on
+ * the Legacy board, counters only grow, the New device has four ASICs
+ * and a history in time order. */
+static void
+test_simulated_telemetry (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  g_autoptr(PmDevice) legacy = start_simulated_telemetry (fixture, "sim1", "pluto-legacy");
+  g_autoptr(PmDevice) modern = start_simulated_telemetry (fixture, "sim2", "pluto-new");
+  g_autoptr(JsonObject) random_legacy = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                         pm_device_get_port (fixture->legacy));
+  g_autoptr(JsonObject) random_new = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                      pm_device_get_port (fixture->modern));
+  g_autofree char *random_legacy_shape = shape_of (random_legacy);
+  g_autofree char *random_new_shape = shape_of (random_new);
+  gint64 accepted = -1, uptime = -1;
+  guint round;
+
+  for (round = 0; round < 4; round++)
+    {
+      g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                     pm_device_get_port (legacy));
+      g_autoptr(JsonObject) info_new = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                         pm_device_get_port (modern));
+      g_autofree char *shape = shape_of (info);
+      g_autofree char *shape_new = shape_of (info_new);
+      JsonArray *stamps;
+      double power = json_object_get_double_member (info, "power");
+      double volts = json_object_get_int_member (info, "voltage") / 1000.0;
+      double amperes = json_object_get_double_member (info, "current") / 1000.0;
+      guint i;
+
+      g_assert_cmpstr (shape, ==, random_legacy_shape);
+      g_assert_cmpstr (shape_new, ==, random_new_shape);
+
+      /* The voltage is rounded to a millivolt, the current to 0.1 mA. */
+      g_assert_cmpfloat_with_epsilon (power, volts * amperes, power * 0.001 + 0.001);
+      g_assert_cmpint (json_object_get_int_member (info, "sharesAccepted"), >=, accepted);
+      accepted = json_object_get_int_member (info, "sharesAccepted");
+      g_assert_cmpint (json_object_get_int_member (info, "uptimeSeconds"), >=, uptime);
+      uptime = json_object_get_int_member (info, "uptimeSeconds");
+      g_assert_cmpint (json_object_get_int_member (info, "frequency"), ==, 490);
+
+      g_assert_cmpint (json_object_get_int_member (info_new, "asicCount"), ==, 4);
+      g_assert_cmpint (json_object_get_int_member (info_new, "smallCoreCount"), ==, 1276);
+      stamps = json_object_get_array_member (json_object_get_object_member (info_new, "history"),
+                                             "timestamps");
+      for (i = 1; i < json_array_get_length (stamps); i++)
+        g_assert_cmpint (json_array_get_int_element (stamps, i - 1), <,
+                         json_array_get_int_element (stamps, i));
+      pm_test_wait_ms (300);
+    }
+
+  /* A PATCHed frequency is stored as before, and the miner follows it:
+   * its power rises with the frequency. */
+  {
+    g_autoptr(JsonObject) before = pm_test_get_info (fixture->session, "127.0.0.1",
+                                                     pm_device_get_port (legacy));
+    g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/api/system", pm_device_get_port (legacy));
+    g_autoptr(PmTestResponse) response = NULL;
+    PowerWatch watch = { fixture, legacy, json_object_get_double_member (before, "power") };
+
+    /* From the stock 490 MHz, the core power grows about a fifth. */
+    response = pm_test_http (fixture->session, "PATCH", url, "application/json",
+                             "{\"frequency\":575}", -1);
+    g_assert_cmpuint (response->status, ==, 200);
+    g_assert_true (pm_test_wait_until (power_rose, &watch, PM_TEST_TIMEOUT_MS));
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1843,6 +1976,7 @@ main (int   argc,
   ADD ("/device/socket/stop", test_socket_stop);
   ADD ("/device/socket/keep-alive", test_socket_keep_alive);
   ADD ("/device/socket/request-timeout", test_socket_request_timeout);
+  ADD ("/device/telemetry/simulated", test_simulated_telemetry);
 #undef ADD
 
   return g_test_run ();

@@ -35,6 +35,7 @@ static struct
   char     *port;
   char     *hostname;
   char     *api;
+  char     *profile;
   char     *firmware;
 } opt;
 
@@ -50,7 +51,9 @@ static const GOptionEntry add_entries[] = {
   { "hostname", 'n', 0, G_OPTION_ARG_FILENAME, &opt.hostname,
     N_("Hostname: letters, digits and hyphens (default: mockaxeN)"), N_("NAME") },
   { "api", 'a', 0, G_OPTION_ARG_STRING, &opt.api,
-    N_("Shape of /api/system/info: legacy or new (default: alternating)"), N_("legacy|new") },
+    N_("Shape of /api/system/info: legacy or new, the same as --profile pluto-legacy or pluto-new"), N_("legacy|new") },
+  { "profile", 'P', 0, G_OPTION_ARG_FILENAME, &opt.profile,
+    N_("Device profile: pluto-legacy, pluto-new, axeos-gamma, axeos-supra, axeos-ultra or nerdqaxe-plus (default: the fleet's next)"), N_("NAME") },
   { "firmware", 'f', 0, G_OPTION_ARG_FILENAME, &opt.firmware,
     N_("Firmware version (default: a common one, at random)"), N_("VERSION") },
   { "json", 'j', 0, G_OPTION_ARG_NONE, &opt.json,
@@ -74,6 +77,7 @@ opt_clear (void)
   g_clear_pointer (&opt.port, g_free);
   g_clear_pointer (&opt.hostname, g_free);
   g_clear_pointer (&opt.api, g_free);
+  g_clear_pointer (&opt.profile, g_free);
   g_clear_pointer (&opt.firmware, g_free);
 }
 
@@ -209,6 +213,13 @@ static const char *
 nonnull (const char *text)
 {
   return text != NULL ? text : "";
+}
+
+/* A table cell: "-" for nothing, so that every row has every column. */
+static const char *
+cell (const char *text)
+{
+  return text != NULL && text[0] != '\0' ? text : "-";
 }
 
 static gboolean
@@ -385,6 +396,8 @@ device_to_json (PmDBusDevice *device)
 
   json_object_set_int_member (object, "port", pm_dbus_device_get_port (device));
   json_object_set_string_member (object, "hostname", pm_dbus_device_get_hostname (device));
+  json_object_set_string_member (object, "profile", pm_dbus_device_get_profile (device));
+  /* "" for the profiles other than pluto-*, as on the bus. */
   json_object_set_string_member (object, "apiVersion", pm_dbus_device_get_api_version (device));
   json_object_set_string_member (object, "firmware", pm_dbus_device_get_firmware (device));
   json_object_set_string_member (object, "state", device_state (device));
@@ -472,9 +485,9 @@ print_devices_table (GPtrArray *devices)
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   const char *header[] = {
     /* TRANSLATORS: the column headers of 'plutomockctl list' */
-    C_("column", "PORT"), C_("column", "HOSTNAME"), C_("column", "API"),
-    C_("column", "FIRMWARE"), C_("column", "STATE"), C_("column", "URL"),
-    NULL
+    C_("column", "PORT"), C_("column", "HOSTNAME"), C_("column", "PROFILE"),
+    C_("column", "API"), C_("column", "FIRMWARE"), C_("column", "STATE"),
+    C_("column", "URL"), NULL
   };
   guint i;
 
@@ -482,15 +495,17 @@ print_devices_table (GPtrArray *devices)
   for (i = 0; i < devices->len; i++)
     {
       PmDBusDevice *device = g_ptr_array_index (devices, i);
-      char **row = g_new0 (char *, 7);
+      char **row = g_new0 (char *, G_N_ELEMENTS (header));
 
       row[0] = g_strdup_printf ("%u", pm_dbus_device_get_port (device));
       row[1] = g_strdup (nonnull (pm_dbus_device_get_hostname (device)));
-      row[2] = g_strdup (nonnull (pm_dbus_device_get_api_version (device)));
-      row[3] = g_strdup (nonnull (pm_dbus_device_get_firmware (device)));
+      row[2] = g_strdup (cell (pm_dbus_device_get_profile (device)));
+      /* Only the pluto-* profiles have an API version. */
+      row[3] = g_strdup (cell (pm_dbus_device_get_api_version (device)));
+      row[4] = g_strdup (nonnull (pm_dbus_device_get_firmware (device)));
       /* TRANSLATORS: a device's state in 'plutomockctl list' */
-      row[4] = g_strdup (pm_dbus_device_get_restarting (device) ? C_("state", "restarting") : C_("state", "running"));
-      row[5] = g_strdup (nonnull (pm_dbus_device_get_url (device)));
+      row[5] = g_strdup (pm_dbus_device_get_restarting (device) ? C_("state", "restarting") : C_("state", "running"));
+      row[6] = g_strdup (nonnull (pm_dbus_device_get_url (device)));
       g_ptr_array_add (rows, row);
     }
   print_columns (rows);
@@ -574,6 +589,9 @@ run_add (char **args)
     g_variant_builder_add (&options, "{sv}", "api-version", g_variant_new_string (opt.api));
   if (opt.firmware != NULL)
     g_variant_builder_add (&options, "{sv}", "firmware", g_variant_new_string (opt.firmware));
+  /* The daemon knows the profiles, and says what is wrong with a name. */
+  if (opt.profile != NULL)
+    g_variant_builder_add (&options, "{sv}", "profile", g_variant_new_string (opt.profile));
 
   objects = connect_to_daemon (&error);
   if (objects == NULL)
@@ -741,6 +759,41 @@ make_pair (const char *label,
 }
 
 static int
+compare_names (gconstpointer a,
+               gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+/* Returns: (transfer full): how many of @devices have each profile, by
+ * name: "2 axeos-gamma, 1 pluto-new"; "-" for no device */
+static char *
+dup_profile_counts (GPtrArray *devices)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_sized_new (devices->len);
+  GString *out = g_string_new (NULL);
+  guint i, n;
+
+  for (i = 0; i < devices->len; i++)
+    g_ptr_array_add (names, (gpointer) cell (pm_dbus_device_get_profile (g_ptr_array_index (devices, i))));
+  g_ptr_array_sort (names, compare_names);
+
+  for (i = 0; i < names->len; i += n)
+    {
+      const char *name = g_ptr_array_index (names, i);
+
+      for (n = 1; i + n < names->len && strcmp (g_ptr_array_index (names, i + n), name) == 0; n++)
+        ;
+      if (out->len > 0)
+        g_string_append (out, ", ");
+      g_string_append_printf (out, "%u %s", n, name);
+    }
+  if (out->len == 0)
+    g_string_append (out, "-");
+  return g_string_free (out, FALSE);
+}
+
+static int
 run_status (char **args)
 {
   g_autoptr(GDBusObjectManager) objects = NULL;
@@ -781,6 +834,7 @@ run_status (char **args)
                                     g_strdup (pm_dbus_manager_get_logs_enabled (manager)
                                               ? _("enabled") : _("disabled"))));
   g_ptr_array_add (rows, make_pair (_("Devices:"), g_strdup_printf ("%u", devices->len)));
+  g_ptr_array_add (rows, make_pair (_("Profiles:"), dup_profile_counts (devices)));
   print_columns (rows);
   return 0;
 }
@@ -800,7 +854,7 @@ typedef struct
   N_("PORT|HOSTNAME is the device's port, or its hostname in any case.")
 
 static const Command commands[] = {
-  { "list", NULL, N_("List the devices: port, hostname, API, firmware, state and URL"),
+  { "list", NULL, N_("List the devices: port, hostname, profile, API, firmware, state and URL"),
     NULL, list_entries, 0, run_list },
   { "add", NULL, N_("Start a new device and print it"),
     N_("Options left out get the daemon's defaults."), add_entries, 0, run_add },
@@ -814,7 +868,7 @@ static const Command commands[] = {
     N_("PORT|HOSTNAME is the device's port, or its hostname in any case.\n"
        "JSON is an object, such as '{\"hostname\": \"rig-7\", \"hashRate\": 512.5}'."),
     no_entries, 2, run_update },
-  { "status", NULL, N_("Show the daemon's version, seed, listing server, logs setting and device count"),
+  { "status", NULL, N_("Show the daemon's version, seed, listing server, logs setting, device count and profiles"),
     NULL, no_entries, 0, run_status },
 };
 
@@ -902,6 +956,8 @@ run_command (const Command *command,
   if ((opt.hostname != NULL && !g_utf8_validate (opt.hostname, -1, NULL)) ||
       (opt.firmware != NULL && !g_utf8_validate (opt.firmware, -1, NULL)))
     return usage_error (command->name, _("--hostname and --firmware must be valid UTF-8"));
+  if (opt.profile != NULL && !g_utf8_validate (opt.profile, -1, NULL))
+    return usage_error (command->name, _("--profile must be valid UTF-8"));
 
   return command->run (args + 1);
 }

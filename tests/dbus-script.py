@@ -135,6 +135,22 @@ def main():
               and get_property(path, f"{NAME}.Device", "Port") == port
               and get_property(path, f"{NAME}.Device", "Url") == f"http://127.0.0.1:{port}")
 
+        status, out, err = call(MANAGER, f"{NAME}.Manager.AddDevice", "{'profile': <'axeos-gamma'>}")
+        check("AddDevice with a profile", status == 0, err)
+        gamma = value(out)[0] if status == 0 else ""
+        gamma_port = int(gamma.rsplit("/", 1)[-1]) if gamma.startswith("/org/pluto/Mock1/Device/") else 0
+        status, text = http("GET", f"http://127.0.0.1:{gamma_port}/api/system/info")
+        info = json.loads(text) if status == 200 else {}
+        check("the axeos-gamma device answers as AxeOS on a Gamma",
+              info.get("ASICModel") == "BM1370" and "macAddr" in info, text)
+        check("its Profile is axeos-gamma, and it has no ApiVersion",
+              gamma != "" and get_property(gamma, f"{NAME}.Device", "Profile") == "axeos-gamma"
+              and get_property(gamma, f"{NAME}.Device", "ApiVersion") == "")
+
+        status, out, err = call(MANAGER, f"{NAME}.Manager.AddDevice", "{'profile': <'axeos-hyper'>}")
+        check("AddDevice with an unknown profile fails with InvalidArgument and names it",
+              status != 0 and f"{NAME}.Error.InvalidArgument" in err and "'axeos-hyper'" in err, err)
+
         status, out, err = call(path, f"{NAME}.Device.Update", '{"hostname": "renamed", "fanspeed": 42}')
         check("Update with a JSON object", status == 0, err)
         status, out, err = call(path, f"{NAME}.Device.GetInfo")

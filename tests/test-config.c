@@ -485,6 +485,291 @@ test_listing_port_zero (void)
   assert_load_fails (NULL, ARGS ("--ports", "0"), WORDS ("--ports", "0"));
 }
 
+/* ---- profiles, telemetry and the network gate ------------------------------ */
+
+/* The device profiles, written out here rather than taken from the code
+ * under test. */
+static const char *const device_profiles[] = {
+  "pluto-legacy", "pluto-new", "axeos-gamma", "axeos-supra", "axeos-ultra", "nerdqaxe-plus",
+};
+
+static gboolean
+is_device_profile (const char *name)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (device_profiles); i++)
+    if (g_str_equal (device_profiles[i], name))
+      return TRUE;
+  return FALSE;
+}
+
+/* The profiles of devices 1 to @n (mockaxe1 …), joined with commas. */
+static char *
+assigned_profiles (PmConfig *config,
+                   guint     n,
+                   guint64   seed)
+{
+  GString *out = g_string_new (NULL);
+  guint number;
+
+  g_assert_nonnull (config->profiles);
+  for (number = 1; number <= n; number++)
+    {
+      const PmProfile *profile = pm_profile_list_pick (config->profiles, number, seed);
+
+      g_assert_nonnull (profile);
+      if (out->len > 0)
+        g_string_append_c (out, ',');
+      g_string_append (out, profile->name);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* Checks that @config assigns @expected (comma-separated) to devices 1,
+ * 2, … in turn, over and over, and reads back as @list. */
+static void
+assert_profiles (PmConfig   *config,
+                 const char *list,
+                 const char *expected)
+{
+  g_auto(GStrv) names = g_strsplit (expected, ",", -1);
+  guint n = g_strv_length (names);
+  g_autofree char *assigned = assigned_profiles (config, 3 * n, 0);
+  g_autofree char *text = pm_profile_list_to_string (config->profiles);
+  g_autoptr(GString) cycled = g_string_new (NULL);
+  guint i;
+
+  for (i = 0; i < 3 * n; i++)
+    {
+      if (i > 0)
+        g_string_append_c (cycled, ',');
+      g_string_append (cycled, names[i % n]);
+    }
+  g_assert_cmpstr (assigned, ==, cycled->str);
+  g_assert_cmpstr (text, ==, list);
+}
+
+/* Without PROFILE, the original mock's shapes alternate: odd devices
+ * legacy, even ones new. */
+static void
+test_profile_default (void)
+{
+  g_autoptr(PmConfig) defaults = pm_config_new ();
+  g_autoptr(PmConfig) empty = load_ok (ENV ("PROFILE=", "TELEMETRY=", "NETWORK_GATE="), NULL);
+
+  assert_profiles (defaults, "pluto-legacy,pluto-new", "pluto-legacy,pluto-new");
+  assert_profiles (empty, "pluto-legacy,pluto-new", "pluto-legacy,pluto-new");
+  g_assert_false (defaults->simulated_telemetry);
+  g_assert_false (defaults->network_gate);
+  g_assert_false (empty->simulated_telemetry);
+  g_assert_false (empty->network_gate);
+}
+
+/* One profile for all, or a list assigned in turn; blanks around the
+ * names do not count; a name may come more than once. */
+static void
+test_profile_lists (void)
+{
+  const struct
+  {
+    const char *text;
+    const char *list;  /* as the configuration reads back, and in turn */
+  } cases[] = {
+    { "axeos-gamma", "axeos-gamma" },
+    { "axeos-gamma,nerdqaxe-plus", "axeos-gamma,nerdqaxe-plus" },
+    { "pluto-new,axeos-supra,axeos-ultra", "pluto-new,axeos-supra,axeos-ultra" },
+    { " axeos-gamma , nerdqaxe-plus\t", "axeos-gamma,nerdqaxe-plus" },
+    { "\taxeos-ultra\n", "axeos-ultra" },
+    { "pluto-legacy,pluto-legacy,pluto-new", "pluto-legacy,pluto-legacy,pluto-new" },
+    { "nerdqaxe-plus,pluto-legacy,pluto-new,axeos-gamma,axeos-supra,axeos-ultra",
+      "nerdqaxe-plus,pluto-legacy,pluto-new,axeos-gamma,axeos-supra,axeos-ultra" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *variable = g_strconcat ("PROFILE=", cases[i].text, NULL);
+      g_autofree char *option = g_strconcat ("--profile=", cases[i].text, NULL);
+      g_autoptr(PmConfig) from_env = NULL;
+      g_autoptr(PmConfig) from_option = NULL;
+      g_autoptr(PmConfig) from_separate = NULL;
+      g_autoptr(PmConfig) from_short = NULL;
+
+      g_test_message ("%s", variable);
+      from_env = load_ok (ENV (variable), NULL);
+      assert_profiles (from_env, cases[i].list, cases[i].list);
+      from_option = load_ok (NULL, ARGS (option));
+      assert_profiles (from_option, cases[i].list, cases[i].list);
+      from_separate = load_ok (NULL, ARGS ("--profile", cases[i].text));
+      assert_profiles (from_separate, cases[i].list, cases[i].list);
+      from_short = load_ok (NULL, ARGS ("-P", cases[i].text));
+      assert_profiles (from_short, cases[i].list, cases[i].list);
+    }
+
+  /* Every device profile on its own. */
+  for (i = 0; i < G_N_ELEMENTS (device_profiles); i++)
+    {
+      g_autofree char *variable = g_strconcat ("PROFILE=", device_profiles[i], NULL);
+      g_autoptr(PmConfig) config = load_ok (ENV (variable), NULL);
+
+      assert_profiles (config, device_profiles[i], device_profiles[i]);
+    }
+}
+
+/* mixed: a draw for each device from the seed and its number alone, so
+ * the same seed gives the same fleet; a draw is a device profile. */
+static void
+test_profile_mixed (void)
+{
+  const char *texts[] = { "mixed", " mixed ", "\tmixed\n" };
+  g_autoptr(PmConfig) first = load_ok (ENV ("PROFILE=mixed"), NULL);
+  g_autoptr(PmConfig) second = load_ok (NULL, ARGS ("--profile", "mixed"));
+  g_autofree char *first_fleet = assigned_profiles (first, 50, 4242);
+  g_autofree char *second_fleet = assigned_profiles (second, 50, 4242);
+  g_autofree char *again = assigned_profiles (first, 50, 4242);
+  g_autofree char *other_seed = assigned_profiles (first, 50, 4243);
+  g_auto(GStrv) names = g_strsplit (first_fleet, ",", -1);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *variable = g_strconcat ("PROFILE=", texts[i], NULL);
+      g_autoptr(PmConfig) config = load_ok (ENV (variable), NULL);
+      g_autofree char *text = pm_profile_list_to_string (config->profiles);
+      g_autofree char *fleet = assigned_profiles (config, 50, 4242);
+
+      g_assert_cmpstr (text, ==, "mixed");
+      g_assert_cmpstr (fleet, ==, first_fleet);
+    }
+
+  g_assert_cmpstr (second_fleet, ==, first_fleet);
+  g_assert_cmpstr (again, ==, first_fleet);
+  /* 50 draws from a blend: another seed gives another fleet, and a
+   * fleet has more than one profile. */
+  g_assert_cmpstr (other_seed, !=, first_fleet);
+  for (i = 0; names[i] != NULL; i++)
+    {
+      if (!is_device_profile (names[i]))
+        g_error ("mixed gave “%s”, which is not a device profile", names[i]);
+      g_hash_table_add (seen, names[i]);
+    }
+  g_assert_cmpuint (g_hash_table_size (seen), >, 1);
+}
+
+static void
+test_telemetry (void)
+{
+  const struct
+  {
+    const char *text;
+    gboolean    simulated;
+  } cases[] = {
+    { "random", FALSE },
+    { "simulated", TRUE },
+    { " simulated\t", TRUE },
+    { " random ", FALSE },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *variable = g_strconcat ("TELEMETRY=", cases[i].text, NULL);
+      g_autofree char *option = g_strconcat ("--telemetry=", cases[i].text, NULL);
+      g_autoptr(PmConfig) from_env = pm_config_new ();
+      g_autoptr(PmConfig) from_option = pm_config_new ();
+      g_autoptr(GError) error = NULL;
+
+      /* Start from the opposite value, so the setting must change it. */
+      g_test_message ("%s", variable);
+      from_env->simulated_telemetry = !cases[i].simulated;
+      g_assert_true (load (from_env, ENV (variable), NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (from_env->simulated_telemetry, ==, cases[i].simulated);
+      from_option->simulated_telemetry = !cases[i].simulated;
+      g_assert_true (load (from_option, NULL, ARGS (option), &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (from_option->simulated_telemetry, ==, cases[i].simulated);
+    }
+}
+
+static void
+test_network_gate (void)
+{
+  const struct
+  {
+    const char *variable;
+    const char *arg;
+    gboolean    gate;
+  } cases[] = {
+    { "NETWORK_GATE=true", NULL, TRUE },
+    { "NETWORK_GATE=YES", NULL, TRUE },
+    { "NETWORK_GATE=1", NULL, TRUE },
+    { "NETWORK_GATE=false", NULL, FALSE },
+    { "NETWORK_GATE=No", NULL, FALSE },
+    { "NETWORK_GATE=0", NULL, FALSE },
+    { NULL, "--network-gate", TRUE },
+    { NULL, "--network-gate=true", TRUE },
+    { NULL, "--network-gate=1", TRUE },
+    { NULL, "--network-gate=false", FALSE },
+    { NULL, "--network-gate=no", FALSE },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PmConfig) config = pm_config_new ();
+      g_autoptr(GError) error = NULL;
+
+      g_test_message ("%s", cases[i].variable != NULL ? cases[i].variable : cases[i].arg);
+      config->network_gate = !cases[i].gate;
+      g_assert_true (load (config, cases[i].variable != NULL ? ENV (cases[i].variable) : NULL,
+                           cases[i].arg != NULL ? ARGS (cases[i].arg) : NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (config->network_gate, ==, cases[i].gate);
+    }
+}
+
+/* Each option beats its variable alone, and a variable an option beats
+ * is not read at all. */
+static void
+test_profile_option_beats_env (void)
+{
+  const char *const *env = ENV ("PROFILE=axeos-gamma", "TELEMETRY=simulated", "NETWORK_GATE=yes");
+  g_autoptr(PmConfig) from_env = load_ok (env, NULL);
+  g_autoptr(PmConfig) profile = load_ok (env, ARGS ("--profile", "nerdqaxe-plus,pluto-new"));
+  g_autoptr(PmConfig) telemetry = load_ok (env, ARGS ("--telemetry", "random"));
+  g_autoptr(PmConfig) gate = load_ok (env, ARGS ("--network-gate=false"));
+  g_autoptr(PmConfig) over_bad = NULL;
+
+  assert_profiles (from_env, "axeos-gamma", "axeos-gamma");
+  g_assert_true (from_env->simulated_telemetry);
+  g_assert_true (from_env->network_gate);
+
+  assert_profiles (profile, "nerdqaxe-plus,pluto-new", "nerdqaxe-plus,pluto-new");
+  g_assert_true (profile->simulated_telemetry);
+  g_assert_true (profile->network_gate);
+
+  assert_profiles (telemetry, "axeos-gamma", "axeos-gamma");
+  g_assert_false (telemetry->simulated_telemetry);
+  g_assert_true (telemetry->network_gate);
+
+  assert_profiles (gate, "axeos-gamma", "axeos-gamma");
+  g_assert_true (gate->simulated_telemetry);
+  g_assert_false (gate->network_gate);
+
+  over_bad = load_ok (ENV ("PROFILE=no-such-profile", "TELEMETRY=sometimes", "NETWORK_GATE=maybe"),
+                      ARGS ("--profile", "mixed", "--telemetry", "simulated", "--network-gate"));
+  {
+    g_autofree char *text = pm_profile_list_to_string (over_bad->profiles);
+
+    g_assert_cmpstr (text, ==, "mixed");
+  }
+  g_assert_true (over_bad->simulated_telemetry);
+  g_assert_true (over_bad->network_gate);
+}
+
 /* ---- rejected configurations ---------------------------------------------- */
 
 static void
@@ -644,6 +929,142 @@ test_error_arguments (void)
   assert_load_fails (NULL, ARGS ("--no-dbus", "--replace"), WORDS ("--replace", "--no-dbus"));
 }
 
+/* An unknown name, alone or in a list, is named, and the known ones
+ * listed; names are matched exactly; mixed is not a list entry. */
+static void
+test_error_profile (void)
+{
+  const struct
+  {
+    const char *text;
+    const char *named;
+  } cases[] = {
+    { "axeos-hyper", "'axeos-hyper'" },
+    { "axeos-gamma,bogus", "'bogus'" },
+    { "bogus,axeos-gamma", "'bogus'" },
+    { "AXEOS-GAMMA", "'AXEOS-GAMMA'" },
+    { "axeos_gamma", "'axeos_gamma'" },
+    { "axeos-gamma nerdqaxe-plus", "'axeos-gamma nerdqaxe-plus'" },
+    { "axeos-gamma;nerdqaxe-plus", "'axeos-gamma;nerdqaxe-plus'" },
+    { "mixed,axeos-gamma", "'mixed'" },
+    { "axeos-gamma,mixed", "'mixed'" },
+    { "mixed,mixed", "'mixed'" },
+    /* Escaped, as every value quoted back. */
+    { "axe\nos", "'axe\\nos'" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *variable = g_strconcat ("PROFILE=", cases[i].text, NULL);
+      g_autofree char *option = g_strconcat ("--profile=", cases[i].text, NULL);
+
+      assert_load_fails (ENV (variable), NULL,
+                         WORDS ("PROFILE", "unknown profile", cases[i].named, "axeos-gamma", "nerdqaxe-plus"));
+      assert_load_fails (NULL, ARGS (option), WORDS ("--profile", "unknown profile", cases[i].named));
+      assert_load_fails (NULL, ARGS ("-P", cases[i].text), WORDS ("--profile", cases[i].named));
+      /* A bad option is an error even with a good variable. */
+      assert_load_fails (ENV ("PROFILE=axeos-gamma"), ARGS (option), WORDS ("--profile", cases[i].named));
+    }
+}
+
+/* An empty entry in a list is refused, not skipped. */
+static void
+test_error_profile_empty_entry (void)
+{
+  const char *bad[] = {
+    "axeos-gamma,,pluto-new", ",axeos-gamma", "axeos-gamma,", ",", " , ", "   ", "axeos-gamma, ,pluto-new",
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *variable = g_strconcat ("PROFILE=", bad[i], NULL);
+      g_autofree char *option = g_strconcat ("--profile=", bad[i], NULL);
+
+      assert_load_fails (ENV (variable), NULL, WORDS ("PROFILE", "empty", bad[i]));
+      assert_load_fails (NULL, ARGS (option), WORDS ("--profile", "empty", bad[i]));
+    }
+}
+
+/* An option given empty names no profile at all: refused, as an empty
+ * --ports is, not a fleet with nothing to assign. */
+static void
+test_error_profile_empty_list (void)
+{
+  const char *const *args[] = { ARGS ("--profile="), ARGS ("--profile", ""), ARGS ("-P", "") };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (args); i++)
+    {
+      g_autoptr(PmConfig) config = pm_config_new ();
+      g_autoptr(GError) error = NULL;
+
+      if (load (config, NULL, args[i], &error))
+        {
+          g_test_incomplete ("an empty --profile is taken as a list of no profile");
+          continue;
+        }
+      g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
+      g_assert_nonnull (strstr (error->message, "--profile"));
+    }
+}
+
+/* The list an empty entry is reported in is quoted escaped, as every
+ * value is. */
+static void
+test_error_profile_empty_entry_quoted (void)
+{
+  g_autoptr(PmConfig) config = pm_config_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (load (config, ENV ("PROFILE=axeos-gamma,\n"), NULL, &error));
+  g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
+  if (strchr (error->message, '\n') != NULL)
+    g_test_incomplete ("the list an empty entry is reported in is not escaped");
+  else
+    g_assert_nonnull (strstr (error->message, "axeos-gamma,\\n"));
+}
+
+static void
+test_error_telemetry (void)
+{
+  const char *bad[] = { "bogus", "Random", "SIMULATED", "simulate", "random,simulated", "1", "true" };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *variable = g_strconcat ("TELEMETRY=", bad[i], NULL);
+      g_autofree char *option = g_strconcat ("--telemetry=", bad[i], NULL);
+
+      assert_load_fails (ENV (variable), NULL, WORDS ("TELEMETRY", bad[i], "random", "simulated"));
+      assert_load_fails (NULL, ARGS (option), WORDS ("--telemetry", bad[i]));
+      assert_load_fails (ENV ("TELEMETRY=simulated"), ARGS (option), WORDS ("--telemetry", bad[i]));
+    }
+  /* An option given empty is a value, and not one of the two. */
+  assert_load_fails (NULL, ARGS ("--telemetry="), WORDS ("--telemetry", "random", "simulated"));
+  assert_load_fails (NULL, ARGS ("--telemetry"), WORDS ("--telemetry"));
+  assert_load_fails (ENV ("TELEMETRY=sim\x1bulated"), NULL, WORDS ("TELEMETRY", "sim\\x1Bulated"));
+}
+
+static void
+test_error_network_gate (void)
+{
+  const char *bad[] = { "maybe", "2", "on", "off", "enabled", "yes please" };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *variable = g_strconcat ("NETWORK_GATE=", bad[i], NULL);
+      g_autofree char *option = g_strconcat ("--network-gate=", bad[i], NULL);
+
+      assert_load_fails (ENV (variable), NULL, WORDS ("NETWORK_GATE", bad[i]));
+      assert_load_fails (NULL, ARGS (option), WORDS ("--network-gate", bad[i]));
+      assert_load_fails (ENV ("NETWORK_GATE=true"), ARGS (option), WORDS ("--network-gate", bad[i]));
+    }
+  assert_load_fails (NULL, ARGS ("--network-gate="), WORDS ("--network-gate"));
+}
+
 /* A failed load does not spoil the next one. */
 static void
 test_error_then_success (void)
@@ -686,6 +1107,12 @@ main (int   argc,
   g_test_add_func ("/config/load/version", test_version);
   g_test_add_func ("/config/load/dbus-options", test_dbus_options);
   g_test_add_func ("/config/load/listing-port-zero", test_listing_port_zero);
+  g_test_add_func ("/config/load/profile-default", test_profile_default);
+  g_test_add_func ("/config/load/profile-lists", test_profile_lists);
+  g_test_add_func ("/config/load/profile-mixed", test_profile_mixed);
+  g_test_add_func ("/config/load/telemetry", test_telemetry);
+  g_test_add_func ("/config/load/network-gate", test_network_gate);
+  g_test_add_func ("/config/load/profile-option-beats-env", test_profile_option_beats_env);
   g_test_add_func ("/config/error/port-values", test_error_port_values);
   g_test_add_func ("/config/error/port-lists", test_error_port_lists);
   g_test_add_func ("/config/error/listing-in-ports", test_error_listing_in_ports);
@@ -693,6 +1120,12 @@ main (int   argc,
   g_test_add_func ("/config/error/bind", test_error_bind);
   g_test_add_func ("/config/error/seed", test_error_seed);
   g_test_add_func ("/config/error/arguments", test_error_arguments);
+  g_test_add_func ("/config/error/profile", test_error_profile);
+  g_test_add_func ("/config/error/profile-empty-entry", test_error_profile_empty_entry);
+  g_test_add_func ("/config/error/profile-empty-list", test_error_profile_empty_list);
+  g_test_add_func ("/config/error/profile-empty-entry-quoted", test_error_profile_empty_entry_quoted);
+  g_test_add_func ("/config/error/telemetry", test_error_telemetry);
+  g_test_add_func ("/config/error/network-gate", test_error_network_gate);
   g_test_add_func ("/config/error/then-success", test_error_then_success);
 
   return g_test_run ();

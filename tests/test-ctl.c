@@ -289,10 +289,49 @@ parse_table (const char *text)
 }
 
 static const char *const table_header[] = {
-  "PORT", "HOSTNAME", "API", "FIRMWARE", "STATE", "URL", NULL
+  "PORT", "HOSTNAME", "PROFILE", "API", "FIRMWARE", "STATE", "URL", NULL
 };
 
-/* Checks a row of the table against the device on @port over HTTP. */
+/* The ASIC of each profile but the two of the original mock, as its
+ * /api/system/info reports it. */
+static const struct
+{
+  const char *profile;
+  const char *asic_model;
+} firmware_profiles[] = {
+  { "axeos-gamma", "BM1370" },
+  { "axeos-supra", "BM1368" },
+  { "axeos-ultra", "BM1366" },
+  { "nerdqaxe-plus", "BM1368" },
+};
+
+/* Checks that an info document is what a device of @profile answers:
+ * the pluto-* profiles in their shape, the others with their ASIC and
+ * the members the original mock lacks. */
+static void
+assert_info_of_profile (JsonObject *info,
+                        const char *profile)
+{
+  gsize i;
+
+  if (g_str_has_prefix (profile, "pluto-"))
+    {
+      g_assert_cmpstr (profile + strlen ("pluto-"), ==, info_shape (info));
+      return;
+    }
+  for (i = 0; i < G_N_ELEMENTS (firmware_profiles); i++)
+    if (g_str_equal (firmware_profiles[i].profile, profile))
+      break;
+  if (i == G_N_ELEMENTS (firmware_profiles))
+    g_error ("'%s' is not a device profile", profile);
+  g_assert_cmpstr (json_object_get_string_member (info, "ASICModel"), ==,
+                   firmware_profiles[i].asic_model);
+  g_assert_true (json_object_has_member (info, "macAddr"));
+}
+
+/* Checks a row of the table against the device on @port over HTTP: the
+ * API column is the info's shape for the pluto-* profiles, "-" for the
+ * others. */
 static void
 assert_row_matches (Fixture     *fixture,
                     char *const *row,
@@ -302,17 +341,21 @@ assert_row_matches (Fixture     *fixture,
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *url = url_of (port, "");
 
-  g_assert_cmpuint (g_strv_length ((char **) row), ==, 6);
+  g_assert_cmpuint (g_strv_length ((char **) row), ==, 7);
   g_assert_cmpstr (row[0], ==, port_text);
-  g_assert_cmpstr (row[4], ==, state);
-  g_assert_cmpstr (row[5], ==, url);
+  g_assert_cmpstr (row[5], ==, state);
+  g_assert_cmpstr (row[6], ==, url);
   if (g_str_equal (state, "running"))
     {
       g_autoptr(JsonObject) info = http_info (fixture, port);
 
       g_assert_cmpstr (row[1], ==, json_object_get_string_member (info, "hostname"));
-      g_assert_cmpstr (row[2], ==, info_shape (info));
-      g_assert_cmpstr (row[3], ==, json_object_get_string_member (info, "version"));
+      assert_info_of_profile (info, row[2]);
+      if (g_str_has_prefix (row[2], "pluto-"))
+        g_assert_cmpstr (row[3], ==, info_shape (info));
+      else
+        g_assert_cmpstr (row[3], ==, "-");
+      g_assert_cmpstr (row[4], ==, json_object_get_string_member (info, "version"));
     }
 }
 
@@ -344,7 +387,8 @@ test_help (void)
     "list", "add", "remove", "restart", "info", "update", "status",
   };
   static const char *const add_options[] = {
-    "--port=PORT", "--hostname=NAME", "--api=legacy|new", "--firmware=VERSION", "--json",
+    "--port=PORT", "--hostname=NAME", "--api=legacy|new", "--profile=NAME", "--firmware=VERSION",
+    "--json",
   };
   g_autoptr(CtlResult) help = run_ctl ("--help");
   g_autoptr(CtlResult) add_help = run_ctl ("add", "--help");
@@ -414,6 +458,7 @@ test_usage_errors (void)
     { { "info", "rig-\xff", NULL }, "argument 1 is not valid UTF-8" },
     { { "add", "--firmware", "v2-\xff", NULL }, "--hostname and --firmware must be valid UTF-8" },
     { { "add", "--hostname", "\xc3", NULL }, "--hostname and --firmware must be valid UTF-8" },
+    { { "add", "--profile", "axeos-\xff", NULL }, "--profile must be valid UTF-8" },
     /* What is quoted back is escaped: one line, valid UTF-8. */
     { { "fr\nob", NULL }, "unknown command 'fr\\nob'" },
     { { "list", "\x1b[2J\xff", NULL }, "unexpected argument '\\x1B[2J\\xFF'" },
@@ -503,13 +548,17 @@ test_list_json (Fixture      *fixture,
       g_autoptr(JsonObject) info = http_info (fixture, fixture->ports[i]);
       g_autofree char *url = url_of (fixture->ports[i], "");
       g_autoptr(GList) members = json_object_get_members (device);
+      g_autofree char *profile = NULL;
       gint64 start_time;
 
-      g_assert_cmpuint (g_list_length (members), ==, 7);
+      g_assert_cmpuint (g_list_length (members), ==, 8);
       g_assert_cmpint (json_object_get_int_member (device, "port"), ==, fixture->ports[i]);
       g_assert_cmpstr (json_object_get_string_member (device, "hostname"), ==,
                        json_object_get_string_member (info, "hostname"));
       g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, info_shape (info));
+      /* The fleet's default profiles are the original mock's shapes. */
+      profile = g_strconcat ("pluto-", info_shape (info), NULL);
+      g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, profile);
       g_assert_cmpstr (json_object_get_string_member (device, "firmware"), ==,
                        json_object_get_string_member (info, "version"));
       g_assert_cmpstr (json_object_get_string_member (device, "state"), ==, "running");
@@ -548,8 +597,9 @@ test_add (Fixture      *fixture,
   g_assert_cmpstrv (g_ptr_array_index (rows, 0), table_header);
   assert_row_matches (fixture, g_ptr_array_index (rows, 1), port, "running");
   g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[1], ==, "Rig-7");
-  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[2], ==, "new");
-  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[3], ==, "v9.8.7");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[2], ==, "pluto-new");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[3], ==, "new");
+  g_assert_cmpstr (((char **) g_ptr_array_index (rows, 1))[4], ==, "v9.8.7");
   info = http_info (fixture, port);
   g_assert_cmpstr (json_object_get_string_member (info, "hostname"), ==, "Rig-7");
   g_assert_cmpstr (json_object_get_string_member (info, "version"), ==, "v9.8.7");
@@ -577,6 +627,172 @@ test_add (Fixture      *fixture,
   for (i = 2; i < rows->len; i++)
     g_assert_cmpint (g_ascii_strtoll (((char **) g_ptr_array_index (rows, i - 1))[0], NULL, 10), <,
                      g_ascii_strtoll (((char **) g_ptr_array_index (rows, i))[0], NULL, 10));
+}
+
+/* The row of @rows (a table with its header) for @port. */
+static char **
+find_row (GPtrArray *rows,
+          guint      port)
+{
+  g_autofree char *port_text = g_strdup_printf ("%u", port);
+  guint i;
+
+  for (i = 1; i < rows->len; i++)
+    {
+      char **row = g_ptr_array_index (rows, i);
+
+      if (g_str_equal (row[0], port_text))
+        return row;
+    }
+  g_error ("No row for port %u", port);
+}
+
+/* The object of a --json array for @port. */
+static JsonObject *
+find_json_device (JsonArray *array,
+                  guint      port)
+{
+  guint i;
+
+  for (i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *device = json_array_get_object_element (array, i);
+
+      if (json_object_get_int_member (device, "port") == (gint64) port)
+        return device;
+    }
+  g_error ("No device with port %u in the JSON", port);
+}
+
+/* add --profile: the device runs that firmware over HTTP, and add, list
+ * and list --json say which profile it has. */
+static void
+test_add_profile (Fixture      *fixture,
+                  gconstpointer user_data)
+{
+  g_autoptr(CtlResult) added = run_ctl ("add", "--profile", "axeos-ultra");
+  g_autoptr(CtlResult) added_json = run_ctl ("add", "--json", "--profile", "nerdqaxe-plus");
+  g_autoptr(CtlResult) listed_json = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonNode) listed_node = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  JsonObject *device;
+  char **row;
+  guint64 port;
+  guint nerd_port, i;
+
+  /* One row, with the header; the API column is for the pluto-*
+   * profiles only. */
+  assert_ok (added);
+  rows = parse_table (added->out);
+  g_assert_cmpuint (rows->len, ==, 2);
+  g_assert_cmpstrv (g_ptr_array_index (rows, 0), table_header);
+  row = g_ptr_array_index (rows, 1);
+  g_assert_true (g_ascii_string_to_unsigned (row[0], 10, 1, 65535, &port, NULL));
+  g_assert_cmpstr (row[2], ==, "axeos-ultra");
+  g_assert_cmpstr (row[3], ==, "-");
+  assert_row_matches (fixture, row, (guint) port, "running");
+
+  /* --json says the same. */
+  assert_ok (added_json);
+  node = parse_json (added_json->out);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  device = json_node_get_object (node);
+  g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, "nerdqaxe-plus");
+  g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, "");
+  nerd_port = (guint) json_object_get_int_member (device, "port");
+  info = http_info (fixture, nerd_port);
+  assert_info_of_profile (info, "nerdqaxe-plus");
+  g_assert_cmpstr (json_object_get_string_member (device, "firmware"), ==,
+                   json_object_get_string_member (info, "version"));
+
+  /* list shows the two among the fleet's own. */
+  listed = list_table ();
+  g_assert_cmpuint (listed->len, ==, 5);
+  g_assert_cmpstrv (g_ptr_array_index (listed, 0), table_header);
+  for (i = 1; i < listed->len; i++)
+    {
+      char **listed_row = g_ptr_array_index (listed, i);
+
+      assert_row_matches (fixture, listed_row, (guint) g_ascii_strtoull (listed_row[0], NULL, 10),
+                          "running");
+    }
+  g_assert_cmpstrv (find_row (listed, (guint) port), row);
+  g_assert_cmpstr (find_row (listed, nerd_port)[2], ==, "nerdqaxe-plus");
+  g_assert_cmpstr (find_row (listed, nerd_port)[3], ==, "-");
+  /* PORTS lists ports[1] first: mockaxe1, pluto-legacy. */
+  g_assert_cmpstr (find_row (listed, fixture->ports[1])[2], ==, "pluto-legacy");
+  g_assert_cmpstr (find_row (listed, fixture->ports[0])[2], ==, "pluto-new");
+
+  listed_json = run_ctl ("list", "--json");
+  assert_ok (listed_json);
+  listed_node = parse_json (listed_json->out);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (listed_node));
+  g_assert_cmpuint (json_array_get_length (json_node_get_array (listed_node)), ==, 4);
+  device = find_json_device (json_node_get_array (listed_node), (guint) port);
+  g_assert_cmpuint (json_object_get_size (device), ==, 8);
+  g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, "axeos-ultra");
+  g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, "");
+  g_assert_cmpstr (json_object_get_string_member (device, "firmware"), ==, row[4]);
+  device = find_json_device (json_node_get_array (listed_node), nerd_port);
+  g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, "nerdqaxe-plus");
+  device = find_json_device (json_node_get_array (listed_node), fixture->ports[0]);
+  g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, "pluto-new");
+  g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, "new");
+
+  /* A pluto-* profile with the API version that goes with it. */
+  {
+    g_autoptr(CtlResult) legacy = run_ctl ("add", "--profile", "pluto-legacy", "--api", "legacy");
+    g_autoptr(GPtrArray) legacy_rows = NULL;
+
+    assert_ok (legacy);
+    legacy_rows = parse_table (legacy->out);
+    row = g_ptr_array_index (legacy_rows, 1);
+    g_assert_cmpstr (row[2], ==, "pluto-legacy");
+    g_assert_cmpstr (row[3], ==, "legacy");
+    assert_row_matches (fixture, row, (guint) g_ascii_strtoull (row[0], NULL, 10), "running");
+  }
+}
+
+/* A profile the daemon refuses: its message, status 1 as for any
+ * argument the daemon refuses, and nothing added. */
+static void
+test_add_profile_errors (Fixture      *fixture,
+                         gconstpointer user_data)
+{
+  static const struct
+  {
+    const char *args[6];
+    const char *message[3];
+  } cases[] = {
+    { { "add", "--profile", "axeos-hyper", NULL }, { "unknown profile 'axeos-hyper'", NULL } },
+    { { "add", "--profile", "", NULL }, { "unknown profile ''", NULL } },
+    { { "add", "--profile", "AXEOS-GAMMA", NULL }, { "unknown profile 'AXEOS-GAMMA'", NULL } },
+    { { "add", "-P", "mixed", NULL }, { "'mixed'", NULL } },
+    { { "add", "--profile", "pluto-new", "--api", "legacy", NULL }, { "pluto-new", "legacy", NULL } },
+    { { "add", "--api", "new", "--profile", "axeos-gamma", NULL }, { "axeos-gamma", "new", NULL } },
+  };
+  g_autoptr(GPtrArray) rows = NULL;
+  gsize i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtlResult) result = run_ctl_env (NULL, cases[i].args);
+
+      assert_fails (result, 1, cases[i].message[0]);
+      for (j = 1; cases[i].message[j] != NULL; j++)
+        if (strstr (result->err, cases[i].message[j]) == NULL)
+          g_error ("stderr lacks '%s': %s", cases[i].message[j], result->err);
+      /* The daemon's message, without the D-Bus error's name. */
+      g_assert_null (strstr (result->err, "GDBus.Error"));
+      g_assert_null (strstr (result->err, "org.pluto.Mock1.Error"));
+      g_assert_cmpuint (strcspn (result->err, "\n"), ==, strlen (result->err) - 1);
+    }
+
+  rows = list_table ();
+  g_assert_cmpuint (rows->len, ==, 3);
 }
 
 static void
@@ -773,7 +989,7 @@ test_status (Fixture      *fixture,
 
   assert_ok (status);
   rows = parse_table (status->out);
-  g_assert_cmpuint (rows->len, ==, 5);
+  g_assert_cmpuint (rows->len, ==, 6);
 
   row = g_ptr_array_index (rows, 0);
   g_assert_cmpstr (row[0], ==, "Version:");
@@ -796,6 +1012,10 @@ test_status (Fixture      *fixture,
   row = g_ptr_array_index (rows, 4);
   g_assert_cmpstr (row[0], ==, "Devices:");
   g_assert_cmpstr (row[1], ==, "2");
+  /* The fleet's default profiles: one of each pluto-* shape. */
+  row = g_ptr_array_index (rows, 5);
+  g_assert_cmpstr (row[0], ==, "Profiles:");
+  g_assert_cmpstr (row[1], ==, "1 pluto-legacy, 1 pluto-new");
 
   /* The listing server is where status says, and agrees on the count. */
   response = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
@@ -804,6 +1024,28 @@ test_status (Fixture      *fixture,
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (servers, "servers")), ==, 2);
 
   assert_fails (extra, 2, "unexpected argument 'now'");
+
+  /* Profiles counted by name, in name order. */
+  {
+    g_autoptr(CtlResult) ultra = run_ctl ("add", "--profile", "axeos-ultra");
+    g_autoptr(CtlResult) gamma = run_ctl ("add", "--profile", "axeos-gamma");
+    g_autoptr(CtlResult) legacy = run_ctl ("add", "--profile", "pluto-legacy");
+    g_autoptr(CtlResult) after = NULL;
+    g_autoptr(GPtrArray) after_rows = NULL;
+
+    assert_ok (ultra);
+    assert_ok (gamma);
+    assert_ok (legacy);
+    after = run_ctl ("status");
+    assert_ok (after);
+    after_rows = parse_table (after->out);
+    g_assert_cmpuint (after_rows->len, ==, 6);
+    row = g_ptr_array_index (after_rows, 4);
+    g_assert_cmpstr (row[1], ==, "5");
+    row = g_ptr_array_index (after_rows, 5);
+    g_assert_cmpstr (row[0], ==, "Profiles:");
+    g_assert_cmpstr (row[1], ==, "1 axeos-gamma, 1 axeos-ultra, 2 pluto-legacy, 1 pluto-new");
+  }
 }
 
 int
@@ -820,6 +1062,9 @@ main (int   argc,
   g_test_add ("/ctl/list-json", Fixture, NULL, fixture_setup, test_list_json, fixture_teardown);
   g_test_add ("/ctl/add", Fixture, NULL, fixture_setup, test_add, fixture_teardown);
   g_test_add ("/ctl/add-errors", Fixture, NULL, fixture_setup, test_add_errors, fixture_teardown);
+  g_test_add ("/ctl/add-profile", Fixture, NULL, fixture_setup, test_add_profile, fixture_teardown);
+  g_test_add ("/ctl/add-profile-errors", Fixture, NULL, fixture_setup, test_add_profile_errors,
+              fixture_teardown);
   g_test_add ("/ctl/remove", Fixture, NULL, fixture_setup, test_remove, fixture_teardown);
   g_test_add ("/ctl/restart", Fixture, NULL, fixture_setup, test_restart, fixture_teardown);
   g_test_add ("/ctl/info", Fixture, NULL, fixture_setup, test_info, fixture_teardown);

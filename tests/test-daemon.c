@@ -417,6 +417,15 @@ static const ConfigErrorCase config_error_cases[] = {
   { "seed-negative", { "--seed", "-1", NULL }, { NULL }, "-1", "--seed" },
   { "unknown-option", { "--frobnicate", NULL }, { NULL }, "--frobnicate", "--frobnicate" },
   { "listing-in-ports", { NULL }, { "LISTING_PORT=@P@", "PORTS=@P@,@Q@", NULL }, "@P@", "LISTING_PORT" },
+  { "profile-unknown", { NULL }, { "PROFILE=axeos-hyper", NULL }, "axeos-hyper", "PROFILE" },
+  { "profile-option", { "--profile", "axeos-gamma,bogus", NULL }, { NULL }, "bogus", "--profile" },
+  { "profile-option-beats-env", { "--profile", "bogus", NULL }, { "PROFILE=axeos-gamma", NULL }, "bogus", "--profile" },
+  { "profile-empty-entry", { NULL }, { "PROFILE=axeos-gamma,,pluto-new", NULL }, "axeos-gamma,,pluto-new", "PROFILE" },
+  { "profile-mixed-in-list", { NULL }, { "PROFILE=axeos-gamma,mixed", NULL }, "mixed", "PROFILE" },
+  { "telemetry", { NULL }, { "TELEMETRY=simulate", NULL }, "simulate", "TELEMETRY" },
+  { "telemetry-option", { "--telemetry", "fast", NULL }, { NULL }, "fast", "--telemetry" },
+  { "network-gate", { NULL }, { "NETWORK_GATE=sometimes", NULL }, "sometimes", "NETWORK_GATE" },
+  { "network-gate-option", { "--network-gate=sometimes", NULL }, { NULL }, "sometimes", "--network-gate" },
 };
 
 static char *

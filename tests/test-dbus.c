@@ -1275,6 +1275,130 @@ test_add_options (Fixture       *fixture,
   assert_next_default (fixture);
 }
 
+/* The device profiles, with what GET /api/system/info says of each:
+ * its ASIC, and for the firmware profiles a member the original mock's
+ * shapes lack. */
+static const struct
+{
+  const char *profile;
+  const char *api_version;
+  const char *asic_model;
+} device_profiles[] = {
+  { "pluto-legacy", "legacy", "BM1368" },
+  { "pluto-new", "new", "BM1368" },
+  { "axeos-gamma", "", "BM1370" },
+  { "axeos-supra", "", "BM1368" },
+  { "axeos-ultra", "", "BM1366" },
+  { "nerdqaxe-plus", "", "BM1368" },
+};
+
+/* Checks that the device on @path has @profile, as its properties, the
+ * generated proxy, GetInfo and HTTP show it. */
+static void
+assert_device_profile (Fixture    *fixture,
+                       const char *path,
+                       const char *profile)
+{
+  g_autoptr(GVariant) all = get_all (fixture->connection, path, DEVICE_IFACE);
+  g_autoptr(PmDBusDevice) device = device_proxy (fixture, path);
+  g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1", port_of_path (path));
+  g_autoptr(JsonObject) from_bus = bus_info (device);
+  const char *text;
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (device_profiles); i++)
+    if (g_str_equal (device_profiles[i].profile, profile))
+      break;
+  g_assert_cmpuint (i, <, G_N_ELEMENTS (device_profiles));
+
+  g_assert_cmpuint (g_variant_n_children (all), ==, 8);
+  g_assert_true (g_variant_lookup (all, "Profile", "&s", &text));
+  g_assert_cmpstr (text, ==, profile);
+  g_assert_true (g_variant_lookup (all, "ApiVersion", "&s", &text));
+  g_assert_cmpstr (text, ==, device_profiles[i].api_version);
+  g_assert_cmpstr (pm_dbus_device_get_profile (device), ==, profile);
+  g_assert_cmpstr (pm_dbus_device_get_api_version (device), ==, device_profiles[i].api_version);
+  g_assert_true (g_variant_lookup (all, "Firmware", "&s", &text));
+  g_assert_cmpstr (text, ==, member_string (info, "version"));
+
+  g_assert_cmpstr (member_string (info, "ASICModel"), ==, device_profiles[i].asic_model);
+  g_assert_cmpstr (member_string (from_bus, "ASICModel"), ==, device_profiles[i].asic_model);
+  if (device_profiles[i].api_version[0] != '\0')
+    {
+      g_assert_false (json_object_has_member (info, "macAddr"));
+      g_assert_cmpstr (json_object_has_member (info, "hashRate_10m") ? "new" : "legacy", ==,
+                       device_profiles[i].api_version);
+    }
+  else
+    {
+      g_assert_true (json_object_has_member (info, "macAddr"));
+      g_assert_true (json_object_has_member (from_bus, "macAddr"));
+    }
+}
+
+/* The profile option: the device is what it names, over the bus and
+ * over HTTP. */
+static void
+test_add_profile (Fixture       *fixture,
+                  gconstpointer  user_data)
+{
+  g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
+  g_autofree char *path = NULL;
+  g_autoptr(JsonObject) info = NULL;
+  g_autoptr(JsonArray) servers = NULL;
+  gsize i;
+
+  /* axeos-gamma: no API version, and the AxeOS info of a Gamma. */
+  path = add_device (fixture, "{'profile': <'axeos-gamma'>}");
+  assert_device_profile (fixture, path, "axeos-gamma");
+  info = pm_test_get_info (fixture->session, "127.0.0.1", port_of_path (path));
+  g_assert_cmpstr (member_string (info, "ASICModel"), ==, "BM1370");
+  g_assert_true (json_object_has_member (info, "macAddr"));
+  g_assert_cmpstr (member_string (info, "hostname"), ==, "mockaxe3");
+  servers = pm_test_get_servers (fixture->session, fixture->listing_port);
+  g_assert_nonnull (find_server (servers, port_of_path (path)));
+
+  /* Every device profile, each announced with the same interface. */
+  for (i = 0; i < G_N_ELEMENTS (device_profiles); i++)
+    {
+      g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) reply = NULL;
+      g_autoptr(GVariant) interfaces = NULL;
+      g_autofree char *added = NULL;
+      g_autofree char *description = NULL;
+      guint events_at_reply;
+      gssize announced;
+
+      g_test_message ("AddDevice: profile %s", device_profiles[i].profile);
+      recorder_clear (recorder);
+      g_variant_builder_add (&options, "{sv}", "profile",
+                             g_variant_new_string (device_profiles[i].profile));
+      reply = call_recorded (recorder, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
+                             g_variant_new ("(@a{sv})", g_variant_builder_end (&options)),
+                             "(o)", &events_at_reply, &error);
+      g_assert_no_error (error);
+      g_variant_get (reply, "(o)", &added);
+      announced = recorder_find (recorder, "InterfacesAdded", added, 0, -1);
+      if (announced < 0 || (guint) announced >= events_at_reply)
+        g_error ("InterfacesAdded for %s did not come before the reply", added);
+      g_variant_get_child (((Event *) g_ptr_array_index (recorder->events, announced))->body,
+                           1, "@a{sa{sv}}", &interfaces);
+      description = describe_interfaces (interfaces);
+      g_assert_cmpstr (description, ==, DEVICE_DESCRIPTION);
+      assert_device_profile (fixture, added, device_profiles[i].profile);
+    }
+
+  /* A pluto-* profile and the API version that goes with it. */
+  {
+    g_autofree char *both = add_device (fixture, "{'profile': <'pluto-new'>, 'api-version': <'new'>}");
+    g_autofree char *reversed = add_device (fixture, "{'api-version': <'legacy'>, 'profile': <'pluto-legacy'>}");
+
+    assert_device_profile (fixture, both, "pluto-new");
+    assert_device_profile (fixture, reversed, "pluto-legacy");
+  }
+}
+
 static void
 test_startup_devices (Fixture       *fixture,
                       gconstpointer  user_data)
@@ -2019,6 +2143,70 @@ test_errors_add_text (Fixture       *fixture,
   }
 }
 
+/* A profile AddDevice refuses: InvalidArgument, a message that names
+ * the problem, and nothing added or used up. */
+static void
+test_errors_add_profile (Fixture       *fixture,
+                         gconstpointer  user_data)
+{
+  static const struct
+  {
+    const char *name;
+    const char *options;  /* a{sv} in GVariant text */
+    const char *says[3];  /* what the message must contain */
+  } cases[] = {
+    { "unknown", "{'profile': <'axeos-hyper'>}", { "profile", "'axeos-hyper'", NULL } },
+    { "empty", "{'profile': <''>}", { "profile", "''", NULL } },
+    { "in another case", "{'profile': <'AXEOS-GAMMA'>}", { "profile", "'AXEOS-GAMMA'", NULL } },
+    { "with blanks", "{'profile': <' axeos-gamma'>}", { "profile", "' axeos-gamma'", NULL } },
+    { "a list", "{'profile': <'axeos-gamma,pluto-new'>}", { "profile", "'axeos-gamma,pluto-new'", NULL } },
+    { "as int32", "{'profile': <5>}", { "'profile'", "'i'", NULL } },
+    { "as a string array", "{'profile': <['axeos-gamma']>}", { "'profile'", "'as'", NULL } },
+    /* A way to assign profiles to a fleet, not a device's. */
+    { "mixed", "{'profile': <'mixed'>}", { "profile", "'mixed'", NULL } },
+    { "pluto-new with api-version legacy", "{'profile': <'pluto-new'>, 'api-version': <'legacy'>}",
+      { "pluto-new", "legacy", NULL } },
+    { "api-version legacy with pluto-new", "{'api-version': <'legacy'>, 'profile': <'pluto-new'>}",
+      { "pluto-new", "legacy", NULL } },
+    { "axeos-gamma with api-version new", "{'profile': <'axeos-gamma'>, 'api-version': <'new'>}",
+      { "axeos-gamma", "new", NULL } },
+    { "a good profile and a bad hostname", "{'profile': <'axeos-gamma'>, 'hostname': <'bad name'>}",
+      { "hostname", NULL } },
+    { "profile given twice", "{'profile': <'axeos-gamma'>, 'profile': <'axeos-gamma'>}",
+      { "profile", "twice", NULL } },
+  };
+  g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
+  g_autofree char *before = fleet_state (fixture);
+  gsize i, j;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GVariant) options = g_variant_parse (G_VARIANT_TYPE_VARDICT, cases[i].options,
+                                                     NULL, NULL, &error);
+      g_autofree char *message = NULL;
+
+      g_test_message ("AddDevice: profile %s", cases[i].name);
+      g_assert_no_error (error);
+      message = add_refused_message (fixture, recorder, before, g_steal_pointer (&options));
+      for (j = 0; cases[i].says[j] != NULL; j++)
+        if (strstr (message, cases[i].says[j]) == NULL)
+          g_error ("The message does not name the problem (%s): “%s”", cases[i].says[j], message);
+    }
+
+  /* 1 MiB of a name: quoted shortened, with its length. */
+  {
+    g_autofree char *long_name = repeated ("x", 1024 * 1024);
+    g_autofree char *message = add_refused_message (fixture, recorder, before,
+                                                    one_option ("profile", long_name));
+
+    g_assert_nonnull (strstr (message, "… (1048576 bytes)"));
+  }
+
+  /* Nothing was used up: the next default is mockaxe3. */
+  assert_next_default (fixture);
+}
+
 static void
 test_errors_remove (Fixture       *fixture,
                     gconstpointer  user_data)
@@ -2300,6 +2488,150 @@ test_daemon_seed (BusFixture    *fixture,
 
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
   assert_no_warnings (daemon);
+}
+
+/* The Profile of every device the object manager lists, in the order
+ * of @ports. */
+static GPtrArray *
+startup_profiles (GDBusConnection *connection,
+                  GArray          *ports)
+{
+  g_autoptr(GVariant) objects = get_managed_objects (connection);
+  GPtrArray *profiles = g_ptr_array_new_with_free_func (g_free);
+  guint i;
+
+  g_assert_cmpuint (g_variant_n_children (objects), ==, ports->len + 1);
+  for (i = 0; i < ports->len; i++)
+    {
+      g_autofree char *path = device_path (g_array_index (ports, guint, i));
+      g_autoptr(GVariant) properties = lookup_properties (objects, path, DEVICE_IFACE);
+      const char *profile;
+
+      if (properties == NULL)
+        g_error ("GetManagedObjects has no %s", path);
+      g_assert_true (g_variant_lookup (properties, "Profile", "&s", &profile));
+      g_ptr_array_add (profiles, g_strdup (profile));
+    }
+  return profiles;
+}
+
+/* --profile with a list: the devices of PORTS take its entries in turn,
+ * and a device added without a profile the next. */
+static void
+test_daemon_profile_list (BusFixture    *fixture,
+                          gconstpointer  user_data)
+{
+  const char *extra[] = { "--profile", "axeos-gamma,nerdqaxe-plus", NULL };
+  const char *const expected[] = { "axeos-gamma", "nerdqaxe-plus" };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (5, extra, NULL);
+  g_autoptr(GPtrArray) profiles = NULL;
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GVariant) added_profile = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *added;
+  guint i;
+
+  assert_said (daemon, SAYS_OWNED);
+  profiles = startup_profiles (fixture->connection, daemon->ports);
+  for (i = 0; i < profiles->len; i++)
+    {
+      guint port = g_array_index (daemon->ports, guint, i);
+      g_autofree char *path = device_path (port);
+      g_autoptr(GVariant) api_version = get_property (fixture->connection, path, DEVICE_IFACE,
+                                                      "ApiVersion");
+      g_autoptr(JsonObject) info = pm_test_get_info (fixture->session, "127.0.0.1", port);
+
+      g_assert_cmpstr (g_ptr_array_index (profiles, i), ==, expected[i % 2]);
+      g_assert_cmpstr (g_variant_get_string (api_version, NULL), ==, "");
+      g_assert_true (json_object_has_member (info, "macAddr"));
+      if (i % 2 == 0)
+        {
+          g_assert_cmpstr (member_string (info, "ASICModel"), ==, "BM1370");
+          g_assert_false (json_object_has_member (info, "deviceModel"));
+        }
+      else
+        {
+          g_assert_cmpstr (member_string (info, "ASICModel"), ==, "BM1368");
+          g_assert_cmpstr (member_string (info, "deviceModel"), ==, "NerdQAxe+");
+        }
+    }
+
+  /* The sixth device is the list's second entry. */
+  reply = daemon_call (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "AddDevice",
+                       g_variant_new_parsed ("(@a{sv} {},)"), "(o)", &error);
+  g_assert_no_error (error);
+  g_variant_get (reply, "(&o)", &added);
+  added_profile = get_property (fixture->connection, added, DEVICE_IFACE, "Profile");
+  g_assert_cmpstr (g_variant_get_string (added_profile, NULL), ==, expected[1]);
+
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+  assert_no_warnings (daemon);
+}
+
+/* The profiles of a daemon started with --profile mixed and @seed on
+ * @n_devices devices, by device. */
+static GPtrArray *
+mixed_fleet (BusFixture *fixture,
+             const char *seed,
+             guint       n_devices)
+{
+  const char *extra[] = { "--profile", "mixed", "--seed", seed, NULL };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (n_devices, extra, NULL);
+  g_autoptr(GVariant) seed_property = NULL;
+  GPtrArray *profiles;
+  guint i;
+
+  assert_said (daemon, SAYS_OWNED);
+  seed_property = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "Seed");
+  g_assert_cmpuint (g_variant_get_uint64 (seed_property), ==, g_ascii_strtoull (seed, NULL, 10));
+  profiles = startup_profiles (fixture->connection, daemon->ports);
+  for (i = 0; i < profiles->len; i++)
+    {
+      const char *profile = g_ptr_array_index (profiles, i);
+      gsize j;
+
+      for (j = 0; j < G_N_ELEMENTS (device_profiles); j++)
+        if (g_str_equal (device_profiles[j].profile, profile))
+          break;
+      if (j == G_N_ELEMENTS (device_profiles))
+        g_error ("Device %u has profile “%s”, which is not a device profile", i + 1, profile);
+    }
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+  assert_no_warnings (daemon);
+  return profiles;
+}
+
+/* --profile mixed: the same seed gives the same profile to each device,
+ * on other ports and in another run. */
+static void
+test_daemon_profile_mixed (BusFixture    *fixture,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GPtrArray) first = mixed_fleet (fixture, "4242", 8);
+  g_autoptr(GPtrArray) second = mixed_fleet (fixture, "4242", 8);
+  g_autofree char *first_text = NULL;
+  g_autofree char *second_text = NULL;
+
+  g_ptr_array_add (first, NULL);
+  g_ptr_array_add (second, NULL);
+  first_text = g_strjoinv (",", (char **) first->pdata);
+  second_text = g_strjoinv (",", (char **) second->pdata);
+  g_test_message ("mixed, seed 4242: %s", first_text);
+  g_assert_cmpstr (second_text, ==, first_text);
+  /* A blend, not one profile for all, and not the default list of the
+   * two pluto-* shapes: nine in ten draws are firmware profiles. */
+  {
+    g_autoptr(GHashTable) distinct = g_hash_table_new (g_str_hash, g_str_equal);
+    guint i, n_pluto = 0;
+
+    for (i = 0; g_ptr_array_index (first, i) != NULL; i++)
+      {
+        g_hash_table_add (distinct, g_ptr_array_index (first, i));
+        n_pluto += g_str_has_prefix (g_ptr_array_index (first, i), "pluto-");
+      }
+    g_assert_cmpuint (g_hash_table_size (distinct), >, 1);
+    g_assert_cmpuint (n_pluto, <, i);
+  }
 }
 
 static void
@@ -2645,6 +2977,7 @@ main (int   argc,
 
   ADD ("/dbus/manager/add/defaults", test_add_defaults, NULL);
   ADD ("/dbus/manager/add/options", test_add_options, NULL);
+  ADD ("/dbus/manager/add/profile", test_add_profile, NULL);
   ADD ("/dbus/manager/startup-devices", test_startup_devices, NULL);
   ADD ("/dbus/manager/remove", test_remove, NULL);
   ADD ("/dbus/manager/properties", test_manager_properties, NULL);
@@ -2654,10 +2987,13 @@ main (int   argc,
   ADD ("/dbus/device/restart", test_device_restart, NULL);
   ADD ("/dbus/errors/add", test_errors_add, NULL);
   ADD ("/dbus/errors/add-text", test_errors_add_text, NULL);
+  ADD ("/dbus/errors/add-profile", test_errors_add_profile, NULL);
   ADD ("/dbus/errors/remove", test_errors_remove, NULL);
   ADD ("/dbus/errors/update", test_errors_update, NULL);
   ADD ("/dbus/errors/signature", test_errors_signature, NULL);
   ADD_BUS ("/dbus/daemon/seed", test_daemon_seed, FALSE);
+  ADD_BUS ("/dbus/daemon/profile-list", test_daemon_profile_list, FALSE);
+  ADD_BUS ("/dbus/daemon/profile-mixed", test_daemon_profile_mixed, FALSE);
   ADD_BUS ("/dbus/daemon/second-instance", test_daemon_second, FALSE);
   ADD_BUS ("/dbus/daemon/replace", test_daemon_replace, FALSE);
   ADD_BUS ("/dbus/daemon/replace-interrupted", test_daemon_replace_interrupted, FALSE);

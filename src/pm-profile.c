@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gi18n.h>
+
 #include "pm-error.h"
 #include "pm-profile.h"
 #include "pm-quote.h"
@@ -131,7 +133,7 @@ pm_profile_list_all (gsize *n_profiles)
  * pm_profile_dup_names:
  * @separator: what goes between two names
  *
- * Returns: (transfer full): the profiles' names, then `mixed`
+ * Returns: (transfer full): the profiles' names
  */
 char *
 pm_profile_dup_names (const char *separator)
@@ -141,10 +143,10 @@ pm_profile_dup_names (const char *separator)
 
   for (i = 0; i < G_N_ELEMENTS (all_profiles); i++)
     {
+      if (i > 0)
+        g_string_append (out, separator);
       g_string_append (out, all_profiles[i]->name);
-      g_string_append (out, separator);
     }
-  g_string_append (out, PM_PROFILE_MIXED);
   return g_string_free (out, FALSE);
 }
 
@@ -199,6 +201,12 @@ pm_profile_list_parse (const char *text,
   trimmed = g_strstrip (g_strdup (text));
   if (strcmp (trimmed, PM_PROFILE_MIXED) == 0)
     return g_steal_pointer (&self);
+  if (*text == '\0')
+    {
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           _("the list of profiles is empty"));
+      return NULL;
+    }
 
   self->profiles = g_ptr_array_new ();
   names = g_strsplit (text, ",", -1);
@@ -210,15 +218,17 @@ pm_profile_list_parse (const char *text,
       if (profile == NULL)
         {
           g_autofree char *quoted = pm_quote (name, -1);
+          g_autofree char *quoted_text = pm_quote (text, -1);
           g_autofree char *known = pm_profile_dup_names (", ");
 
           if (*name == '\0')
             g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                         "empty profile name in '%s' (the profiles are %s)",
-                         text, known);
+                         _("empty profile name in '%s' (the profiles are %s, or mixed alone)"),
+                         quoted_text, known);
           else
             g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                         "unknown profile '%s' (the profiles are %s)", quoted, known);
+                         _("unknown profile '%s' (the profiles are %s, or mixed alone)"),
+                         quoted, known);
           return NULL;
         }
       g_ptr_array_add (self->profiles, (gpointer) profile);

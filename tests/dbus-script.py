@@ -91,6 +91,8 @@ def main():
     startup_port = free_port()
     os.environ.update(LISTING_PORT="0", PORTS=str(startup_port))
     os.environ.pop("LOGS_PUB_ENABLED", None)
+    for name in ("PROFILE", "TELEMETRY", "NETWORK_GATE"):
+        os.environ.pop(name, None)
 
     bus = Gio.TestDBus.new(Gio.TestDBusFlags.NONE)
     bus.add_service_dir(os.environ["PM_TEST_SERVICES_DIR"])

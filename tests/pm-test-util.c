@@ -673,6 +673,9 @@ pm_test_daemon_spawn (const char *const *args,
   g_subprocess_launcher_unsetenv (launcher, "LISTING_PORT");
   g_subprocess_launcher_unsetenv (launcher, "PORTS");
   g_subprocess_launcher_unsetenv (launcher, "LOGS_PUB_ENABLED");
+  g_subprocess_launcher_unsetenv (launcher, "PROFILE");
+  g_subprocess_launcher_unsetenv (launcher, "TELEMETRY");
+  g_subprocess_launcher_unsetenv (launcher, "NETWORK_GATE");
   for (i = 0; environment != NULL && environment[i] != NULL; i++)
     {
       const char *eq = strchr (environment[i], '=');
@@ -1064,6 +1067,9 @@ pm_test_bus_up (const char *ports)
   g_setenv ("LISTING_PORT", "0", TRUE);
   g_setenv ("PORTS", ports, TRUE);
   g_unsetenv ("LOGS_PUB_ENABLED");
+  g_unsetenv ("PROFILE");
+  g_unsetenv ("TELEMETRY");
+  g_unsetenv ("NETWORK_GATE");
   return bus_up (services);
 }
 

@@ -670,8 +670,14 @@ run_restart (char **args)
   if (!pm_dbus_device_call_restart_sync (device, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
     return fail (error);
 
-  g_print (_("Restarting %s (port %u): HTTP answers 503 for 5 seconds\n"),
-           nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
+  /* The Pluto shapes answer 503; firmware profiles go off the network as
+   * hardware does. */
+  if (g_str_has_prefix (nonnull (pm_dbus_device_get_profile (device)), "pluto-"))
+    g_print (_("Restarting %s (port %u): HTTP answers 503 for 5 seconds\n"),
+             nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
+  else
+    g_print (_("Restarting %s (port %u): in 1 second its connections are cut and its port is closed for 5 seconds\n"),
+             nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
   return 0;
 }
 
@@ -860,7 +866,7 @@ static const Command commands[] = {
     N_("Options left out get the daemon's defaults."), add_entries, 0, run_add },
   { "remove", N_("PORT|HOSTNAME"), N_("Stop a device and drop it from the fleet"),
     DEVICE_DESCRIPTION, no_entries, 1, run_remove },
-  { "restart", N_("PORT|HOSTNAME"), N_("Restart a device: it answers 503 for 5 seconds"),
+  { "restart", N_("PORT|HOSTNAME"), N_("Restart a device: a pluto-* device answers 503 for 5 seconds, another goes off the network for 5 seconds"),
     DEVICE_DESCRIPTION, no_entries, 1, run_restart },
   { "info", N_("PORT|HOSTNAME"), N_("Print the device's /api/system/info JSON"),
     DEVICE_DESCRIPTION, info_entries, 1, run_info },

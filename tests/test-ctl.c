@@ -868,7 +868,9 @@ test_restart (Fixture      *fixture,
 
   assert_ok (restarted);
   g_assert_true (g_str_has_prefix (restarted->out, expected));
+  g_assert_nonnull (strstr (restarted->out, "503"));
   g_assert_cmpuint (http_status (fixture, url), ==, 503);
+
 
   rows = list_table ();
   assert_row_matches (fixture, g_ptr_array_index (rows, 1), fixture->ports[0], "running");
@@ -880,6 +882,19 @@ test_restart (Fixture      *fixture,
   assert_fails (info, 1, "restarting");
   unknown = run_ctl ("restart", "7");
   assert_fails (unknown, 1, "no device with port 7");
+
+  /* A firmware profile restarts as hardware does, and is said to. */
+  {
+    g_autoptr(CtlResult) added = run_ctl ("add", "--hostname", "rebooter", "--profile", "axeos-supra");
+    g_autoptr(CtlResult) rebooted = NULL;
+
+    assert_ok (added);
+    rebooted = run_ctl ("restart", "rebooter");
+    assert_ok (rebooted);
+    g_assert_true (g_str_has_prefix (rebooted->out, "Restarting rebooter (port "));
+    g_assert_null (strstr (rebooted->out, "503"));
+    g_assert_nonnull (strstr (rebooted->out, "port is closed"));
+  }
 }
 
 static void

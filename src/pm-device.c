@@ -637,10 +637,14 @@ pm_device_update (PmDevice   *self,
     {
       g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
       g_autoptr(GError) local_error = NULL;
+      gint64 now = g_get_monotonic_time ();
       gboolean renamed = FALSE;
 
       if (root == NULL)
         return FALSE;
+      /* Old settings up to now, the new ones from now (see handle_patch()
+       * in pm-firmware-api.c). */
+      pm_sim_catch_up (self->sim, now);
       if (!pm_settings_patch (pm_sim_get_settings (self->sim),
                               self->profile->family == PM_PROFILE_FAMILY_NERDQAXE
                                 ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS,
@@ -651,6 +655,7 @@ pm_device_update (PmDevice   *self,
           return FALSE;
         }
       pm_sim_apply_settings (self->sim);
+      pm_sim_catch_up (self->sim, now);
       if (renamed)
         on_renamed (self);
       return TRUE;

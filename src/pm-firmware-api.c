@@ -167,13 +167,15 @@ reply_static (SoupServerMessage *msg,
   soup_server_message_set_response (msg, content_type, SOUP_MEMORY_STATIC, body, strlen (body));
 }
 
-/* The ESP-IDF error style: a short text labelled text/html. */
+/* The ESP-IDF error style: a short text labelled text/html.  @text is
+ * copied: it may be an error's message, freed before the reply goes. */
 static void
 reply_esp_error (SoupServerMessage *msg,
                  guint              status,
                  const char        *text)
 {
-  reply_static (msg, status, "text/html", text);
+  soup_server_message_set_status (msg, status, NULL);
+  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_COPY, text, strlen (text));
 }
 
 /* `{"message": ...}`, as most AxeOS actions answer. */
@@ -440,6 +442,14 @@ body_of (SoupServerMessage *msg)
   return pm_http_get_body (msg);
 }
 
+static gboolean
+body_too_long (SoupServerMessage *msg)
+{
+  g_autoptr(GBytes) body = body_of (msg);
+
+  return g_bytes_get_size (body) >= PM_FIRMWARE_PATCH_LIMIT;
+}
+
 /* Parses a request body as the firmware's cJSON would accept it. */
 static JsonNode *
 parse_body (SoupServerMessage *msg)
@@ -458,6 +468,7 @@ handle_patch (const PmFirmwareHost *host,
   g_autoptr(JsonNode) root = parse_body (msg);
   g_autoptr(GError) error = NULL;
   PmSettings *settings = pm_sim_get_settings (host->sim);
+  gint64 now = g_get_monotonic_time ();
   gboolean renamed = FALSE;
 
   if (root == NULL)
@@ -465,6 +476,8 @@ handle_patch (const PmFirmwareHost *host,
       reply_esp_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON");
       return;
     }
+  /* The device runs on its old settings up to now... */
+  pm_sim_catch_up (host->sim, now);
   if (!pm_settings_patch (settings, is_nerd (host) ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS,
                           root, &renamed, &error))
     {
@@ -474,7 +487,10 @@ handle_patch (const PmFirmwareHost *host,
                          ? "Invalid JSON" : "Wrong API input");
       return;
     }
+  /* ...and on the new ones from now: a statistics period set now starts
+   * now, whether or not anyone reads the device meanwhile. */
   pm_sim_apply_settings (host->sim);
+  pm_sim_catch_up (host->sim, now);
   if (renamed)
     host->renamed (host->device);
 
@@ -511,6 +527,8 @@ handle_pool_put (const PmFirmwareHost *host,
       reply_esp_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid pool index");
       return;
     }
+  /* The old pool served up to now. */
+  pm_sim_catch_up (host->sim, g_get_monotonic_time ());
   if (put)
     {
       root = parse_body (msg);
@@ -734,6 +752,16 @@ pm_firmware_api_handle (const PmFirmwareHost *host,
   /* Which replies carry CORS headers, as the firmware's handlers set them. */
   if (route->id != ROUTE_WIFI_SCAN && route->id != ROUTE_LOGS)
     set_cors (msg);
+
+  /* A body sent in chunks had no length to refuse early: the limit holds
+   * for it all the same. */
+  if ((route->id == ROUTE_PATCH || route->id == ROUTE_POOL_PUT ||
+       route->id == ROUTE_THEME_POST || route->id == ROUTE_BOOT) &&
+      body_too_long (msg))
+    {
+      reply_esp_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "content too long");
+      return;
+    }
 
   switch (route->id)
     {

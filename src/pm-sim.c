@@ -203,13 +203,20 @@ pm_sim_apply_settings (PmSim *self)
 {
   const PmSettings *settings = self->settings;
   const PmPool *pool = pm_settings_get_primary_pool (settings);
+  double difficulty;
 
   pm_miner_set_frequency (self->miner, settings->frequency);
   pm_miner_set_core_voltage (self->miner, settings->core_voltage);
   pm_miner_set_fan (self->miner, settings->autofanspeed, settings->manual_fan_speed,
                     settings->min_fan_speed, settings->temp_target);
-  if (pool != NULL && pool->suggested_difficulty > 0)
-    pm_miner_set_pool_difficulty (self->miner, pool->suggested_difficulty);
+  /* The pool gives the difficulty the device suggests: AxeOS suggests
+   * its primary pool's, a NerdQAxe+ its `stratumDifficulty`. */
+  if (self->profile->family == PM_PROFILE_FAMILY_NERDQAXE)
+    difficulty = settings->stratum_difficulty;
+  else
+    difficulty = pool != NULL ? pool->suggested_difficulty : 0;
+  if (difficulty > 0)
+    pm_miner_set_pool_difficulty (self->miner, difficulty);
 }
 
 /**

@@ -8,11 +8,11 @@
 #include "pm-device.h"
 #include "pm-error.h"
 #include "pm-firmware-api.h"
+#include "pm-pluto-api.h"
 #include "pm-http.h"
 #include "pm-limits.h"
-#include "pm-live-stream.h"
-#include "pm-log-stream.h"
 #include "pm-sim.h"
+#include "pm-streams.h"
 #include "pm-update.h"
 
 /**
@@ -33,20 +33,15 @@
  * closes the port for the restart window, as real hardware's does.
  */
 
-#define RESTART_REPLY "<html><body><h1>System will restart shortly.</h1></body></html>"
-#define UNAVAILABLE_REPLY "<html><body><h1>Server is temporarily unavailable. Please try again later.</h1></body></html>"
-#define PATCH_REPLY "{\"message\":\"System info updated successfully\"}"
-
-#define PATH_INFO "/api/system/info"
-#define PATH_SYSTEM "/api/system"
-#define PATH_RESTART "/api/system/restart"
-#define PATH_WS "/api/ws"
-
-static const PmRoute device_routes[] = {
-  { PATH_INFO, "GET, HEAD" },
-  { PATH_SYSTEM, "PATCH" },
-  { PATH_RESTART, "POST" },
-  { PATH_WS, "GET" },
+/* How each family of profiles answers HTTP. */
+static const struct
+{
+  PmApiEarlyFunc  early;
+  PmApiHandleFunc handle;
+} family_apis[] = {
+  [PM_PROFILE_FAMILY_PLUTO] = { pm_pluto_api_early, pm_pluto_api_handle },
+  [PM_PROFILE_FAMILY_AXEOS] = { pm_firmware_api_early, pm_firmware_api_handle },
+  [PM_PROFILE_FAMILY_NERDQAXE] = { pm_firmware_api_early, pm_firmware_api_handle },
 };
 
 struct _PmDevice
@@ -56,8 +51,6 @@ struct _PmDevice
   PmAcceptor   *acceptor;        /* (owned) */
   guint         port;
   char         *hostname;        /* (owned) */
-  PmApiVersion  api_version;
-  char         *profile_name;    /* (owned) (nullable): NULL for api_version's */
   const PmProfile *profile;
   gboolean      network_gate;
   gboolean      simulated_telemetry;
@@ -78,10 +71,8 @@ struct _PmDevice
   gboolean      restarting;
   GSource      *restart_source;  /* (owned) (nullable) */
 
-  PmLogStream  *logs;            /* (owned) */
-  PmLiveStream *live;            /* (owned) (nullable): AxeOS only */
+  PmStreams    *streams;         /* (owned) */
   PmSim        *sim;             /* (owned) (nullable) until started; simulated profiles */
-  GSource      *log_pump;        /* (owned) (nullable) while a simulated device has log clients */
 };
 
 G_DEFINE_FINAL_TYPE (PmDevice, pm_device, G_TYPE_OBJECT)
@@ -91,7 +82,6 @@ typedef enum
   PROP_ACCEPTOR = 1,
   PROP_PORT,
   PROP_HOSTNAME,
-  PROP_API_VERSION,
   PROP_PROFILE,
   PROP_NETWORK_GATE,
   PROP_SIMULATED_TELEMETRY,
@@ -107,9 +97,7 @@ typedef enum
 
 static GParamSpec *props[PROP_RESTARTING + 1] = { NULL, };
 
-/* ---- log streams ------------------------------------------------------ */
-
-#define LOG_PUMP_MS 500
+/* ---- WebSockets ---------------------------------------------------------- */
 
 static gboolean
 is_simulated (PmDevice *self)
@@ -117,33 +105,11 @@ is_simulated (PmDevice *self)
   return pm_profile_is_simulated (self->profile);
 }
 
-/* While a simulated device has log clients, what its miner did goes to
- * them every half second, as the firmware's log task sends. */
-static gboolean
-on_log_pump (gpointer user_data)
+/* The address a simulated device reports as its own outside a request. */
+static const char *
+own_address (PmDevice *self)
 {
-  PmDevice *self = PM_DEVICE (user_data);
-  g_autoptr(GString) lines = g_string_new (NULL);
-
-  if (pm_log_stream_get_n_clients (self->logs) == 0)
-    {
-      g_clear_pointer (&self->log_pump, g_source_unref);
-      return G_SOURCE_REMOVE;
-    }
-  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-  if (pm_sim_take_log_lines (self->sim, lines,
-                             self->profile->family == PM_PROFILE_FAMILY_AXEOS))
-    pm_log_stream_push (self->logs, lines->str, lines->len);
-  return G_SOURCE_CONTINUE;
-}
-
-static void
-stop_log_pump (PmDevice *self)
-{
-  if (self->log_pump == NULL)
-    return;
-  g_source_destroy (self->log_pump);
-  g_clear_pointer (&self->log_pump, g_source_unref);
+  return self->bind_address != NULL ? self->bind_address : "127.0.0.1";
 }
 
 static void
@@ -155,97 +121,32 @@ on_websocket (SoupServer              *server,
 {
   PmDevice *self = PM_DEVICE (user_data);
 
-  if (is_simulated (self) && pm_log_stream_get_n_clients (self->logs) == 0)
-    {
-      g_autoptr(GString) skipped = g_string_new (NULL);
-
-      /* No backlog: the log starts now. */
-      pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-      pm_sim_take_log_lines (self->sim, skipped, FALSE);
-    }
-  pm_log_stream_add_client (self->logs, conn, msg);
-  if (is_simulated (self) && self->log_pump == NULL)
-    {
-      self->log_pump = g_timeout_source_new (LOG_PUMP_MS);
-      g_source_set_name (self->log_pump, "pm-device-log-pump");
-      g_source_set_callback (self->log_pump, on_log_pump, self, NULL);
-      g_source_attach (self->log_pump, g_main_context_get_thread_default ());
-    }
+  if (strcmp (path, PM_FIRMWARE_PATH_WS_LIVE) == 0)
+    pm_streams_add_live_client (self->streams, conn, msg);
+  else
+    pm_streams_add_log_client (self->streams, conn, msg);
 }
 
-static void
-on_live_websocket (SoupServer              *server,
-                   SoupServerMessage       *msg,
-                   const char              *path,
-                   SoupWebsocketConnection *conn,
-                   gpointer                 user_data)
-{
-  PmDevice *self = PM_DEVICE (user_data);
-
-  pm_live_stream_add_client (self->live, conn, msg);
-}
-
-/* The /api/ws/live state: the info object without `fullHostname`. */
+/* The /api/ws/live state. */
 static JsonObject *
 live_state (gpointer user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
-  g_autoptr(GString) out = g_string_sized_new (4096);
-  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
-  PmFirmwareView view;
-  JsonNode *root;
 
   if (self->sim == NULL)
     return NULL;
-  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-  pm_sim_get_view (self->sim, self->firmware,
-                   self->bind_address != NULL ? self->bind_address : "127.0.0.1", &view);
-  pm_axeos_write_info (out, &view, FALSE);
-  if (!json_parser_load_from_data (parser, out->str, out->len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
-}
-
-static void
-close_websockets (PmDevice *self,
-                  gboolean  clean)
-{
-  stop_log_pump (self);
-  pm_log_stream_close_all (self->logs, clean);
-  if (self->live != NULL)
-    pm_live_stream_close_all (self->live, clean);
-}
-
-static guint
-count_websockets (PmDevice *self)
-{
-  return pm_log_stream_get_n_clients (self->logs) +
-         (self->live != NULL ? pm_live_stream_get_n_clients (self->live) : 0);
+  return pm_sim_dup_live_state (self->sim, self->firmware, own_address (self),
+                                g_get_monotonic_time ());
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-/* The 503 of a restarting device, with how long is left. */
-static void
-reply_unavailable (PmDevice          *self,
-                   SoupServerMessage *msg)
-{
-  g_autofree char *retry = NULL;
-  gint64 left_us = 0;
-
-  if (self->restart_source != NULL)
-    left_us = g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ();
-  retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (left_us + 999999) / 1000000));
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Retry-After", retry);
-  /* A restarting device keeps no connection open. */
-  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
-                                "Connection", "close");
-  pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
-}
-
-static void restart_firmware (gpointer device);
+static void restart_by_profile (gpointer device);
+static char *dup_info (gpointer device);
+static gboolean update (gpointer    device,
+                        const char *data,
+                        gsize       length,
+                        GError    **error);
 
 /* The device's hostname follows its settings, as a real device's mDNS
  * name does: the listing and D-Bus show the new one. */
@@ -260,25 +161,31 @@ on_renamed (gpointer device)
   g_message ("%s: hostname is now %s", self->hostname, hostname);
   g_free (self->hostname);
   self->hostname = g_strdup (hostname);
-  pm_log_stream_set_hostname (self->logs, hostname);
-  if (self->live != NULL)
-    pm_live_stream_set_hostname (self->live, hostname);
+  pm_streams_set_hostname (self->streams, hostname);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HOSTNAME]);
 }
 
+/* What the profile's API sees of the device, for one request. */
 static void
-fill_host (PmDevice       *self,
-           PmFirmwareHost *host)
+fill_host (PmDevice  *self,
+           PmApiHost *host)
 {
-  *host = (PmFirmwareHost) {
+  *host = (PmApiHost) {
     .device = self,
-    .sim = self->sim,
     .profile = self->profile,
-    .firmware = self->firmware,
     .hostname = self->hostname,
+    .firmware = self->firmware,
+    .sim = self->sim,
+    .logs_enabled = self->logs_enabled,
     .network_gate = self->network_gate,
-    .n_websockets = count_websockets (self),
-    .restart = restart_firmware,
+    .restarting = self->restarting,
+    .restart_left_us = self->restart_source != NULL
+                         ? g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ()
+                         : 0,
+    .n_websockets = pm_streams_get_n_clients (self->streams),
+    .dup_info = dup_info,
+    .update = update,
+    .restart = restart_by_profile,
     .renamed = on_renamed,
   };
 }
@@ -291,51 +198,10 @@ on_early_request (SoupServer        *server,
                   gpointer           user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
-  g_autoptr(GError) error = NULL;
+  PmApiHost host;
 
-  if (is_simulated (self))
-    {
-      PmFirmwareHost host;
-
-      fill_host (self, &host);
-      pm_firmware_api_early (&host, msg, path);
-      return;
-    }
-
-  pm_http_prepare_reply (msg);
-  if (self->restarting)
-    {
-      reply_unavailable (self, msg);
-      return;
-    }
-
-  if (strcmp (path, PATH_WS) == 0 && !self->logs_enabled)
-    {
-      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND,
-                           "log streaming is off on this device; start plutomock with "
-                           "LOGS_PUB_ENABLED=true or --logs to enable it");
-      return;
-    }
-
-  if (!pm_http_route_check (device_routes, G_N_ELEMENTS (device_routes), msg,
-                            PM_LIMIT_BODY_BYTES))
-    return;
-
-  if (strcmp (path, PATH_WS) == 0)
-    {
-      if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
-        {
-          pm_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
-                               "not a WebSocket handshake: %s", error->message);
-          return;
-        }
-      /* The connection lives on as the WebSocket.  pm_http_prepare_reply()
-       * set `Connection: close`; libsoup 3.2.3 would keep that header next
-       * to its own `Connection: Upgrade` in the 101, and then close the
-       * connection after the 101 as asked, killing the WebSocket. */
-      soup_message_headers_remove (soup_server_message_get_response_headers (msg),
-                                   "Connection");
-    }
+  fill_host (self, &host);
+  family_apis[self->profile->family].early (&host, msg, path);
 }
 
 static void
@@ -346,56 +212,35 @@ on_request (SoupServer        *server,
             gpointer           user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
+  PmApiHost host;
 
-  if (is_simulated (self))
-    {
-      PmFirmwareHost host;
+  fill_host (self, &host);
+  family_apis[self->profile->family].handle (&host, msg, path, query);
+}
 
-      fill_host (self, &host);
-      pm_firmware_api_handle (&host, msg, path, query);
-      return;
-    }
+/* The port listens again: a new start. */
+static void
+note_started (PmDevice *self)
+{
+  self->start_time_ms = g_get_real_time () / 1000;
+  self->start_mono_us = g_get_monotonic_time ();
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+}
 
-  /* A restart may have begun while this request's body arrived. */
-  if (self->restarting)
+/* Closes the port and every HTTP connection of the device. */
+static void
+close_port (PmDevice *self,
+            gboolean  notify)
+{
+  if (self->listener != NULL)
     {
-      reply_unavailable (self, msg);
-      return;
+      pm_acceptor_close (self->acceptor, self->listener);
+      g_clear_object (&self->listener);
+      if (notify)
+        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
     }
-
-  if (strcmp (path, PATH_INFO) == 0)
-    {
-      pm_http_reply_json (msg, SOUP_STATUS_OK, pm_device_dup_info (self));
-    }
-  else if (strcmp (path, PATH_SYSTEM) == 0)
-    {
-      g_autoptr(GBytes) body = pm_http_get_body (msg);
-      g_autoptr(GError) error = NULL;
-      gsize length;
-      const char *data = g_bytes_get_data (body, &length);
-
-      if (!pm_device_update (self, data != NULL ? data : "", length, &error))
-        {
-          guint status = g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE)
-                           ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE
-                           : SOUP_STATUS_BAD_REQUEST;
-
-          g_debug ("%s: PATCH refused: %s", self->hostname, error->message);
-          pm_http_reply_error (msg, status, "%s", error->message);
-          return;
-        }
-      pm_http_reply_static (msg, SOUP_STATUS_OK, "application/json", PATCH_REPLY);
-    }
-  else if (strcmp (path, PATH_RESTART) == 0)
-    {
-      pm_device_restart (self, NULL);
-      pm_http_reply_static (msg, SOUP_STATUS_OK, "text/html", RESTART_REPLY);
-    }
-  else
-    {
-      /* The early handler lets only known paths through. */
-      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
-    }
+  soup_server_disconnect (self->server);
 }
 
 /* ---- restart ------------------------------------------------------------ */
@@ -446,12 +291,9 @@ on_firmware_up (gpointer user_data)
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
       return G_SOURCE_REMOVE;
     }
-  self->start_time_ms = g_get_real_time () / 1000;
-  self->start_mono_us = g_get_monotonic_time ();
+  note_started (self);
   pm_sim_reboot (self->sim, self->start_mono_us);
   g_message ("%s: System has restarted and is available again.", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
   g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
   return G_SOURCE_REMOVE;
 }
@@ -463,16 +305,10 @@ on_firmware_down (gpointer user_data)
 {
   PmDevice *self = PM_DEVICE (user_data);
 
-  close_websockets (self, FALSE);
-  if (self->listener != NULL)
-    {
-      pm_acceptor_close (self->acceptor, self->listener);
-      g_clear_object (&self->listener);
-    }
-  soup_server_disconnect (self->server);
+  pm_streams_close_all (self->streams, FALSE);
+  close_port (self, TRUE);
   g_message ("%s: rebooting; off the network for %u s", self->hostname,
              (self->restart_ms + 999) / 1000);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
   schedule_restart_step (self, self->restart_ms, on_firmware_up);
   return G_SOURCE_REMOVE;
 }
@@ -546,19 +382,7 @@ pm_device_dup_info (PmDevice *self)
   g_return_val_if_fail (self->rand != NULL, NULL);
 
   if (is_simulated (self))
-    {
-      GString *out = g_string_sized_new (4096);
-      PmFirmwareView view;
-
-      pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-      pm_sim_get_view (self->sim, self->firmware,
-                       self->bind_address != NULL ? self->bind_address : "127.0.0.1", &view);
-      if (self->profile->family == PM_PROFILE_FAMILY_NERDQAXE)
-        pm_nerdqaxe_write_info (out, &view);
-      else
-        pm_axeos_write_info (out, &view, TRUE);
-      return g_string_free (out, FALSE);
-    }
+    return pm_sim_dup_info (self->sim, self->firmware, own_address (self), g_get_monotonic_time ());
 
   uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
   /* With --telemetry simulated, a Pluto shape carries the miner's numbers. */
@@ -566,43 +390,8 @@ pm_device_dup_info (PmDevice *self)
     pm_sim_catch_up (self->sim, g_get_monotonic_time ());
   return pm_system_info_generate_full (self->rand,
                                        self->sim != NULL ? pm_miner_get_state (pm_sim_get_miner (self->sim)) : NULL,
-                                       self->api_version, self->hostname, self->firmware, uptime,
+                                       self->profile->api_version, self->hostname, self->firmware, uptime,
                                        g_get_real_time () / 1000, self->overrides);
-}
-
-/* The number @name of @update holds, if it is one from 1 to 65535, as
- * the firmware accepts for a frequency or a voltage. */
-static gboolean
-setting_number (JsonObject *update,
-                const char *name,
-                double     *out)
-{
-  JsonNode *node = json_object_get_member (update, name);
-  GType type;
-
-  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
-    return FALSE;
-  type = json_node_get_value_type (node);
-  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
-    return FALSE;
-  *out = json_node_get_double (node);
-  return *out >= 1 && *out <= 65535;
-}
-
-/* With simulated telemetry, the numbers a Pluto PATCH sets that a miner
- * acts on drive the simulated miner too, so what follows fits them. */
-static void
-steer_miner (PmDevice   *self,
-             JsonObject *update)
-{
-  PmMiner *miner = pm_sim_get_miner (self->sim);
-  double value;
-
-  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-  if (setting_number (update, "frequency", &value))
-    pm_miner_set_frequency (miner, value);
-  if (setting_number (update, "coreVoltage", &value))
-    pm_miner_set_core_voltage (miner, (guint) value);
 }
 
 /**
@@ -635,27 +424,10 @@ pm_device_update (PmDevice   *self,
 
   if (is_simulated (self))
     {
-      g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
-      g_autoptr(GError) local_error = NULL;
-      gint64 now = g_get_monotonic_time ();
       gboolean renamed = FALSE;
 
-      if (root == NULL)
+      if (!pm_sim_update (self->sim, data, length, g_get_monotonic_time (), &renamed, error))
         return FALSE;
-      /* Old settings up to now, the new ones from now (see handle_patch()
-       * in pm-firmware-api.c). */
-      pm_sim_catch_up (self->sim, now);
-      if (!pm_settings_patch (pm_sim_get_settings (self->sim),
-                              self->profile->family == PM_PROFILE_FAMILY_NERDQAXE
-                                ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS,
-                              root, &renamed, &local_error))
-        {
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "the firmware refuses the update: %s", local_error->message);
-          return FALSE;
-        }
-      pm_sim_apply_settings (self->sim);
-      pm_sim_catch_up (self->sim, now);
       if (renamed)
         on_renamed (self);
       return TRUE;
@@ -670,8 +442,30 @@ pm_device_update (PmDevice   *self,
   g_debug ("%s: %u override(s) stored", self->hostname,
            pm_overrides_get_size (self->overrides));
   if (self->sim != NULL)
-    steer_miner (self, update);
+    pm_sim_steer (self->sim, update, g_get_monotonic_time ());
   return TRUE;
+}
+
+/* The callbacks of #PmApiHost. */
+static void
+restart_by_profile (gpointer device)
+{
+  pm_device_restart (PM_DEVICE (device), NULL);
+}
+
+static char *
+dup_info (gpointer device)
+{
+  return pm_device_dup_info (PM_DEVICE (device));
+}
+
+static gboolean
+update (gpointer    device,
+        const char *data,
+        gsize       length,
+        GError    **error)
+{
+  return pm_device_update (PM_DEVICE (device), data, length, error);
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -720,7 +514,8 @@ pm_device_start (PmDevice   *self,
   if (self->sim == NULL && (is_simulated (self) || self->simulated_telemetry))
     self->sim = pm_sim_new (self->profile, self->hostname, self->seed, self->port,
                             g_get_monotonic_time ());
-  pm_log_stream_set_rand (self->logs, self->rand);
+  pm_streams_set_rand (self->streams, self->rand);
+  pm_streams_set_sim (self->streams, self->sim);
   if (self->firmware == NULL)
     {
       self->firmware = g_strdup (pm_firmware_draw (self->rand));
@@ -730,11 +525,7 @@ pm_device_start (PmDevice   *self,
   g_free (self->bind_address);
   self->bind_address = g_strdup (bind_address);
   self->listener = g_steal_pointer (&listener);
-  self->start_time_ms = g_get_real_time () / 1000;
-  self->start_mono_us = g_get_monotonic_time ();
-
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+  note_started (self);
   return TRUE;
 }
 
@@ -744,7 +535,7 @@ static void
 shut_down (PmDevice *self,
            gboolean  notify)
 {
-  close_websockets (self, TRUE);
+  pm_streams_close_all (self->streams, TRUE);
   if (self->restart_source != NULL)
     {
       g_source_destroy (self->restart_source);
@@ -753,15 +544,8 @@ shut_down (PmDevice *self,
       if (notify)
         g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
     }
-  if (self->listener != NULL)
-    {
-      pm_acceptor_close (self->acceptor, self->listener);
-      g_clear_object (&self->listener);
-      if (notify)
-        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
-    }
   if (self->server != NULL)
-    soup_server_disconnect (self->server);
+    close_port (self, notify);
 }
 
 /**
@@ -786,16 +570,8 @@ pm_device_constructed (GObject *object)
   G_OBJECT_CLASS (pm_device_parent_class)->constructed (object);
 
   g_assert (self->acceptor != NULL);
-  if (self->profile_name != NULL)
-    {
-      self->profile = pm_profile_lookup (self->profile_name);
-      g_return_if_fail (self->profile != NULL);
-      self->api_version = self->profile->api_version;
-    }
-  else
-    {
-      self->profile = pm_profile_for_api_version (self->api_version);
-    }
+  if (self->profile == NULL)
+    self->profile = pm_profile_lookup ("pluto-legacy");
   if (self->firmware == NULL && self->profile->firmware != NULL)
     self->firmware = g_strdup (self->profile->firmware);
   if (self->hostname == NULL)
@@ -809,28 +585,14 @@ pm_device_constructed (GObject *object)
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
 
-  switch (self->profile->family)
-    {
-    case PM_PROFILE_FAMILY_AXEOS:
-      self->logs = pm_log_stream_new (PM_LOG_STYLE_AXEOS, self->hostname, NULL);
-      self->live = pm_live_stream_new (self->hostname, live_state, self, NULL);
-      break;
-    case PM_PROFILE_FAMILY_NERDQAXE:
-      self->logs = pm_log_stream_new (PM_LOG_STYLE_NERDQAXE, self->hostname, NULL);
-      break;
-    case PM_PROFILE_FAMILY_PLUTO:
-    default:
-      self->logs = pm_log_stream_new (PM_LOG_STYLE_PLUTO, self->hostname, NULL);
-      pm_log_stream_set_interval (self->logs, self->log_interval_ms);
-      break;
-    }
-
-  if (self->live != NULL)
+  self->streams = pm_streams_new (self->profile, self->hostname, self->log_interval_ms,
+                                  live_state, self);
+  if (pm_streams_has_live (self->streams))
     {
       soup_server_add_early_handler (self->server, PM_FIRMWARE_PATH_WS_LIVE, on_early_request,
                                      self, NULL);
       soup_server_add_websocket_handler (self->server, PM_FIRMWARE_PATH_WS_LIVE, NULL, NULL,
-                                         on_live_websocket, self, NULL);
+                                         on_websocket, self, NULL);
     }
   /* Real firmware always streams its log; the original mock only when
    * asked to. */
@@ -840,8 +602,8 @@ pm_device_constructed (GObject *object)
        * and the WebSocket handler below makes /api/ws a path of its own:
        * without this second registration a restarting device would
        * upgrade log clients, and the route checks would be skipped. */
-      soup_server_add_early_handler (self->server, PATH_WS, on_early_request, self, NULL);
-      soup_server_add_websocket_handler (self->server, PATH_WS, NULL, NULL,
+      soup_server_add_early_handler (self->server, PM_PLUTO_PATH_WS, on_early_request, self, NULL);
+      soup_server_add_websocket_handler (self->server, PM_PLUTO_PATH_WS, NULL, NULL,
                                          on_websocket, self, NULL);
     }
 }
@@ -851,10 +613,9 @@ pm_device_dispose (GObject *object)
 {
   PmDevice *self = PM_DEVICE (object);
 
-  if (self->logs != NULL)
+  if (self->streams != NULL)
     shut_down (self, FALSE);
-  g_clear_object (&self->logs);
-  g_clear_object (&self->live);
+  g_clear_object (&self->streams);
   g_clear_object (&self->server);
   g_clear_object (&self->acceptor);
 
@@ -867,7 +628,6 @@ pm_device_finalize (GObject *object)
   PmDevice *self = PM_DEVICE (object);
 
   g_clear_pointer (&self->hostname, g_free);
-  g_clear_pointer (&self->profile_name, g_free);
   g_clear_pointer (&self->firmware, g_free);
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->rand, g_rand_free);
@@ -895,9 +655,6 @@ pm_device_get_property (GObject    *object,
       break;
     case PROP_HOSTNAME:
       g_value_set_string (value, self->hostname);
-      break;
-    case PROP_API_VERSION:
-      g_value_set_enum (value, self->api_version);
       break;
     case PROP_PROFILE:
       g_value_set_string (value, self->profile->name);
@@ -956,11 +713,10 @@ pm_device_set_property (GObject      *object,
     case PROP_HOSTNAME:
       self->hostname = g_value_dup_string (value);
       break;
-    case PROP_API_VERSION:
-      self->api_version = g_value_get_enum (value);
-      break;
     case PROP_PROFILE:
-      self->profile_name = g_value_dup_string (value);
+      self->profile = pm_profile_lookup (g_value_get_string (value) != NULL
+                                           ? g_value_get_string (value) : "pluto-legacy");
+      g_return_if_fail (self->profile != NULL);
       break;
     case PROP_NETWORK_GATE:
       self->network_gate = g_value_get_boolean (value);
@@ -1017,14 +773,11 @@ pm_device_class_init (PmDeviceClass *klass)
     g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0, construct);
   props[PROP_HOSTNAME] =
     g_param_spec_string ("hostname", NULL, NULL, NULL, construct);
-  props[PROP_API_VERSION] =
-    g_param_spec_enum ("api-version", NULL, NULL, PM_TYPE_API_VERSION,
-                       PM_API_VERSION_LEGACY, construct);
   /**
    * PmDevice:profile:
    *
    * The name of the device's profile (see #PmProfile); %NULL at
-   * construction means the Pluto profile of #PmDevice:api-version.
+   * construction means `pluto-legacy`.
    */
   props[PROP_PROFILE] =
     g_param_spec_string ("profile", NULL, NULL, NULL, construct);
@@ -1142,12 +895,6 @@ pm_device_get_hostname (PmDevice *self)
   return self->hostname;
 }
 
-PmApiVersion
-pm_device_get_api_version (PmDevice *self)
-{
-  g_return_val_if_fail (PM_IS_DEVICE (self), PM_API_VERSION_LEGACY);
-  return self->api_version;
-}
 
 /**
  * pm_device_get_profile:
@@ -1207,7 +954,7 @@ guint
 pm_device_get_n_log_clients (PmDevice *self)
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), 0);
-  return pm_log_stream_get_n_clients (self->logs);
+  return pm_log_stream_get_n_clients (pm_streams_get_log_stream (self->streams));
 }
 
 /**
@@ -1220,7 +967,7 @@ PmLogStream *
 pm_device_get_log_stream (PmDevice *self)
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
-  return self->logs;
+  return pm_streams_get_log_stream (self->streams);
 }
 
 /**

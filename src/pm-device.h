@@ -32,7 +32,6 @@ void     pm_device_stop (PmDevice *self);
 
 guint        pm_device_get_port (PmDevice *self);
 const char  *pm_device_get_hostname (PmDevice *self);
-PmApiVersion pm_device_get_api_version (PmDevice *self);
 const PmProfile *pm_device_get_profile (PmDevice *self);
 const char  *pm_device_get_firmware (PmDevice *self);
 gint64       pm_device_get_start_time (PmDevice *self);

@@ -17,7 +17,7 @@
  * simulated device (#PmSim): which routes exist, their replies and
  * error styles, CORS, the network gate.  What a device does beyond one
  * reply (restart, renaming, WebSockets) is the device's: it is asked
- * through #PmFirmwareHost.
+ * through #PmApiHost.
  */
 
 #define CORS_METHODS "GET, POST, PUT, PATCH, DELETE, OPTIONS"
@@ -106,15 +106,15 @@ static const Route nerdqaxe_routes[] = {
 };
 
 static gboolean
-is_nerd (const PmFirmwareHost *host)
+is_nerd (const PmApiHost *host)
 {
   return host->profile->family == PM_PROFILE_FAMILY_NERDQAXE;
 }
 
 static const Route *
-find_route (const PmFirmwareHost *host,
-            const char           *method,
-            const char           *path)
+find_route (const PmApiHost   *host,
+            const char        *method,
+            const char        *path)
 {
   const Route *routes = is_nerd (host) ? nerdqaxe_routes : axeos_routes;
   gsize i, n = is_nerd (host) ? G_N_ELEMENTS (nerdqaxe_routes) : G_N_ELEMENTS (axeos_routes);
@@ -261,22 +261,12 @@ is_upgrade (SoupServerMessage *msg)
                                                "Upgrade", "websocket");
 }
 
-/**
- * pm_firmware_api_early:
- * @host: the device
- * @msg: a message whose headers have arrived
- * @path: its path
- *
- * Everything decided before the body is read: the gate, preflight,
- * unknown routes, non-API paths, WebSocket limits and body limits.
- *
- * Returns: %TRUE if the request goes on to pm_firmware_api_handle() (or
- *   to the WebSocket handshake); otherwise the reply is set
- */
-gboolean
-pm_firmware_api_early (const PmFirmwareHost *host,
-                       SoupServerMessage    *msg,
-                       const char           *path)
+/* What pm_firmware_api_early() decides; returns whether the request goes
+ * on to pm_firmware_api_handle() (or to the WebSocket handshake). */
+static gboolean
+screen_request (const PmApiHost   *host,
+                SoupServerMessage *msg,
+                const char        *path)
 {
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   const char *method = soup_server_message_get_method (msg);
@@ -412,6 +402,25 @@ pm_firmware_api_early (const PmFirmwareHost *host,
     }
 }
 
+/**
+ * pm_firmware_api_early:
+ * @host: the device
+ * @msg: a message whose headers have arrived
+ * @path: its path
+ *
+ * Everything decided before the body is read: the gate, preflight,
+ * unknown routes, non-API paths, WebSocket limits and body limits.  A
+ * request that goes no further has its reply set; the others go on to
+ * pm_firmware_api_handle() or to the WebSocket handshake.
+ */
+void
+pm_firmware_api_early (const PmApiHost   *host,
+                       SoupServerMessage *msg,
+                       const char        *path)
+{
+  screen_request (host, msg, path);
+}
+
 /* ---- handlers ------------------------------------------------------------ */
 
 /* An address as text, long enough for any IPv6 address. */
@@ -420,10 +429,10 @@ typedef char AddressText[64];
 /* Brings the device to now and fills @view; the device reports the
  * address it was reached on as its own, written into @ipv4. */
 static void
-current_view (const PmFirmwareHost *host,
-              SoupServerMessage    *msg,
-              PmFirmwareView       *view,
-              AddressText           ipv4)
+current_view (const PmApiHost   *host,
+              SoupServerMessage *msg,
+              PmFirmwareView    *view,
+              AddressText        ipv4)
 {
   GSocketAddress *local = soup_server_message_get_local_address (msg);
   g_autofree char *text = NULL;
@@ -462,13 +471,12 @@ parse_body (SoupServerMessage *msg)
 }
 
 static void
-handle_patch (const PmFirmwareHost *host,
-              SoupServerMessage    *msg)
+handle_patch (const PmApiHost   *host,
+              SoupServerMessage *msg)
 {
   g_autoptr(JsonNode) root = parse_body (msg);
   g_autoptr(GError) error = NULL;
   PmSettings *settings = pm_sim_get_settings (host->sim);
-  gint64 now = g_get_monotonic_time ();
   gboolean renamed = FALSE;
 
   if (root == NULL)
@@ -476,10 +484,7 @@ handle_patch (const PmFirmwareHost *host,
       reply_esp_error (msg, SOUP_STATUS_BAD_REQUEST, "Invalid JSON");
       return;
     }
-  /* The device runs on its old settings up to now... */
-  pm_sim_catch_up (host->sim, now);
-  if (!pm_settings_patch (settings, is_nerd (host) ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS,
-                          root, &renamed, &error))
+  if (!pm_sim_patch (host->sim, root, g_get_monotonic_time (), &renamed, &error))
     {
       g_debug ("%s: PATCH refused: %s", host->hostname, error->message);
       reply_esp_error (msg, SOUP_STATUS_BAD_REQUEST,
@@ -487,10 +492,6 @@ handle_patch (const PmFirmwareHost *host,
                          ? "Invalid JSON" : "Wrong API input");
       return;
     }
-  /* ...and on the new ones from now: a statistics period set now starts
-   * now, whether or not anyone reads the device meanwhile. */
-  pm_sim_apply_settings (host->sim);
-  pm_sim_catch_up (host->sim, now);
   if (renamed)
     host->renamed (host->device);
 
@@ -508,10 +509,10 @@ handle_patch (const PmFirmwareHost *host,
 }
 
 static void
-handle_pool_put (const PmFirmwareHost *host,
-                 SoupServerMessage    *msg,
-                 const char           *path,
-                 gboolean              put)
+handle_pool_put (const PmApiHost   *host,
+                 SoupServerMessage *msg,
+                 const char        *path,
+                 gboolean           put)
 {
   const char *index_text = path + strlen ("/api/system/pools/");
   g_autoptr(GError) error = NULL;
@@ -548,8 +549,8 @@ handle_pool_put (const PmFirmwareHost *host,
 }
 
 static void
-handle_theme_post (const PmFirmwareHost *host,
-                   SoupServerMessage    *msg)
+handle_theme_post (const PmApiHost   *host,
+                   SoupServerMessage *msg)
 {
   g_autoptr(JsonNode) root = parse_body (msg);
 
@@ -562,8 +563,8 @@ handle_theme_post (const PmFirmwareHost *host,
 }
 
 static void
-handle_theme_get (const PmFirmwareHost *host,
-                  SoupServerMessage    *msg)
+handle_theme_get (const PmApiHost   *host,
+                  SoupServerMessage *msg)
 {
   const PmSettings *settings = pm_sim_get_settings (host->sim);
   GString *out = g_string_new ("{\"colorScheme\":");
@@ -576,8 +577,8 @@ handle_theme_get (const PmFirmwareHost *host,
 }
 
 static void
-handle_boot (const PmFirmwareHost *host,
-             SoupServerMessage    *msg)
+handle_boot (const PmApiHost   *host,
+             SoupServerMessage *msg)
 {
   g_autoptr(JsonNode) root = parse_body (msg);
   JsonNode *label;
@@ -682,8 +683,8 @@ on_scan_abandoned (SoupServerMessage *msg,
 /* A scan takes seconds on the device; the reply waits on a timer, so
  * other requests and devices go on meanwhile. */
 static void
-handle_wifi_scan (const PmFirmwareHost *host,
-                  SoupServerMessage    *msg)
+handle_wifi_scan (const PmApiHost   *host,
+                  SoupServerMessage *msg)
 {
   Scan *scan = g_new0 (Scan, 1);
 
@@ -697,9 +698,9 @@ handle_wifi_scan (const PmFirmwareHost *host,
 }
 
 static void
-handle_info (const PmFirmwareHost *host,
-             SoupServerMessage    *msg,
-             GHashTable           *query)
+handle_info (const PmApiHost   *host,
+             SoupServerMessage *msg,
+             GHashTable        *query)
 {
   GString *out = g_string_sized_new (4096);
   PmFirmwareView view;
@@ -729,10 +730,10 @@ handle_info (const PmFirmwareHost *host,
  * Answers the request as the firmware does.
  */
 void
-pm_firmware_api_handle (const PmFirmwareHost *host,
-                        SoupServerMessage    *msg,
-                        const char           *path,
-                        GHashTable           *query)
+pm_firmware_api_handle (const PmApiHost   *host,
+                        SoupServerMessage *msg,
+                        const char        *path,
+                        GHashTable        *query)
 {
   const Route *route;
   GString *out;

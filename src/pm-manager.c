@@ -71,7 +71,7 @@ log_device_started (PmDevice *device)
   if (pm_device_get_profile (device)->family == PM_PROFILE_FAMILY_PLUTO)
     g_message (_("%s (%s API, firmware %s) listening on %s"),
                pm_device_get_hostname (device),
-               pm_api_version_to_string (pm_device_get_api_version (device)),
+               pm_api_version_to_string (pm_device_get_profile (device)->api_version),
                pm_device_get_firmware (device), url);
   else
     g_message (_("%s (profile %s, firmware %s) listening on %s"),

@@ -3,7 +3,12 @@
 
 #include "config.h"
 
+#include <stdlib.h>
+
+#include "pm-error.h"
 #include "pm-esp-log.h"
+#include "pm-json-writer.h"
+#include "pm-update.h"
 #include "pm-sim.h"
 
 struct _PmSim
@@ -25,6 +30,9 @@ struct _PmSim
   guint            block_found;
 
   gint64           logged_ms;       /* newest event handed to the log stream */
+  gint64           nonce_ms;        /* nonce lines drawn up to here, since boot */
+  double           nonce_carry;     /* the fraction of a nonce line still due */
+  guint64          log_rng;         /* for the nonce lines */
 };
 
 /* Picks the board revision from the seed and port, as the MAC is. */
@@ -77,6 +85,7 @@ pm_sim_new (const PmProfile *profile,
   self->reset_reason = PM_SIM_RESET_POWER_ON;
   self->boot_us = now_us;
   self->logged_ms = -1;
+  self->log_rng = seed ^ ((guint64) port << 32) ^ G_GUINT64_CONSTANT (0x2545F4914F6CDD1D);
   pm_sim_apply_settings (self);
   return self;
 }
@@ -240,6 +249,8 @@ pm_sim_reboot (PmSim *self,
   self->stats_period_s = 0;
   self->identify_until_us = 0;
   self->logged_ms = -1;
+  self->nonce_ms = 0;
+  self->nonce_carry = 0;
   pm_sim_apply_settings (self);
   pm_sim_catch_up (self, now_us);
 }
@@ -272,31 +283,169 @@ pm_sim_get_block_found (PmSim *self)
   return self->block_found;
 }
 
-/**
- * pm_sim_take_log_lines:
- * @self: a #PmSim
- * @out: where the lines go
- * @colours: whether to colour them as an ESP-IDF build with colours does
- *
- * Appends the log lines of what the miner did since the last call.
- *
- * Returns: whether there were any
- */
-gboolean
-pm_sim_take_log_lines (PmSim   *self,
-                       GString *out,
-                       gboolean colours)
+/* The ASIC reports every nonce at or above this difficulty, and the
+ * firmware logs each: a few lines a second at a Bitaxe's hashrate. */
+#define ASIC_TICKET_DIFFICULTY 128.0
+/* At most this many nonce lines for one stretch of time, however long. */
+#define MAX_NONCE_LINES 32
+
+static guint64
+next_random (PmSim *self)
 {
-  PmMinerEvent events[PM_MINER_EVENTS_KEPT];
+  /* splitmix64 */
+  guint64 z = (self->log_rng += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
+
+  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
+  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
+  return z ^ (z >> 31);
+}
+
+static double
+next_unit (PmSim *self)
+{
+  return ((next_random (self) >> 11) + 1) * (1.0 / 9007199254740993.0);
+}
+
+typedef struct
+{
+  gint64 ms;
+  double difficulty;
+  guint32 nonce;
+  guint32 version;
+} NonceLine;
+
+static int
+compare_nonce_lines (gconstpointer a,
+                     gconstpointer b)
+{
+  const NonceLine *x = a, *y = b;
+
+  return (x->ms > y->ms) - (x->ms < y->ms);
+}
+
+/* The nonces the ASIC returned since the last call, as the firmware logs
+ * them: at the rate the hashrate gives at the ticket difficulty. */
+static guint
+draw_nonce_lines (PmSim     *self,
+                  gint64     now_ms,
+                  NonceLine *out)
+{
+  const PmMinerState *state = pm_miner_get_state (self->miner);
+  gint64 from_ms = MAX (self->nonce_ms, now_ms - 60 * 1000);
+  double expected, span;
   guint i, n;
 
-  n = pm_miner_copy_events (self->miner, self->logged_ms, events, G_N_ELEMENTS (events));
+  if (now_ms <= from_ms)
+    return 0;
+  span = (double) (now_ms - from_ms);
+  expected = state->hashrate * 1e9 * (span / 1000.0) / (ASIC_TICKET_DIFFICULTY * 4294967296.0);
+  self->nonce_carry += expected;
+  n = (guint) MIN (self->nonce_carry, (double) MAX_NONCE_LINES);
+  self->nonce_carry -= n;
+  self->nonce_carry = MIN (self->nonce_carry, 1.0);
+  self->nonce_ms = now_ms;
   for (i = 0; i < n; i++)
     {
-      pm_esp_log_append_event (out, &events[i], colours);
-      self->logged_ms = events[i].ms_since_boot;
+      out[i].ms = from_ms + 1 + (gint64) (next_unit (self) * (span - 1));
+      out[i].difficulty = ASIC_TICKET_DIFFICULTY / next_unit (self);
+      out[i].nonce = (guint32) next_random (self);
+      out[i].version = 0x20000000 | ((guint32) next_random (self) & 0x1fffe000);
     }
-  return n > 0;
+  qsort (out, n, sizeof (NonceLine), compare_nonce_lines);
+  return n;
+}
+
+static void
+append_nonce_line (GString         *out,
+                   const NonceLine *line,
+                   double           pool_difficulty,
+                   gboolean         colours)
+{
+  char message[128];
+
+  g_snprintf (message, sizeof message, "ID: 0x%02X, ver: %08X Nonce %08X diff %.1f of %.0f.",
+              (guint) (line->nonce & 0x7c), line->version, line->nonce, line->difficulty,
+              pool_difficulty);
+  /* Only what the pool takes counts as a share; the rest is the ASIC's
+   * chatter, which the firmware logs all the same. */
+  pm_esp_log_append_line (out, 'I', line->ms, "asic_result", message, colours);
+}
+
+/**
+ * pm_sim_take_log:
+ * @self: a #PmSim, caught up to now
+ * @colours: whether to colour the lines as an ESP-IDF build with colours does
+ * @func: called for each line, oldest first
+ * @user_data: for @func
+ *
+ * Hands over the log lines of what the device did since the last call,
+ * each with the time it was written (ms since boot): the miner's events
+ * and the nonces its ASIC returned.
+ */
+void
+pm_sim_take_log (PmSim      *self,
+                 gboolean    colours,
+                 PmSimLogFunc func,
+                 gpointer    user_data)
+{
+  PmMinerEvent events[PM_MINER_EVENTS_KEPT];
+  NonceLine nonces[MAX_NONCE_LINES];
+  const PmMinerState *state = pm_miner_get_state (self->miner);
+  g_autoptr(GString) line = g_string_sized_new (160);
+  guint i = 0, j = 0, n_events, n_nonces;
+
+  n_events = pm_miner_copy_events (self->miner, self->logged_ms, events, G_N_ELEMENTS (events));
+  n_nonces = draw_nonce_lines (self, state->ms_since_boot, nonces);
+  while (i < n_events || j < n_nonces)
+    {
+      gint64 ms;
+
+      g_string_truncate (line, 0);
+      if (j >= n_nonces || (i < n_events && events[i].ms_since_boot <= nonces[j].ms))
+        {
+          ms = events[i].ms_since_boot;
+          pm_esp_log_append_event (line, &events[i], colours);
+          self->logged_ms = ms;
+          i++;
+        }
+      else
+        {
+          ms = nonces[j].ms;
+          append_nonce_line (line, &nonces[j], state->pool_difficulty, colours);
+          j++;
+        }
+      func (ms, line->str, line->len, user_data);
+    }
+}
+
+/**
+ * pm_sim_skip_log:
+ * @self: a #PmSim
+ *
+ * Forgets the log written so far: the next pm_sim_take_log() starts now.
+ */
+void
+pm_sim_skip_log (PmSim *self)
+{
+  PmMinerEvent events[PM_MINER_EVENTS_KEPT];
+  guint n = pm_miner_copy_events (self->miner, self->logged_ms, events, G_N_ELEMENTS (events));
+
+  if (n > 0)
+    self->logged_ms = events[n - 1].ms_since_boot;
+  self->nonce_ms = pm_miner_get_state (self->miner)->ms_since_boot;
+  self->nonce_carry = 0;
+}
+
+/**
+ * pm_sim_get_boot_time:
+ * @self: a #PmSim
+ *
+ * Returns: the monotonic time the device last booted, in µs
+ */
+gint64
+pm_sim_get_boot_time (PmSim *self)
+{
+  return self->boot_us;
 }
 
 /**
@@ -319,4 +468,185 @@ pm_sim_append_log_history (PmSim   *self,
   n = pm_miner_copy_events (self->miner, -1, events, G_N_ELEMENTS (events));
   for (i = 0; i < n; i++)
     pm_esp_log_append_event (out, &events[i], TRUE);
+}
+
+/**
+ * pm_sim_patch:
+ * @self: a #PmSim
+ * @root: a PATCH body
+ * @now_us: the monotonic time of the request
+ * @out_renamed: (out): whether the hostname changed
+ * @error: return location for a %PM_SETTINGS_ERROR
+ *
+ * Does what the firmware's `PATCH /api/system` does, checking as its
+ * family does: the device runs on its old settings up to @now_us and on
+ * the new ones from then, so a statistics period set now starts now,
+ * whether or not anyone reads the device meanwhile.
+ *
+ * Returns: whether the settings were taken; if not nothing changed
+ */
+gboolean
+pm_sim_patch (PmSim    *self,
+              JsonNode *root,
+              gint64    now_us,
+              gboolean *out_renamed,
+              GError  **error)
+{
+  PmSettingsStyle style = self->profile->family == PM_PROFILE_FAMILY_NERDQAXE
+                            ? PM_SETTINGS_STYLE_NERDQAXE : PM_SETTINGS_STYLE_AXEOS;
+
+  pm_sim_catch_up (self, now_us);
+  if (!pm_settings_patch (self->settings, style, root, out_renamed, error))
+    return FALSE;
+  pm_sim_apply_settings (self);
+  pm_sim_catch_up (self, now_us);
+  return TRUE;
+}
+
+/**
+ * pm_sim_update:
+ * @self: a #PmSim
+ * @data: a JSON document
+ * @length: its length
+ * @now_us: the monotonic time of the request
+ * @out_renamed: (out): whether the hostname changed
+ * @error: return location for a #PmError
+ *
+ * pm_sim_patch() for a document as D-Bus `Update` gives it: malformed
+ * JSON is a %PM_ERROR as for any device, what the firmware refuses is
+ * %PM_ERROR_INVALID_ARGUMENT.
+ *
+ * Returns: whether the settings were taken; if not nothing changed
+ */
+gboolean
+pm_sim_update (PmSim      *self,
+               const char *data,
+               gsize       length,
+               gint64      now_us,
+               gboolean   *out_renamed,
+               GError    **error)
+{
+  g_autoptr(JsonNode) root = pm_update_parse_node (data, length, error);
+  g_autoptr(GError) local_error = NULL;
+
+  if (root == NULL)
+    return FALSE;
+  if (!pm_sim_patch (self, root, now_us, out_renamed, &local_error))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "the firmware refuses the update: %s", local_error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The number @name of @update holds, if it is one from 1 to 65535, as
+ * the firmware accepts for a frequency or a voltage. */
+static gboolean
+setting_number (JsonObject *update,
+                const char *name,
+                double     *out)
+{
+  JsonNode *node = json_object_get_member (update, name);
+  GType type;
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node))
+    return FALSE;
+  type = json_node_get_value_type (node);
+  if (type != G_TYPE_INT64 && type != G_TYPE_DOUBLE)
+    return FALSE;
+  *out = json_node_get_double (node);
+  return *out >= 1 && *out <= 65535;
+}
+
+/**
+ * pm_sim_steer:
+ * @self: a #PmSim behind a Pluto shape (simulated telemetry)
+ * @update: the members a Pluto PATCH stored
+ * @now_us: the monotonic time of the request
+ *
+ * The numbers of a Pluto PATCH that a miner acts on (frequency, core
+ * voltage) drive the simulated miner too, so what follows fits them.
+ */
+void
+pm_sim_steer (PmSim      *self,
+              JsonObject *update,
+              gint64      now_us)
+{
+  double value;
+
+  pm_sim_catch_up (self, now_us);
+  if (setting_number (update, "frequency", &value))
+    pm_miner_set_frequency (self->miner, value);
+  if (setting_number (update, "coreVoltage", &value))
+    pm_miner_set_core_voltage (self->miner, (guint) value);
+}
+
+/* Writes the info object of the firmware: @http adds what only the HTTP
+ * reply carries. */
+static void
+append_info (PmSim      *self,
+             GString    *out,
+             const char *firmware,
+             const char *ipv4,
+             gint64      now_us,
+             gboolean    http)
+{
+  PmFirmwareView view;
+
+  pm_sim_catch_up (self, now_us);
+  pm_sim_get_view (self, firmware, ipv4, &view);
+  if (self->profile->family == PM_PROFILE_FAMILY_NERDQAXE)
+    pm_nerdqaxe_write_info (out, &view);
+  else
+    pm_axeos_write_info (out, &view, http);
+}
+
+/**
+ * pm_sim_dup_info:
+ * @self: a #PmSim
+ * @firmware: the version the device reports
+ * @ipv4: the address it reports as its own
+ * @now_us: the monotonic time now
+ *
+ * Returns: (transfer full): what the firmware's `GET /api/system/info`
+ *   answers now
+ */
+char *
+pm_sim_dup_info (PmSim      *self,
+                 const char *firmware,
+                 const char *ipv4,
+                 gint64      now_us)
+{
+  GString *out = g_string_sized_new (4096);
+
+  append_info (self, out, firmware, ipv4, now_us, TRUE);
+  return g_string_free (out, FALSE);
+}
+
+/**
+ * pm_sim_dup_live_state:
+ * @self: a #PmSim
+ * @firmware: the version the device reports
+ * @ipv4: the address it reports as its own
+ * @now_us: the monotonic time now
+ *
+ * Returns: (transfer full) (nullable): the state `/api/ws/live` sends: the
+ *   info object without `fullHostname`
+ */
+JsonObject *
+pm_sim_dup_live_state (PmSim      *self,
+                       const char *firmware,
+                       const char *ipv4,
+                       gint64      now_us)
+{
+  g_autoptr(GString) out = g_string_sized_new (4096);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  JsonNode *root;
+
+  append_info (self, out, firmware, ipv4, now_us, FALSE);
+  if (!json_parser_load_from_data (parser, out->str, out->len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return JSON_NODE_HOLDS_OBJECT (root) ? json_object_ref (json_node_get_object (root)) : NULL;
 }

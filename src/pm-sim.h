@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "pm-axeos.h"
 #include "pm-miner.h"
@@ -51,13 +52,51 @@ void         pm_sim_apply_settings (PmSim *self);
 void         pm_sim_reboot (PmSim *self,
                             gint64 now_us);
 
+gboolean     pm_sim_patch (PmSim    *self,
+                           JsonNode *root,
+                           gint64    now_us,
+                           gboolean *out_renamed,
+                           GError  **error);
+gboolean     pm_sim_update (PmSim      *self,
+                            const char *data,
+                            gsize       length,
+                            gint64      now_us,
+                            gboolean   *out_renamed,
+                            GError    **error);
+void         pm_sim_steer (PmSim      *self,
+                           JsonObject *update,
+                           gint64      now_us);
+char        *pm_sim_dup_info (PmSim      *self,
+                              const char *firmware,
+                              const char *ipv4,
+                              gint64      now_us);
+JsonObject  *pm_sim_dup_live_state (PmSim      *self,
+                                    const char *firmware,
+                                    const char *ipv4,
+                                    gint64      now_us);
+
 gboolean     pm_sim_toggle_identify (PmSim *self,
                                      gint64 now_us);
 guint        pm_sim_get_block_found (PmSim *self);
 
-gboolean     pm_sim_take_log_lines (PmSim   *self,
-                                    GString *out,
-                                    gboolean colours);
+/**
+ * PmSimLogFunc:
+ * @ms_since_boot: when the line was written
+ * @line: one log line, ending in a newline
+ * @length: its length
+ * @user_data: what was given with the function
+ */
+typedef void (*PmSimLogFunc) (gint64      ms_since_boot,
+                              const char *line,
+                              gsize       length,
+                              gpointer    user_data);
+
+void         pm_sim_take_log (PmSim       *self,
+                              gboolean     colours,
+                              PmSimLogFunc func,
+                              gpointer     user_data);
+void         pm_sim_skip_log (PmSim *self);
+gint64       pm_sim_get_boot_time (PmSim *self);
 void         pm_sim_append_log_history (PmSim   *self,
                                         GString *out);
 

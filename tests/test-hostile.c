@@ -34,7 +34,7 @@ start_device (Fixture *fixture)
   PmDevice *device = g_object_new (PM_TYPE_DEVICE,
                                    "acceptor", fixture->acceptor,
                                    "port", 0,
-                                   "api-version", PM_API_VERSION_LEGACY,
+                                   "profile", "pluto-legacy",
                                    "logs-enabled", TRUE,
                                    "seed", (guint64) 7,
                                    NULL);

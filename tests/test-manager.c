@@ -143,9 +143,9 @@ test_add_remove (Fixture      *fixture,
 
   /* Defaults as at start-up: numbered names, alternating shapes. */
   g_assert_cmpstr (pm_device_get_hostname (first), ==, "mockaxe1");
-  g_assert_cmpint (pm_device_get_api_version (first), ==, PM_API_VERSION_LEGACY);
+  g_assert_cmpint (pm_device_get_profile (first)->api_version, ==, PM_API_VERSION_LEGACY);
   g_assert_cmpstr (pm_device_get_hostname (second), ==, "mockaxe2");
-  g_assert_cmpint (pm_device_get_api_version (second), ==, PM_API_VERSION_NEW);
+  g_assert_cmpint (pm_device_get_profile (second)->api_version, ==, PM_API_VERSION_NEW);
   g_assert_cmpstr (pm_device_get_firmware (third), ==, "v9.9.9");
   g_assert_true (pm_device_get_listening (first));
   g_assert_cmpuint (pm_device_get_port (first), !=, 0);
@@ -174,7 +174,7 @@ test_add_remove (Fixture      *fixture,
   second = pm_test_add_device (fixture->manager, 0, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (pm_device_get_hostname (second), ==, "mockaxe3");
-  g_assert_cmpint (pm_device_get_api_version (second), ==, PM_API_VERSION_LEGACY);
+  g_assert_cmpint (pm_device_get_profile (second)->api_version, ==, PM_API_VERSION_LEGACY);
 }
 
 /* Binds a socket to a free port on 127.0.0.1, so that port is taken
@@ -311,7 +311,7 @@ test_start_port_conflict (void)
 
       g_assert_cmpuint (pm_device_get_port (device), ==, ports[i * 2]);
       g_assert_cmpstr (pm_device_get_hostname (device), ==, i == 0 ? "mockaxe1" : "mockaxe3");
-      g_assert_cmpint (pm_device_get_api_version (device), ==, PM_API_VERSION_LEGACY);
+      g_assert_cmpint (pm_device_get_profile (device)->api_version, ==, PM_API_VERSION_LEGACY);
       g_assert_cmpuint (response->status, ==, 200);
       info = pm_test_response_object (response);
       g_assert_cmpstr (json_object_get_string_member (info, "hostname"), ==,

@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-pluto-api"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-error.h"
+#include "pm-http.h"
+#include "pm-limits.h"
+#include "pm-pluto-api.h"
+
+/*
+ * The HTTP API of the original Pluto mock, which the pluto-* profiles
+ * serve: three endpoints and the log WebSocket, JSON errors, and the 503
+ * window of its restart.
+ */
+
+#define RESTART_REPLY "<html><body><h1>System will restart shortly.</h1></body></html>"
+#define UNAVAILABLE_REPLY "<html><body><h1>Server is temporarily unavailable. Please try again later.</h1></body></html>"
+#define PATCH_REPLY "{\"message\":\"System info updated successfully\"}"
+
+#define PATH_INFO "/api/system/info"
+#define PATH_SYSTEM "/api/system"
+#define PATH_RESTART "/api/system/restart"
+
+static const PmRoute routes[] = {
+  { PATH_INFO, "GET, HEAD" },
+  { PATH_SYSTEM, "PATCH" },
+  { PATH_RESTART, "POST" },
+  { PM_PLUTO_PATH_WS, "GET" },
+};
+
+/* The 503 of a restarting device, with how long is left. */
+static void
+reply_unavailable (const PmApiHost   *host,
+                   SoupServerMessage *msg)
+{
+  g_autofree char *retry = NULL;
+
+  retry = g_strdup_printf ("%" G_GINT64_FORMAT, MAX (1, (host->restart_left_us + 999999) / 1000000));
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Retry-After", retry);
+  /* A restarting device keeps no connection open. */
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Connection", "close");
+  pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
+}
+
+/**
+ * pm_pluto_api_early:
+ * @host: the device
+ * @msg: a message whose headers have arrived
+ * @path: its path
+ *
+ * The 503 of a restart, routes, methods, body limits and the WebSocket
+ * handshake, before the body is read.
+ */
+void
+pm_pluto_api_early (const PmApiHost   *host,
+                    SoupServerMessage *msg,
+                    const char        *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  pm_http_prepare_reply (msg);
+  if (host->restarting)
+    {
+      reply_unavailable (host, msg);
+      return;
+    }
+
+  if (strcmp (path, PM_PLUTO_PATH_WS) == 0 && !host->logs_enabled)
+    {
+      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND,
+                           "log streaming is off on this device; start plutomock with "
+                           "LOGS_PUB_ENABLED=true or --logs to enable it");
+      return;
+    }
+
+  if (!pm_http_route_check (routes, G_N_ELEMENTS (routes), msg, PM_LIMIT_BODY_BYTES))
+    return;
+
+  if (strcmp (path, PM_PLUTO_PATH_WS) == 0)
+    {
+      if (!soup_websocket_server_check_handshake (msg, NULL, NULL, NULL, &error))
+        {
+          pm_http_reply_error (msg, SOUP_STATUS_BAD_REQUEST,
+                               "not a WebSocket handshake: %s", error->message);
+          return;
+        }
+      /* The connection lives on as the WebSocket.  pm_http_prepare_reply()
+       * set `Connection: close`; libsoup 3.2.3 would keep that header next
+       * to its own `Connection: Upgrade` in the 101, and then close the
+       * connection after the 101 as asked, killing the WebSocket. */
+      soup_message_headers_remove (soup_server_message_get_response_headers (msg),
+                                   "Connection");
+    }
+}
+
+/**
+ * pm_pluto_api_handle:
+ * @host: the device
+ * @msg: a message whose body has arrived
+ * @path: its path
+ * @query: (nullable): its query
+ *
+ * Answers as the original service did.
+ */
+void
+pm_pluto_api_handle (const PmApiHost   *host,
+                     SoupServerMessage *msg,
+                     const char        *path,
+                     GHashTable        *query)
+{
+  /* A restart may have begun while this request's body arrived. */
+  if (host->restarting)
+    {
+      reply_unavailable (host, msg);
+      return;
+    }
+
+  if (strcmp (path, PATH_INFO) == 0)
+    {
+      pm_http_reply_json (msg, SOUP_STATUS_OK, host->dup_info (host->device));
+    }
+  else if (strcmp (path, PATH_SYSTEM) == 0)
+    {
+      g_autoptr(GBytes) body = pm_http_get_body (msg);
+      g_autoptr(GError) error = NULL;
+      gsize length;
+      const char *data = g_bytes_get_data (body, &length);
+
+      if (!host->update (host->device, data != NULL ? data : "", length, &error))
+        {
+          guint status = g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE)
+                           ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE
+                           : SOUP_STATUS_BAD_REQUEST;
+
+          g_debug ("%s: PATCH refused: %s", host->hostname, error->message);
+          pm_http_reply_error (msg, status, "%s", error->message);
+          return;
+        }
+      pm_http_reply_static (msg, SOUP_STATUS_OK, "application/json", PATCH_REPLY);
+    }
+  else if (strcmp (path, PATH_RESTART) == 0)
+    {
+      host->restart (host->device);
+      pm_http_reply_static (msg, SOUP_STATUS_OK, "text/html", RESTART_REPLY);
+    }
+  else
+    {
+      /* The early function lets only known paths through. */
+      pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s", path);
+    }
+}

@@ -285,7 +285,7 @@ pm_sim_get_block_found (PmSim *self)
 
 /* The ASIC reports every nonce at or above this difficulty, and the
  * firmware logs each: a few lines a second at a Bitaxe's hashrate. */
-#define ASIC_TICKET_DIFFICULTY 128.0
+#define ASIC_TICKET_DIFFICULTY 64.0
 /* At most this many nonce lines for one stretch of time, however long. */
 #define MAX_NONCE_LINES 32
 
@@ -332,13 +332,17 @@ draw_nonce_lines (PmSim     *self,
 {
   const PmMinerState *state = pm_miner_get_state (self->miner);
   gint64 from_ms = MAX (self->nonce_ms, now_ms - 60 * 1000);
+  double floor_u = ASIC_TICKET_DIFFICULTY / MAX (state->pool_difficulty, 1.0);
   double expected, span;
   guint i, n;
 
-  if (now_ms <= from_ms)
+  if (now_ms <= from_ms || floor_u >= 1.0)
     return 0;
   span = (double) (now_ms - from_ms);
-  expected = state->hashrate * 1e9 * (span / 1000.0) / (ASIC_TICKET_DIFFICULTY * 4294967296.0);
+  /* The nonces below the pool's difficulty: the miner's shares are the
+   * others, and have lines of their own. */
+  expected = state->hashrate * 1e9 * (span / 1000.0) * (1.0 - floor_u) /
+             (ASIC_TICKET_DIFFICULTY * 4294967296.0);
   self->nonce_carry += expected;
   n = (guint) MIN (self->nonce_carry, (double) MAX_NONCE_LINES);
   self->nonce_carry -= n;
@@ -347,7 +351,7 @@ draw_nonce_lines (PmSim     *self,
   for (i = 0; i < n; i++)
     {
       out[i].ms = from_ms + 1 + (gint64) (next_unit (self) * (span - 1));
-      out[i].difficulty = ASIC_TICKET_DIFFICULTY / next_unit (self);
+      out[i].difficulty = ASIC_TICKET_DIFFICULTY / (floor_u + (1.0 - floor_u) * next_unit (self));
       out[i].nonce = (guint32) next_random (self);
       out[i].version = 0x20000000 | ((guint32) next_random (self) & 0x1fffe000);
     }

@@ -5,6 +5,7 @@
 
 #include "pm-profile.h"
 #include "pm-sim.h"
+#include "pm-update.h"
 
 G_BEGIN_DECLS
 
@@ -20,8 +21,9 @@ G_BEGIN_DECLS
  * @restarting: whether a Pluto device is in its restart window
  * @restart_left_us: how long that window still lasts
  * @n_websockets: how many WebSocket clients it has now
- * @dup_info: what `GET /api/system/info` of a Pluto device answers
- * @update: what `PATCH /api/system` of a Pluto device does
+ * @rand: a Pluto device's random stream
+ * @overrides: what PATCH stored on a Pluto device
+ * @uptime_seconds: whole seconds since the device started
  * @restart: restarts the device as its profile says
  * @renamed: tells the device its settings hold a new hostname
  *
@@ -41,11 +43,9 @@ typedef struct
   gboolean         restarting;
   gint64           restart_left_us;
   guint            n_websockets;
-  char          *(*dup_info) (gpointer device);
-  gboolean       (*update) (gpointer    device,
-                            const char *data,
-                            gsize       length,
-                            GError    **error);
+  GRand           *rand;
+  PmOverrides     *overrides;
+  guint64          uptime_seconds;
   void           (*restart) (gpointer device);
   void           (*renamed) (gpointer device);
 } PmApiHost;

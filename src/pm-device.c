@@ -142,11 +142,6 @@ live_state (gpointer user_data)
 /* ---- HTTP --------------------------------------------------------------- */
 
 static void restart_by_profile (gpointer device);
-static char *dup_info (gpointer device);
-static gboolean update (gpointer    device,
-                        const char *data,
-                        gsize       length,
-                        GError    **error);
 
 /* The device's hostname follows its settings, as a real device's mDNS
  * name does: the listing and D-Bus show the new one. */
@@ -183,8 +178,9 @@ fill_host (PmDevice  *self,
                          ? g_source_get_ready_time (self->restart_source) - g_get_monotonic_time ()
                          : 0,
     .n_websockets = pm_streams_get_n_clients (self->streams),
-    .dup_info = dup_info,
-    .update = update,
+    .rand = self->rand,
+    .overrides = self->overrides,
+    .uptime_seconds = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC,
     .restart = restart_by_profile,
     .renamed = on_renamed,
   };
@@ -376,7 +372,7 @@ pm_device_restart (PmDevice *self,
 char *
 pm_device_dup_info (PmDevice *self)
 {
-  guint64 uptime;
+  PmApiHost host;
 
   g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
   g_return_val_if_fail (self->rand != NULL, NULL);
@@ -384,14 +380,8 @@ pm_device_dup_info (PmDevice *self)
   if (is_simulated (self))
     return pm_sim_dup_info (self->sim, self->firmware, own_address (self), g_get_monotonic_time ());
 
-  uptime = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC;
-  /* With --telemetry simulated, a Pluto shape carries the miner's numbers. */
-  if (self->sim != NULL)
-    pm_sim_catch_up (self->sim, g_get_monotonic_time ());
-  return pm_system_info_generate_full (self->rand,
-                                       self->sim != NULL ? pm_miner_get_state (pm_sim_get_miner (self->sim)) : NULL,
-                                       self->profile->api_version, self->hostname, self->firmware, uptime,
-                                       g_get_real_time () / 1000, self->overrides);
+  fill_host (self, &host);
+  return pm_pluto_api_dup_info (&host);
 }
 
 /**
@@ -411,7 +401,7 @@ pm_device_update (PmDevice   *self,
                   gsize       length,
                   GError    **error)
 {
-  g_autoptr(JsonObject) update = NULL;
+  PmApiHost host;
 
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
 
@@ -433,17 +423,8 @@ pm_device_update (PmDevice   *self,
       return TRUE;
     }
 
-  update = pm_update_parse (data, length, error);
-  if (update == NULL)
-    return FALSE;
-
-  if (!pm_overrides_update (self->overrides, update, error))
-    return FALSE;
-  g_debug ("%s: %u override(s) stored", self->hostname,
-           pm_overrides_get_size (self->overrides));
-  if (self->sim != NULL)
-    pm_sim_steer (self->sim, update, g_get_monotonic_time ());
-  return TRUE;
+  fill_host (self, &host);
+  return pm_pluto_api_update (&host, data, length, error);
 }
 
 /* The callbacks of #PmApiHost. */
@@ -451,21 +432,6 @@ static void
 restart_by_profile (gpointer device)
 {
   pm_device_restart (PM_DEVICE (device), NULL);
-}
-
-static char *
-dup_info (gpointer device)
-{
-  return pm_device_dup_info (PM_DEVICE (device));
-}
-
-static gboolean
-update (gpointer    device,
-        const char *data,
-        gsize       length,
-        GError    **error)
-{
-  return pm_device_update (PM_DEVICE (device), data, length, error);
 }
 
 /* ---- life cycle --------------------------------------------------------- */

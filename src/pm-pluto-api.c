@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pm-error.h"
+#include "pm-generator.h"
 #include "pm-http.h"
 #include "pm-limits.h"
 #include "pm-pluto-api.h"
@@ -45,6 +46,56 @@ reply_unavailable (const PmApiHost   *host,
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Connection", "close");
   pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html", UNAVAILABLE_REPLY);
+}
+
+/**
+ * pm_pluto_api_dup_info:
+ * @host: the device
+ *
+ * Returns: (transfer full): what `GET /api/system/info` answers now:
+ *   random values in the device's shape, or with `--telemetry simulated`
+ *   the miner's, and the stored overrides laid over them
+ */
+char *
+pm_pluto_api_dup_info (const PmApiHost *host)
+{
+  const PmMinerState *state = NULL;
+
+  if (host->sim != NULL)
+    {
+      pm_sim_catch_up (host->sim, g_get_monotonic_time ());
+      state = pm_miner_get_state (pm_sim_get_miner (host->sim));
+    }
+  return pm_system_info_generate_full (host->rand, state, host->profile->api_version,
+                                       host->hostname, host->firmware, host->uptime_seconds,
+                                       g_get_real_time () / 1000, host->overrides);
+}
+
+/**
+ * pm_pluto_api_update:
+ * @host: the device
+ * @data: a JSON document
+ * @length: its length
+ * @error: return location for a #PmError
+ *
+ * Does what `PATCH /api/system` does: merges the members of the JSON
+ * object @data into the stored overrides (and with simulated telemetry
+ * steers the miner by them).  A rejected document changes nothing.
+ */
+gboolean
+pm_pluto_api_update (const PmApiHost *host,
+                     const char      *data,
+                     gsize            length,
+                     GError         **error)
+{
+  g_autoptr(JsonObject) update = pm_update_parse (data, length, error);
+
+  if (update == NULL || !pm_overrides_update (host->overrides, update, error))
+    return FALSE;
+  g_debug ("%s: %u override(s) stored", host->hostname, pm_overrides_get_size (host->overrides));
+  if (host->sim != NULL)
+    pm_sim_steer (host->sim, update, g_get_monotonic_time ());
+  return TRUE;
 }
 
 /**
@@ -122,7 +173,7 @@ pm_pluto_api_handle (const PmApiHost   *host,
 
   if (strcmp (path, PATH_INFO) == 0)
     {
-      pm_http_reply_json (msg, SOUP_STATUS_OK, host->dup_info (host->device));
+      pm_http_reply_json (msg, SOUP_STATUS_OK, pm_pluto_api_dup_info (host));
     }
   else if (strcmp (path, PATH_SYSTEM) == 0)
     {
@@ -131,7 +182,7 @@ pm_pluto_api_handle (const PmApiHost   *host,
       gsize length;
       const char *data = g_bytes_get_data (body, &length);
 
-      if (!host->update (host->device, data != NULL ? data : "", length, &error))
+      if (!pm_pluto_api_update (host, data != NULL ? data : "", length, &error))
         {
           guint status = g_error_matches (error, PM_ERROR, PM_ERROR_TOO_LARGE)
                            ? SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE

@@ -10,6 +10,11 @@ G_BEGIN_DECLS
 void pm_pluto_api_early (const PmApiHost   *host,
                          SoupServerMessage *msg,
                          const char        *path);
+char     *pm_pluto_api_dup_info (const PmApiHost *host);
+gboolean  pm_pluto_api_update (const PmApiHost *host,
+                               const char      *data,
+                               gsize            length,
+                               GError         **error);
 void pm_pluto_api_handle (const PmApiHost   *host,
                           SoupServerMessage *msg,
                           const char        *path,

@@ -2000,7 +2000,7 @@ add_refused_message (Fixture    *fixture,
                      const char *before,
                      GVariant   *options)
 {
-  g_autoptr(GVariant) owned = g_variant_ref_sink (options);
+  g_autoptr(GVariant) owned = g_variant_take_ref (options);
   g_autoptr(GError) error = NULL;
   g_autofree char *path = NULL;
 

@@ -264,7 +264,7 @@ assert_default_value (const PmFault *fault,
     }
 }
 
-/* ---- Helpers ------------------------------------------------------------ */
+/* ---- Building parameters, checking errors ------------------------------ */
 
 /* An a{sv} of the NULL-terminated name, value pairs that follow; the
  * values are floating. */

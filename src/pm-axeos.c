@@ -558,7 +558,7 @@ pm_axeos_write_info (GString              *out,
   const PmBoard *board;
   const PmMinerState *s;
   const PmSettings *set;
-  const PmPool *primary, *secondary;
+  const PmPool *primary, *secondary, *active;
   Obj o;
 
   g_return_if_fail (out != NULL);
@@ -569,6 +569,8 @@ pm_axeos_write_info (GString              *out,
   set = view->settings;
   primary = pool_at (set, set->primary_pool_index);
   secondary = pool_at (set, set->secondary_pool_index);
+  /* The pool the jobs come from. */
+  active = s->using_fallback ? secondary : primary;
 
   obj_begin (&o, out);
   put_float (&o, "power", s->power);
@@ -588,8 +590,9 @@ pm_axeos_write_info (GString              *out,
   put_number (&o, "bestDiff", (double) whole (s->best_diff), 0);
   put_number (&o, "bestSessionDiff", (double) whole (s->best_session_diff), 0);
   put_number (&o, "poolDifficulty", s->pool_difficulty, 7);
-  put_int (&o, "isUsingFallbackStratum", 0);
-  put_str (&o, "poolConnectionInfo", pool_is_set (primary) && primary->tls > 0 ? "IPv4 (TLS)" : "IPv4");
+  put_int (&o, "isUsingFallbackStratum", s->using_fallback ? 1 : 0);
+  /* Written when the firmware connected: the pool it is on. */
+  put_str (&o, "poolConnectionInfo", pool_is_set (active) && active->tls > 0 ? "IPv4 (TLS)" : "IPv4");
   put_int (&o, "isPSRAMAvailable", 1);
   put_int (&o, "freeHeap", (gint64) s->free_heap);
   put_int (&o, "freeHeapInternal", (gint64) s->free_heap_internal);
@@ -607,6 +610,11 @@ pm_axeos_write_info (GString              *out,
   append_link_local (key (&o, "ipv6"), view->mac);
   put_str (&o, "wifiStatus", "Connected!");
   put_int (&o, "wifiRSSI", s->wifi_rssi);
+  /* Only while there is one. */
+  if (s->power_fault != NULL)
+    put_str (&o, "power_fault", s->power_fault);
+  if (s->hardware_fault != NULL)
+    put_str (&o, "hardware_fault", s->hardware_fault);
   put_int (&o, "apEnabled", 0);
   put_int (&o, "sharesAccepted", (gint64) s->shares_accepted);
   put_int (&o, "sharesRejected", (gint64) s->shares_rejected);
@@ -637,7 +645,8 @@ pm_axeos_write_info (GString              *out,
   put_str (&o, "resetReason", view->reset_reason != NULL ? view->reset_reason : "Reset due to power-on event");
   put_str (&o, "runningPartition", view->running_partition != NULL ? view->running_partition : "ota_0");
   write_partitions (&o, view);
-  put_int (&o, "overheat_mode", set->overheat_mode ? 1 : 0);
+  /* The power management loop's copy of the stored latch. */
+  put_int (&o, "overheat_mode", s->overheat_mode ? 1 : 0);
   put_bool (&o, "miningPaused", s->paused);
   put_int (&o, "overclockEnabled", set->overclock_enabled ? 1 : 0);
   put_str (&o, "display", set->display);
@@ -657,7 +666,7 @@ pm_axeos_write_info (GString              *out,
   put_int (&o, "blockFound", view->block_found);
   put_bool (&o, "showNewBlock", view->show_new_block);
   if (s->block_height > 0)
-    write_block (&o, s, primary);
+    write_block (&o, s, active);
   write_hashrate_monitor (&o, board, s);
   if (http)
     {
@@ -881,8 +890,10 @@ write_nerd_fans (Obj                *o,
 static void
 write_nerd_stratum (Obj                *o,
                     const PmMinerState *s,
-                    const PmPool       *primary)
+                    const PmPool       *primary,
+                    const PmPool       *secondary)
 {
+  const PmPool *active = s->using_fallback ? secondary : primary;
   GString *out;
   Obj st, p;
 
@@ -891,11 +902,11 @@ write_nerd_stratum (Obj                *o,
   put_int (&st, "activePoolMode", 0);
   put_int (&st, "poolBalance", NERD_POOL_BALANCE);
   put_number (&st, "totalBestDiff", (double) whole (s->best_diff), 0);
-  put_bool (&st, "usingFallback", FALSE);
+  put_bool (&st, "usingFallback", s->using_fallback);
   out = key (&st, "pools");
   g_string_append_c (out, '[');
   obj_begin (&p, out);
-  put_bool (&p, "connected", pool_is_set (primary));
+  put_bool (&p, "connected", pool_is_set (active) && s->pool_connected);
   put_str (&p, "verifyBlocked", "");
   put_nerd (&p, "poolDifficulty", s->pool_difficulty);
   put_nerd (&p, "networkDifficulty", s->network_difficulty);
@@ -905,8 +916,8 @@ write_nerd_stratum (Obj                *o,
   put_nerd (&p, "pingRtt", s->response_time);
   put_nerd (&p, "pingLoss", 0.0);
   put_number (&p, "bestDiff", (double) whole (s->best_session_diff), 0);
-  put_int (&p, "activeProtocol", pool_is_set (primary) && g_strcmp0 (primary->protocol, "SV2") == 0 ? 1 : 0);
-  put_bool (&p, "encrypted", pool_is_set (primary) && (primary->tls > 0 || g_strcmp0 (primary->protocol, "SV2") == 0));
+  put_int (&p, "activeProtocol", pool_is_set (active) && g_strcmp0 (active->protocol, "SV2") == 0 ? 1 : 0);
+  put_bool (&p, "encrypted", pool_is_set (active) && (active->tls > 0 || g_strcmp0 (active->protocol, "SV2") == 0));
   obj_end (&p);
   g_string_append_c (out, ']');
   obj_end (&st);
@@ -990,7 +1001,7 @@ write_nerd_info (GString              *out,
   g_string_append (key (&o, "can"), "{\"hasExtension\":false,\"enabled\":false}");
   put_int (&o, "duplicateHWNonces", 0);
 
-  write_nerd_stratum (&o, s, primary);
+  write_nerd_stratum (&o, s, primary, secondary);
   put_nerd (&o, "poolDifficulty", s->pool_difficulty);
   put_nerd (&o, "networkDifficulty", s->network_difficulty);
   put_int (&o, "foundBlocks", view->block_found);
@@ -1010,7 +1021,7 @@ write_nerd_info (GString              *out,
       put_int (&b, "pool", 0);
       put_int (&b, "blockHeight", (gint64) s->block_height);
       put_nerd (&b, "networkDifficulty", s->network_difficulty);
-      put_str (&b, "scriptsig", pool_tag (primary));
+      put_str (&b, "scriptsig", pool_tag (s->using_fallback ? secondary : primary));
       obj_end (&b);
     }
   g_string_append_c (value, ']');

@@ -192,6 +192,100 @@ pm_esp_log_append_event (GString            *out,
       pm_esp_log_append_line (out, 'I', ms, "asic_result", message, colours);
       break;
 
+    case PM_MINER_EVENT_OVERHEAT:
+      {
+        char vr[G_ASCII_DTOSTR_BUF_SIZE];
+
+        message = g_strdup_printf ("OVERHEAT! VR: %sC ASIC: %sC", format_fixed (vr, 6, event->aux[0]),
+                                   format_fixed (number, 6, event->value));
+        pm_esp_log_append_line (out, 'E', ms, "power_management", message, colours);
+        pm_esp_log_append_line (out, 'W', ms, "power_management",
+                                "Entering safe mode due to overheat condition. System operation halted.", colours);
+        pm_esp_log_append_line (out, 'I', ms, "power_management", "Stopping mining", colours);
+        pm_esp_log_append_line (out, 'I', ms, "power_management", "Mining stopped", colours);
+      }
+      break;
+
+    case PM_MINER_EVENT_SAFE_MODE:
+      /* Boards whose chip sensor is the EMC2101's own print the chip
+       * readings, -1 while the ASICs are off; the others say so. */
+      if (event->aux[1] != 0)
+        message = g_strdup_printf ("Safe mode active (cycle %u) - VR: %s°C ASIC1: -1.0°C ASIC2: -1.0°C",
+                                   (guint) event->value, format_fixed (number, 1, event->aux[0]));
+      else
+        message = g_strdup_printf ("Safe mode active (cycle %u/6) - VR: %s°C (ASIC temps unavailable while powered down)",
+                                   (guint) event->value, format_fixed (number, 1, event->aux[0]));
+      pm_esp_log_append_line (out, 'W', ms, "power_management", message, colours);
+      break;
+
+    case PM_MINER_EVENT_OVERHEAT_RECOVERED:
+      {
+        char before[G_ASCII_DTOSTR_BUF_SIZE];
+
+        pm_esp_log_append_line (out, 'I', ms, "power_management",
+                                "Temperature normalized after 6 cooling cycles. Reinitializing ASIC...", colours);
+        message = g_strdup_printf ("Restoring at reduced settings: %umV (was %umV), %s MHz (was %s MHz)",
+                                   (guint) event->aux[1], (guint) event->aux[2],
+                                   format_fixed (number, 0, event->value), format_fixed (before, 0, event->aux[0]));
+        pm_esp_log_append_line (out, 'I', ms, "power_management", message, colours);
+        pm_esp_log_append_line (out, 'I', ms, "power_management", "Starting mining", colours);
+        g_free (message);
+        message = g_strdup_printf ("Resuming normal operation. Reduced frequency (%s MHz) will be applied automatically.",
+                                   format_fixed (number, 0, event->value));
+        pm_esp_log_append_line (out, 'I', ms, "power_management", message, colours);
+      }
+      break;
+
+    case PM_MINER_EVENT_POOL_DOWN:
+      pm_esp_log_append_line (out, 'E', ms, "stratum_v1_task", "Failed to receive JSON-RPC line, reconnecting...",
+                              colours);
+      break;
+
+    case PM_MINER_EVENT_POOL_FALLBACK:
+      pm_esp_log_append_line (out, 'W', ms, "stratum_v1_task",
+                              "Max V1 retry attempts reached (3), notifying coordinator", colours);
+      pm_esp_log_append_line (out, 'W', ms, "protocol_coordinator",
+                              "Protocol failure reported (state=1, failures=1/2)", colours);
+      pm_esp_log_append_line (out, 'I', ms, "protocol_coordinator", "Switching to fallback pool (SV1)", colours);
+      break;
+
+    case PM_MINER_EVENT_POOLS_UNAVAILABLE:
+      pm_esp_log_append_line (out, 'W', ms, "stratum_v1_task",
+                              "Max V1 retry attempts reached (3), notifying coordinator", colours);
+      pm_esp_log_append_line (out, 'W', ms, "protocol_coordinator",
+                              "Protocol failure reported (state=1, failures=1/1)", colours);
+      pm_esp_log_append_line (out, 'W', ms, "protocol_coordinator",
+                              "All configured pools unreachable, pausing mining to conserve power.", colours);
+      pm_esp_log_append_line (out, 'I', ms, "power_management", "Stopping mining", colours);
+      pm_esp_log_append_line (out, 'I', ms, "power_management", "Mining stopped", colours);
+      break;
+
+    case PM_MINER_EVENT_POOL_RESTORED:
+      switch ((PmMinerPoolRestored) event->value)
+        {
+        case PM_MINER_POOL_RECONNECTED:
+          pm_esp_log_append_line (out, 'I', ms, "stratum_v1_task", "setup message accepted", colours);
+          break;
+        case PM_MINER_POOL_BACK_FROM_FALLBACK:
+          pm_esp_log_append_line (out, 'I', ms, "protocol_coordinator",
+                                  "Primary pool is back! Switching from fallback.", colours);
+          break;
+        case PM_MINER_POOL_RESUMED:
+        default:
+          message = g_strdup_printf ("Pool recovery: %s pool reachable, resuming mining (SV1)",
+                                     event->aux[0] != 0 ? "fallback" : "primary");
+          pm_esp_log_append_line (out, 'I', ms, "protocol_coordinator", message, colours);
+          pm_esp_log_append_line (out, 'I', ms, "power_management", "Starting mining", colours);
+          break;
+        }
+      break;
+
+    case PM_MINER_EVENT_POWER_FAULT:
+      /* STATUS_WORD with OFF set. */
+      pm_esp_log_append_line (out, 'E', ms, "TPS546", "Status: 0x0040", colours);
+      pm_esp_log_append_line (out, 'E', ms, "TPS546", "The voltage regulator is turned off", colours);
+      break;
+
     default:
       g_debug ("no log line for miner event %d", (int) event->kind);
       break;

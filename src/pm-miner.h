@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "pm-board.h"
+#include "pm-fault.h"
 
 G_BEGIN_DECLS
 
@@ -22,7 +23,43 @@ typedef enum
   PM_MINER_EVENT_TEMPERATURE,   /* value: chip temperature, °C */
   PM_MINER_EVENT_FREQUENCY,     /* value: the frequency now set, MHz */
   PM_MINER_EVENT_NEW_BEST,      /* value: the new best difficulty */
+  PM_MINER_EVENT_OVERHEAT,      /* value: chip temperature read, °C;
+                                 * aux[0]: the regulator's, °C (0 without
+                                 * a TPS546): the firmware stops mining */
+  PM_MINER_EVENT_SAFE_MODE,     /* value: the cooling cycle, 1 to 6;
+                                 * aux[0]: the regulator's temperature;
+                                 * aux[1]: 1 where the chip sensor is the
+                                 * EMC2101's own (INA260 boards) */
+  PM_MINER_EVENT_OVERHEAT_RECOVERED, /* value: the frequency now set, MHz;
+                                 * aux[0]: the one before; aux[1]: the core
+                                 * voltage now set, mV; aux[2]: the one
+                                 * before: mining starts again */
+  PM_MINER_EVENT_POOL_DOWN,     /* the connection to the pool was lost */
+  PM_MINER_EVENT_POOL_FALLBACK, /* the retries ran out: on the fallback
+                                 * pool now */
+  PM_MINER_EVENT_POOLS_UNAVAILABLE, /* the retries ran out and there is no
+                                 * fallback pool: mining stops */
+  PM_MINER_EVENT_POOL_RESTORED, /* value: a PmMinerPoolRestored */
+  PM_MINER_EVENT_POWER_FAULT,   /* the core regulator turned off */
 } PmMinerEventKind;
+
+/**
+ * PmMinerPoolRestored:
+ * @PM_MINER_POOL_RECONNECTED: a retry reached the primary pool
+ * @PM_MINER_POOL_BACK_FROM_FALLBACK: a probe found the primary pool
+ *   again; the fallback pool is left
+ * @PM_MINER_POOL_RESUMED: a probe found a pool while mining was
+ *   stopped for want of one (aux[0]: 1 if the fallback); mining starts
+ *   again
+ *
+ * How a %PM_MINER_EVENT_POOL_RESTORED came about, its value.
+ */
+typedef enum
+{
+  PM_MINER_POOL_RECONNECTED,
+  PM_MINER_POOL_BACK_FROM_FALLBACK,
+  PM_MINER_POOL_RESUMED,
+} PmMinerPoolRestored;
 
 typedef struct
 {
@@ -30,6 +67,7 @@ typedef struct
   PmMinerEventKind kind;
   double           value;
   const char      *reason;       /* static, or NULL */
+  double           aux[3];       /* more numbers, as the kind says */
 } PmMinerEvent;
 
 /* At most this many recent events are kept; older ones are dropped. */
@@ -115,6 +153,24 @@ typedef struct
   double  cpu_usage;                /* % */
   int     wifi_rssi;                /* dBm */
   gboolean paused;
+
+  /* The firmware's own states. */
+  gboolean overheat_mode;           /* what `overheat_mode` reports */
+  gboolean using_fallback;          /* mining on the secondary pool */
+  gboolean pool_connected;          /* jobs come, shares go */
+  gboolean pools_unavailable;       /* no pool: the ASICs are off */
+  gboolean safe_mode;               /* cooling after an overheat: the
+                                     * ASICs are off */
+  const char *power_fault;          /* the regulator's fault, or NULL */
+  const char *hardware_fault;       /* the hardware fault, or NULL */
+
+  /* What the firmware wrote to its settings itself (the overheat
+   * handling): `frequency` and `core_voltage` above, and these.
+   * settings_serial grows with each such write. */
+  guint    settings_serial;
+  gboolean settings_autofan;
+  guint    settings_manual_fan;     /* % */
+  gboolean settings_overheat_mode;  /* the stored latch */
 } PmMinerState;
 
 typedef struct _PmMiner PmMiner;
@@ -148,6 +204,21 @@ void     pm_miner_set_paused (PmMiner *self,
                               gboolean paused);
 void     pm_miner_set_pool_difficulty (PmMiner *self,
                                        double   difficulty);
+void     pm_miner_set_fallback_pool (PmMiner *self,
+                                     gboolean configured,
+                                     double   difficulty,
+                                     gboolean selected);
+void     pm_miner_set_overheat_mode (PmMiner *self,
+                                     gboolean overheat_mode);
+
+/* Faults imposed from outside: each kind at most once, a new one
+ * replacing the old; they persist across restarts until cleared.
+ * Kinds that are not the miner's are ignored. */
+void     pm_miner_set_fault (PmMiner       *self,
+                             const PmFault *fault);
+void     pm_miner_clear_fault (PmMiner    *self,
+                               PmFaultKind kind);
+
 /* The wall clock minus the monotonic clock, µs: where a share's ntime
  * is read from. */
 void     pm_miner_set_clock_offset (PmMiner *self,

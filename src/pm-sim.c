@@ -29,6 +29,8 @@ struct _PmSim
   gint64           identify_until_us;
   guint            block_found;
 
+  guint            settings_serial; /* the miner's own writes, as far as copied */
+
   gint64           logged_ms;       /* newest event handed to the log stream */
   gint64           nonce_ms;        /* nonce lines drawn up to here, since boot */
   double           nonce_carry;     /* the fraction of a nonce line still due */
@@ -125,6 +127,32 @@ pm_sim_get_mac (PmSim *self)
   return self->mac;
 }
 
+/* What the firmware stored itself since the last look (the overheat
+ * handling's fan, frequency, voltage and latch), into the settings. */
+static void
+copy_firmware_settings (PmSim *self)
+{
+  const PmMinerState *state = pm_miner_get_state (self->miner);
+  PmSettings *settings = self->settings;
+
+  if (state->settings_serial == self->settings_serial)
+    return;
+  self->settings_serial = state->settings_serial;
+  settings->frequency = state->frequency;
+  settings->core_voltage = state->core_voltage;
+  settings->autofanspeed = state->settings_autofan;
+  settings->manual_fan_speed = state->settings_manual_fan;
+  settings->overheat_mode = state->settings_overheat_mode;
+}
+
+static void
+advance_miner (PmSim *self,
+               gint64 now_us)
+{
+  pm_miner_advance (self->miner, now_us);
+  copy_firmware_settings (self);
+}
+
 /**
  * pm_sim_catch_up:
  * @self: a #PmSim
@@ -160,13 +188,13 @@ pm_sim_catch_up (PmSim *self,
         self->next_sample_ms += (due - PM_STATS_LIMIT) * period_ms;
       while (self->next_sample_ms <= now_ms)
         {
-          pm_miner_advance (self->miner, self->boot_us + self->next_sample_ms * 1000);
+          advance_miner (self, self->boot_us + self->next_sample_ms * 1000);
           pm_stats_add_sample (self->stats, pm_miner_get_state (self->miner),
                                self->next_sample_ms);
           self->next_sample_ms += period_ms;
         }
     }
-  pm_miner_advance (self->miner, now_us);
+  advance_miner (self, now_us);
 }
 
 /**
@@ -205,14 +233,18 @@ pm_sim_get_view (PmSim          *self,
  * @self: a #PmSim
  *
  * Hands what the settings now say to the miner, which follows with the
- * lag of real hardware.
+ * lag of real hardware.  The settings must hold what the firmware stored
+ * itself up to now: call it after a pm_sim_catch_up().  An
+ * `overheat_mode` of 0 clears the stored overheat latch.
  */
 void
 pm_sim_apply_settings (PmSim *self)
 {
   const PmSettings *settings = self->settings;
   const PmPool *pool = pm_settings_get_primary_pool (settings);
-  double difficulty;
+  const PmPool *fallback = pm_settings_get_secondary_pool (settings);
+  gboolean has_fallback = fallback != NULL && fallback->url != NULL && fallback->url[0] != '\0';
+  double difficulty, fallback_difficulty;
 
   pm_miner_set_frequency (self->miner, settings->frequency);
   pm_miner_set_core_voltage (self->miner, settings->core_voltage);
@@ -221,11 +253,89 @@ pm_sim_apply_settings (PmSim *self)
   /* The pool gives the difficulty the device suggests: AxeOS suggests
    * its primary pool's, a NerdQAxe+ its `stratumDifficulty`. */
   if (self->profile->family == PM_PROFILE_FAMILY_NERDQAXE)
-    difficulty = settings->stratum_difficulty;
+    {
+      difficulty = settings->stratum_difficulty;
+      fallback_difficulty = difficulty;
+    }
   else
-    difficulty = pool != NULL ? pool->suggested_difficulty : 0;
+    {
+      difficulty = pool != NULL ? pool->suggested_difficulty : 0;
+      fallback_difficulty = has_fallback ? fallback->suggested_difficulty : 0;
+    }
   if (difficulty > 0)
     pm_miner_set_pool_difficulty (self->miner, difficulty);
+  /* The secondary slot is where the firmware fails over to; the setting
+   * chooses it at boot. */
+  pm_miner_set_fallback_pool (self->miner, has_fallback, fallback_difficulty,
+                              settings->use_fallback_stratum);
+  pm_miner_set_overheat_mode (self->miner, settings->overheat_mode);
+}
+
+/**
+ * pm_sim_set_fault_at:
+ * @self: a #PmSim
+ * @fault: a fault of the miner's kinds; others are ignored
+ * @now_us: the monotonic time now
+ *
+ * Imposes @fault on the miner from @now_us on (see pm_miner_set_fault()):
+ * the device runs without it up to then.
+ */
+void
+pm_sim_set_fault_at (PmSim         *self,
+                     const PmFault *fault,
+                     gint64         now_us)
+{
+  g_return_if_fail (fault != NULL);
+
+  pm_sim_catch_up (self, now_us);
+  pm_miner_set_fault (self->miner, fault);
+  copy_firmware_settings (self);
+}
+
+/**
+ * pm_sim_clear_fault_at:
+ * @self: a #PmSim
+ * @kind: the kind of fault to lift
+ * @now_us: the monotonic time now
+ *
+ * Lifts the miner's fault of @kind from @now_us on.
+ */
+void
+pm_sim_clear_fault_at (PmSim      *self,
+                       PmFaultKind kind,
+                       gint64      now_us)
+{
+  pm_sim_catch_up (self, now_us);
+  pm_miner_clear_fault (self->miner, kind);
+  copy_firmware_settings (self);
+}
+
+/**
+ * pm_sim_set_fault:
+ * @self: a #PmSim
+ * @fault: a fault of the miner's kinds; others are ignored
+ *
+ * pm_sim_set_fault_at() at the monotonic time now.
+ */
+void
+pm_sim_set_fault (PmSim         *self,
+                  const PmFault *fault)
+{
+  pm_sim_set_fault_at (self, fault, g_get_monotonic_time ());
+}
+
+/**
+ * pm_sim_clear_fault:
+ * @self: a #PmSim
+ * @kind: the kind of fault to lift
+ *
+ * pm_sim_clear_fault_at() at the monotonic time now.
+ */
+void
+pm_sim_clear_fault (PmSim      *self,
+                    PmFaultKind kind)
+{
+  pm_sim_clear_fault_at (self, kind, g_get_monotonic_time ());
 }
 
 /**
@@ -242,6 +352,7 @@ pm_sim_reboot (PmSim *self,
                gint64 now_us)
 {
   pm_miner_restart (self->miner, now_us);
+  copy_firmware_settings (self);
   pm_stats_clear (self->stats);
   self->reset_reason = PM_SIM_RESET_SOFTWARE;
   self->boot_us = now_us;

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "pm-axeos.h"
+#include "pm-fault.h"
 #include "pm-miner.h"
 #include "pm-profile.h"
 #include "pm-settings.h"
@@ -49,6 +50,17 @@ PmStats     *pm_sim_get_stats (PmSim *self);
 const char  *pm_sim_get_mac (PmSim *self);
 
 void         pm_sim_apply_settings (PmSim *self);
+
+void         pm_sim_set_fault (PmSim         *self,
+                               const PmFault *fault);
+void         pm_sim_clear_fault (PmSim      *self,
+                                 PmFaultKind kind);
+void         pm_sim_set_fault_at (PmSim         *self,
+                                  const PmFault *fault,
+                                  gint64         now_us);
+void         pm_sim_clear_fault_at (PmSim      *self,
+                                    PmFaultKind kind,
+                                    gint64      now_us);
 void         pm_sim_reboot (PmSim *self,
                             gint64 now_us);
 

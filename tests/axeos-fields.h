@@ -29,6 +29,8 @@ typedef enum
   AXEOS_ALWAYS = 0,
   AXEOS_BLOCK = 1 << 0,  /* only once a job with a block height came */
   AXEOS_HTTP = 1 << 1,   /* only in the HTTP reply, not on /api/ws/live */
+  AXEOS_POWER_FAULT = 1 << 2,     /* only while the regulator reports a fault */
+  AXEOS_HARDWARE_FAULT = 1 << 3,  /* only while there is a hardware fault */
 } AxeosWhen;
 
 typedef struct
@@ -89,6 +91,8 @@ static const AxeosField axeos_info_fields[] G_GNUC_UNUSED = {
   { "overheat_mode", AXEOS_FLAG, AXEOS_ALWAYS },
   { "wifiStatus", AXEOS_STRING, AXEOS_ALWAYS },
   { "wifiRSSI", AXEOS_INT, AXEOS_ALWAYS },
+  { "power_fault", AXEOS_STRING, AXEOS_POWER_FAULT },
+  { "hardware_fault", AXEOS_STRING, AXEOS_HARDWARE_FAULT },
   /* configuration and identity */
   { "version", AXEOS_STRING, AXEOS_ALWAYS },
   { "axeOSVersion", AXEOS_STRING, AXEOS_ALWAYS },

@@ -191,6 +191,7 @@ fill_state (PmMinerState  *s,
   s->cpu_usage = rnd (5, 40);
   s->wifi_rssi = g_test_rand_int_range (-80, -30);
   s->paused = FALSE;
+  s->pool_connected = TRUE;
   s->n_scoreboard = PM_MINER_SCOREBOARD_SIZE;
   for (i = 0; i < PM_MINER_SCOREBOARD_SIZE; i++)
     {
@@ -479,7 +480,8 @@ assert_info_relations (const Device *dev,
   g_assert_cmpint (json_object_get_int_member (o, "minFreeHeap"), ==, s->min_free_heap);
   g_assert_cmpint (json_object_get_int_member (o, "maxAllocHeap"), <=, s->free_heap);
   g_assert_cmpint (json_object_get_int_member (o, "statsLimit"), ==, 720);
-  g_assert_cmpint (json_object_get_int_member (o, "isUsingFallbackStratum"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (o, "isUsingFallbackStratum"), ==, s->using_fallback ? 1 : 0);
+  g_assert_cmpint (json_object_get_int_member (o, "overheat_mode"), ==, s->overheat_mode ? 1 : 0);
   g_assert_cmpint (json_object_get_int_member (o, "apEnabled"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (o, "isPSRAMAvailable"), ==, 1);
   g_assert_cmpint (json_object_get_boolean_member (o, "miningPaused"), ==, s->paused);
@@ -580,6 +582,116 @@ test_info_relations (void)
       node = write_info (dev, TRUE);
       assert_info_relations (dev, json_node_get_object (node));
     }
+}
+
+/* The faults' members: there while the state has them, with their JSON
+ * types, and gone with them. */
+static void
+test_info_faults (void)
+{
+  const PmBoard *boards[] = { &pm_board_gamma, &pm_board_supra, &pm_board_ultra };
+  gsize b;
+
+  for (b = 0; b < G_N_ELEMENTS (boards); b++)
+    {
+      g_autoptr(Device) dev = device_new (boards[b], "v2.15.0");
+      g_autofree char *power = g_strdup_printf ("Power Fault Detected. (%d)", g_test_rand_int_range (0, 1000));
+      const char *hardware = "Fan Control Failed (Auto)";
+      guint round;
+
+      for (round = 0; round < 4; round++)
+        {
+          g_autoptr(JsonNode) http = NULL;
+          g_autoptr(JsonNode) live = NULL;
+          guint present = (round & 1 ? AXEOS_POWER_FAULT : 0) | (round & 2 ? AXEOS_HARDWARE_FAULT : 0);
+          JsonObject *object;
+
+          dev->state.power_fault = round & 1 ? power : NULL;
+          dev->state.hardware_fault = round & 2 ? hardware : NULL;
+          http = write_info (dev, TRUE);
+          object = json_node_get_object (http);
+          axeos_assert_fields (object, axeos_info_fields, G_N_ELEMENTS (axeos_info_fields),
+                               AXEOS_BLOCK | AXEOS_HTTP | present);
+          assert_only_table_members (object, axeos_info_fields, G_N_ELEMENTS (axeos_info_fields));
+          if (round & 1)
+            g_assert_cmpstr (json_object_get_string_member (object, "power_fault"), ==, power);
+          if (round & 2)
+            g_assert_cmpstr (json_object_get_string_member (object, "hardware_fault"), ==, hardware);
+          live = write_info (dev, FALSE);
+          axeos_assert_fields (json_node_get_object (live), axeos_info_fields, G_N_ELEMENTS (axeos_info_fields),
+                               AXEOS_BLOCK | present);
+        }
+    }
+}
+
+/* `overheat_mode` is what the firmware reports, not what it stored. */
+static void
+test_info_overheat_mode (void)
+{
+  g_autoptr(Device) dev = device_new (&pm_board_gamma, "v2.15.0");
+  guint round;
+
+  for (round = 0; round < 4; round++)
+    {
+      g_autoptr(JsonNode) node = NULL;
+      JsonObject *object;
+
+      dev->state.overheat_mode = round & 1;
+      dev->settings->overheat_mode = (round & 2) != 0;
+      node = write_info (dev, FALSE);
+      object = json_node_get_object (node);
+      g_assert_true (axeos_node_has_type (json_object_get_member (object, "overheat_mode"), AXEOS_FLAG));
+      g_assert_cmpint (json_object_get_int_member (object, "overheat_mode"), ==, round & 1);
+    }
+}
+
+/* On the fallback pool: the flag, the fallback's difficulty as the state
+ * has it, the connection and the block from it; the flat members stay
+ * the slots'. */
+static void
+test_info_fallback (void)
+{
+  g_autoptr(Device) dev = device_new (&pm_board_gamma, "v2.15.0");
+  g_autoptr(JsonNode) primary_node = NULL;
+  g_autoptr(JsonNode) fallback_node = NULL;
+  g_autoptr(GString) nerd_text = g_string_new (NULL);
+  g_autoptr(JsonNode) nerd_node = NULL;
+  JsonObject *o, *stratum;
+
+  set_pool (dev->settings, 4, FALSE);
+  set_pool (dev->settings, 5, TRUE);
+  g_free (dev->settings->pools[5].url);
+  dev->settings->pools[5].url = g_strdup ("solo.ckpool.org");
+  dev->settings->primary_pool_index = 4;
+  dev->settings->secondary_pool_index = 5;
+
+  primary_node = write_info (dev, TRUE);
+  o = json_node_get_object (primary_node);
+  g_assert_cmpint (json_object_get_int_member (o, "isUsingFallbackStratum"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (o, "poolConnectionInfo"), ==, "IPv4");
+  g_assert_cmpstr (json_object_get_string_member (o, "scriptsig"), ==, dev->settings->pools[4].url);
+
+  dev->state.using_fallback = TRUE;
+  dev->state.pool_difficulty = 4096;
+  fallback_node = write_info (dev, TRUE);
+  o = json_node_get_object (fallback_node);
+  axeos_assert_fields (o, axeos_info_fields, G_N_ELEMENTS (axeos_info_fields), AXEOS_BLOCK | AXEOS_HTTP);
+  g_assert_cmpint (json_object_get_int_member (o, "isUsingFallbackStratum"), ==, 1);
+  assert_close (member_number (o, "poolDifficulty"), 4096);
+  g_assert_cmpstr (json_object_get_string_member (o, "poolConnectionInfo"), ==, "IPv4 (TLS)");
+  g_assert_cmpstr (json_object_get_string_member (o, "scriptsig"), ==, "ckpool");
+  g_assert_cmpstr (json_object_get_string_member (o, "stratumURL"), ==, dev->settings->pools[4].url);
+  g_assert_cmpstr (json_object_get_string_member (o, "fallbackStratumURL"), ==, "solo.ckpool.org");
+  g_assert_cmpint (json_object_get_int_member (o, "useFallbackStratum"), ==, 0);
+
+  /* The NerdQAxe+ says it in its stratum object. */
+  dev->view.board = &pm_board_nerdqaxe_plus;
+  pm_nerdqaxe_write_info (nerd_text, &dev->view);
+  nerd_node = parse (nerd_text);
+  stratum = json_object_get_object_member (json_node_get_object (nerd_node), "stratum");
+  g_assert_true (json_object_get_boolean_member (stratum, "usingFallback"));
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (json_object_get_array_member (stratum, "pools"), 0),
+                                                 "connected"));
 }
 
 static void
@@ -1327,6 +1439,9 @@ main (int   argc,
   g_test_add_func ("/axeos/info/pools", test_info_pools);
   g_test_add_func ("/axeos/info/relations", test_info_relations);
   g_test_add_func ("/axeos/info/log2-work", test_info_log2_work);
+  g_test_add_func ("/axeos/info/faults", test_info_faults);
+  g_test_add_func ("/axeos/info/overheat-mode", test_info_overheat_mode);
+  g_test_add_func ("/axeos/info/fallback", test_info_fallback);
   g_test_add_func ("/axeos/asic", test_asic);
   g_test_add_func ("/axeos/scoreboard", test_scoreboard);
   g_test_add_func ("/axeos/stats/empty", test_stats_empty);

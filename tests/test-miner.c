@@ -8,6 +8,8 @@
 
 #include "pm-board.h"
 #include "pm-miner.h"
+#include "pm-profile.h"
+#include "pm-sim.h"
 
 /*
  * Unit tests of the miner model.  Time is whatever the test passes to
@@ -559,11 +561,13 @@ test_temperature_manual (void)
       double slow, fast;
 
       /* A slow fan at full power: hotter than the target, which only
-       * the controller would hold. */
-      pm_miner_set_fan (miner, FALSE, 20, 25, 60);
+       * the controller would hold, though not past the firmware's
+       * overheat limit, which 20 % would pass. */
+      pm_miner_set_fan (miner, FALSE, 30, 25, 60);
       run (miner, START, t, 5 * SEC);
       slow = st->temp;
-      g_assert_cmpfloat (fabs (st->fan_duty - 20), <, 0.5);
+      g_assert_false (st->settings_overheat_mode);
+      g_assert_cmpfloat (fabs (st->fan_duty - 30), <, 0.5);
       check_fan (c->board, st);
       g_assert_cmpfloat (slow, >, 65);
 
@@ -579,7 +583,7 @@ test_temperature_manual (void)
       /* Back to the controller: back to the target. */
       pm_miner_set_fan (miner, TRUE, 100, 25, 60);
       run (miner, t, t + 20 * MINUTE, 5 * SEC);
-      g_test_message ("%s: 20 %% fan %.1f °C, 100 %% fan %.1f °C, auto %.1f °C at %.1f %%",
+      g_test_message ("%s: 30 %% fan %.1f °C, 100 %% fan %.1f °C, auto %.1f °C at %.1f %%",
                       c->name, slow, fast, st->temp, st->fan_duty);
       g_assert_cmpfloat (fabs (st->temp - 60), <=, 2);
     }
@@ -1040,6 +1044,14 @@ test_events (void)
           best = e->value;
           bests++;
           break;
+        case PM_MINER_EVENT_OVERHEAT:
+        case PM_MINER_EVENT_SAFE_MODE:
+        case PM_MINER_EVENT_OVERHEAT_RECOVERED:
+        case PM_MINER_EVENT_POOL_DOWN:
+        case PM_MINER_EVENT_POOL_FALLBACK:
+        case PM_MINER_EVENT_POOLS_UNAVAILABLE:
+        case PM_MINER_EVENT_POOL_RESTORED:
+        case PM_MINER_EVENT_POWER_FAULT:
         default:
           g_assert_not_reached ();
         }
@@ -1186,6 +1198,841 @@ test_huge_gap (void)
   g_assert_cmpuint (st->uptime_seconds, ==, century / SEC + 5);
 }
 
+/* ---- faults ------------------------------------------------------------------------------- */
+
+/* Finds the newest kept event of @kind; FALSE if there is none. */
+static gboolean
+last_event (PmMiner          *miner,
+            PmMinerEventKind  kind,
+            PmMinerEvent     *out)
+{
+  PmMinerEvent events[PM_MINER_EVENTS_KEPT];
+  guint n = pm_miner_copy_events (miner, -1, events, G_N_ELEMENTS (events));
+
+  while (n > 0)
+    {
+      n--;
+      if (events[n].kind == kind)
+        {
+          *out = events[n];
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
+/* A fault of @kind with no parameters set, freed by pm_fault_free(). */
+static PmFault *
+fault_new (PmFaultKind kind)
+{
+  PmFault *fault = g_new0 (PmFault, 1);
+
+  fault->kind = kind;
+  return fault;
+}
+
+/* Advances @miner from *@t in 1 s steps until @condition holds, for at
+ * most @limit. */
+#define RUN_UNTIL(miner, st, t, limit, condition)                         \
+  G_STMT_START                                                            \
+  {                                                                       \
+    gint64 end_ = *(t) + (limit);                                         \
+    while (!(condition) && *(t) < end_)                                   \
+      pm_miner_advance ((miner), *(t) += SEC);                            \
+  }                                                                       \
+  G_STMT_END
+
+/* The frequencies and core voltages the overheat handling leaves. */
+static double
+reduced_mhz (double mhz)
+{
+  return mhz > 100 ? mhz - 100 : 400;
+}
+
+static guint
+reduced_mv (guint mv)
+{
+  return mv > 100 ? mv - 100 : 1000;
+}
+
+static void
+test_fault_overheat (void)
+{
+  const BoardCase *cases[] = { &board_cases[0], &board_cases[1] };
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const PmBoard *board = cases[c]->board;
+      g_autoptr(PmMiner) miner = pm_miner_new (board, cases[c]->sensor, 31, 5400 + c, START);
+      g_autoptr(PmFault) fault = fault_new (PM_FAULT_OVERHEAT);
+      const PmMinerState *st = pm_miner_get_state (miner);
+      gint64 t = START + 10 * MINUTE;
+      gint64 set_at, tripped_at;
+      double temp_at_set, before, previous, expected_minutes, hot = 0;
+      double f = board->default_frequency;
+      guint v = board->default_voltage;
+      PmMinerEvent event, tripped;
+      guint cycle;
+
+      run (miner, START, t, 5 * SEC);
+      before = st->hashrate;
+      temp_at_set = st->temp;
+      g_assert_cmpfloat (temp_at_set, <, 65);
+
+      /* 6 °C a minute whatever the fan: the reading climbs to the limit. */
+      fault->rate_c_per_min = 6;
+      pm_miner_set_fault (miner, fault);
+      set_at = t;
+      previous = st->temp;
+      while (!st->safe_mode && t < set_at + 10 * MINUTE)
+        {
+          pm_miner_advance (miner, t += 5 * SEC);
+          if (!st->safe_mode)
+            {
+              /* Up at the rate, give or take the sensor's wobble. */
+              g_assert_cmpfloat (st->temp, >, previous + 0.5 - 2);
+              g_assert_cmpfloat (st->temp, <, previous + 0.5 + 2);
+              previous = st->temp;
+              hot = MAX (hot, st->temp);
+            }
+        }
+      tripped_at = t;
+      expected_minutes = (75 - temp_at_set) / 6;
+      g_test_message ("%s: %.1f °C, tripped after %.1f min (%.1f expected), hottest reading %.1f °C",
+                      cases[c]->name, temp_at_set, (tripped_at - set_at) / (double) MINUTE, expected_minutes, hot);
+      g_assert_true (st->safe_mode);
+      g_assert_cmpfloat (hot, <=, 76);
+      g_assert_cmpfloat (fabs ((tripped_at - set_at) / (double) MINUTE - expected_minutes), <, 0.5);
+
+      for (cycle = 1; cycle <= 2; cycle++)
+        {
+          /* Mining stopped: the ASICs off, the fan at full speed as the
+           * firmware stored it, the latch stored but not reported. */
+          g_assert_true (last_event (miner, PM_MINER_EVENT_OVERHEAT, &tripped));
+          g_assert_cmpfloat (tripped.value, >=, 75);
+          g_assert_cmpfloat (tripped.value, <, 76);
+          g_assert_cmpfloat (st->hashrate, ==, 0);
+          g_assert_cmpfloat (st->expected_hashrate, ==, 0);
+          g_assert_cmpfloat (st->temp, ==, -1);
+          g_assert_cmpfloat (st->actual_frequency, ==, 50);
+          g_assert_false (st->settings_autofan);
+          g_assert_cmpuint (st->settings_manual_fan, ==, 100);
+          g_assert_true (st->settings_overheat_mode);
+          g_assert_false (st->overheat_mode);
+          g_assert_cmpfloat (st->frequency, ==, f);
+          pm_miner_advance (miner, t += 10 * SEC);
+          g_assert_true (st->safe_mode);
+          g_assert_cmpfloat (st->fan_duty, >, 99);
+          g_assert_cmpfloat (st->hashrate, ==, 0);
+
+          /* 30 s of cooling, then lower settings and mining again. */
+          RUN_UNTIL (miner, st, &t, MINUTE, !st->safe_mode);
+          g_assert_false (st->safe_mode);
+          g_assert_cmpint (t - tripped_at, <=, 31 * SEC);
+          f = reduced_mhz (f);
+          v = reduced_mv (v);
+          g_assert_cmpfloat (st->frequency, ==, f);
+          g_assert_cmpuint (st->core_voltage, ==, v);
+          g_assert_false (st->settings_overheat_mode);
+          g_assert_false (st->overheat_mode);
+          g_assert_true (last_event (miner, PM_MINER_EVENT_OVERHEAT_RECOVERED, &event));
+          g_assert_cmpint (event.ms_since_boot - tripped.ms_since_boot, ==, 30000);
+          g_assert_cmpfloat (event.value, ==, f);
+          g_assert_cmpfloat (event.aux[0], ==, f + 100);
+          g_assert_cmpfloat (event.aux[1], ==, v);
+          g_assert_cmpfloat (event.aux[2], ==, v + 100);
+
+          run (miner, t, t + 30 * SEC, 5 * SEC);
+          t += 30 * SEC;
+          g_assert_false (st->safe_mode);
+          g_assert_cmpfloat (st->expected_hashrate, ==, formula_hashrate (board, f));
+          g_assert_cmpfloat (fabs (st->hashrate / formula_hashrate (board, f) - 1), <, 0.1);
+          g_assert_cmpfloat (st->hashrate, <, before);
+          g_assert_cmpfloat (st->temp, >, 0);
+
+          /* The fault is still there: it climbs back to the limit. */
+          RUN_UNTIL (miner, st, &t, 30 * MINUTE, st->safe_mode);
+          tripped_at = t;
+          g_assert_true (st->safe_mode);
+        }
+
+      /* Lifted in the cooling: the lower settings and the fan stay, the
+       * chip keeps below the limit. */
+      pm_miner_clear_fault (miner, PM_FAULT_OVERHEAT);
+      RUN_UNTIL (miner, st, &t, MINUTE, !st->safe_mode);
+      f = reduced_mhz (f);
+      run (miner, t, t + 30 * MINUTE, 5 * SEC);
+      t += 30 * MINUTE;
+      g_assert_false (st->safe_mode);
+      g_assert_cmpfloat (st->frequency, ==, f);
+      g_assert_cmpfloat (st->temp, <, 60);
+      g_assert_cmpfloat (st->fan_duty, >, 99);
+      g_assert_cmpfloat (fabs (st->hashrate / formula_hashrate (board, f) - 1), <, 0.1);
+    }
+}
+
+/* The firmware stores the latch, which only a boot reads back into what
+ * it reports: there it stays, fault or not, until cleared. */
+static void
+test_fault_overheat_latch (void)
+{
+  const PmBoard *board = &pm_board_gamma;
+  g_autoptr(PmMiner) miner = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 32, 5410, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_OVERHEAT);
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 t = START + 5 * MINUTE;
+
+  run (miner, START, t, 5 * SEC);
+  fault->rate_c_per_min = 20;
+  pm_miner_set_fault (miner, fault);
+  RUN_UNTIL (miner, st, &t, 10 * MINUTE, st->safe_mode);
+  g_assert_true (st->safe_mode);
+  g_assert_false (st->overheat_mode);
+
+  /* Restarted while it cools. */
+  pm_miner_restart (miner, t += 10 * SEC);
+  g_assert_false (st->safe_mode);
+  g_assert_true (st->overheat_mode);
+  g_assert_true (st->settings_overheat_mode);
+  /* It boots on the settings it had: the cooling did not end. */
+  g_assert_cmpfloat (st->frequency, ==, board->default_frequency);
+
+  pm_miner_clear_fault (miner, PM_FAULT_OVERHEAT);
+  run (miner, t, t + 30 * MINUTE, 5 * SEC);
+  t += 30 * MINUTE;
+  g_assert_true (st->overheat_mode);
+  g_assert_false (st->safe_mode);
+  g_assert_cmpfloat (st->fan_duty, >, 99);
+  g_assert_cmpfloat (fabs (st->hashrate / formula_hashrate (board, board->default_frequency) - 1), <, 0.1);
+
+  /* What a PATCH of overheat_mode 0 stores. */
+  pm_miner_set_overheat_mode (miner, FALSE);
+  g_assert_false (st->overheat_mode);
+  g_assert_false (st->settings_overheat_mode);
+  pm_miner_advance (miner, t += 5 * SEC);
+  g_assert_false (st->overheat_mode);
+}
+
+static void
+test_fault_fan (void)
+{
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (board_cases); c++)
+    {
+      const BoardCase *bc = &board_cases[c];
+      g_autoptr(PmMiner) miner = pm_miner_new (bc->board, bc->sensor, 33, 5420 + c, START);
+      g_autoptr(PmFault) fault = fault_new (PM_FAULT_FAN_FAILURE);
+      const PmMinerState *st = pm_miner_get_state (miner);
+      gint64 t = START + 10 * MINUTE;
+      gint64 set_at;
+      double previous, duty;
+      PmMinerEvent event;
+
+      run (miner, START, t, 5 * SEC);
+      g_assert_cmpuint (st->fan_rpm, >, 1000);
+      duty = st->fan_duty;
+
+      pm_miner_set_fault (miner, fault);
+      set_at = t;
+      pm_miner_advance (miner, t += SEC);
+      g_assert_cmpuint (st->fan_rpm, ==, 0);
+      /* The duty is the controller's, which does not know. */
+      g_assert_cmpfloat (st->fan_duty, >=, duty - 1);
+
+      /* No air: well above what the fan held, toward far more. */
+      previous = st->temp;
+      pm_miner_advance (miner, t += 5 * SEC);
+      g_assert_cmpfloat (st->temp, >, previous + 3);
+      g_assert_cmpuint (st->fan_rpm, ==, 0);
+      RUN_UNTIL (miner, st, &t, 5 * MINUTE, st->safe_mode);
+      g_test_message ("%s: overheated %.0f s after the fan stopped", bc->name, (t - set_at) / (double) SEC);
+      g_assert_true (st->safe_mode);
+      g_assert_cmpuint (st->fan_rpm, ==, 0);
+      g_assert_true (last_event (miner, PM_MINER_EVENT_OVERHEAT, &event));
+
+      /* A new fan: it spins, and the chip cools at the lower settings. */
+      pm_miner_clear_fault (miner, PM_FAULT_FAN_FAILURE);
+      g_assert_cmpuint (st->fan_rpm, >, 0);
+      pm_miner_advance (miner, t += SEC);
+      g_assert_cmpuint (st->fan_rpm, >, 1000);
+      run (miner, t, t + 20 * MINUTE, 5 * SEC);
+      t += 20 * MINUTE;
+      g_assert_false (st->safe_mode);
+      g_assert_cmpfloat (st->temp, >, 0);
+      g_assert_cmpfloat (st->temp, <, 60);
+      g_assert_cmpfloat (st->hashrate, >, 0);
+    }
+}
+
+/* The mean hashrate over @span in 5 s steps. */
+static double
+mean_hashrate (PmMiner *miner,
+               gint64  *t,
+               gint64   span)
+{
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 end = *t + span;
+  double sum = 0;
+  guint n = 0;
+
+  while (*t < end)
+    {
+      pm_miner_advance (miner, *t += 5 * SEC);
+      sum += st->hashrate;
+      n++;
+    }
+  return sum / n;
+}
+
+static void
+test_fault_asic (void)
+{
+  const BoardCase *cases[] = { &board_cases[0], &board_cases[5] };
+  guint c;
+
+  for (c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      const PmBoard *board = cases[c]->board;
+      g_autoptr(PmMiner) miner = pm_miner_new (board, cases[c]->sensor, 34, 5430 + c, START);
+      g_autoptr(PmFault) fault = fault_new (PM_FAULT_ASIC_FAILURE);
+      const PmMinerState *st = pm_miner_get_state (miner);
+      guint last_asic = board->asic_count - 1;
+      guint last_domain = board->hash_domains - 1;
+      double lost = 1.0 / (board->asic_count * board->hash_domains);
+      gint64 t = START + 10 * MINUTE;
+      double healthy, faulty, healthy_errors, sum;
+      guint64 errors_before, errors_healthy, errors_faulty;
+      guint a, d;
+
+      run (miner, START, t, 5 * SEC);
+      healthy = mean_hashrate (miner, &t, 30 * MINUTE);
+      healthy_errors = st->error_percentage;
+      errors_before = st->asic_error_count[last_asic];
+      run (miner, t, t + 30 * MINUTE, 5 * SEC);
+      t += 30 * MINUTE;
+      errors_healthy = st->asic_error_count[last_asic] - errors_before;
+
+      /* Beyond the board: its last ASIC and domain. */
+      fault->asic = 15;
+      fault->domain = 15;
+      pm_miner_set_fault (miner, fault);
+      pm_miner_advance (miner, t += 5 * SEC);
+      g_assert_cmpfloat (st->domain_hashrate[last_asic][last_domain], ==, 0);
+      sum = 0;
+      for (a = 0; a < board->asic_count; a++)
+        for (d = 0; d < board->hash_domains; d++)
+          {
+            if (a != last_asic || d != last_domain)
+              g_assert_cmpfloat (st->domain_hashrate[a][d], >, 0);
+            sum += st->domain_hashrate[a][d];
+          }
+      g_assert_cmpfloat (fabs (sum - st->hashrate), <, 1e-6 * st->hashrate);
+
+      errors_before = st->asic_error_count[last_asic];
+      faulty = mean_hashrate (miner, &t, 30 * MINUTE);
+      errors_faulty = st->asic_error_count[last_asic] - errors_before;
+      g_test_message ("%s: %.1f GH/s healthy, %.1f with a dead domain (%.1f %% less, %.1f %% expected); "
+                      "errors %.2f %% → %.2f %%, %" G_GUINT64_FORMAT " → %" G_GUINT64_FORMAT " in 30 min",
+                      cases[c]->name, healthy, faulty, 100 * (1 - faulty / healthy), 100 * lost,
+                      healthy_errors, st->error_percentage, errors_healthy, errors_faulty);
+      g_assert_cmpfloat (fabs ((1 - faulty / healthy) - lost), <, 0.02);
+      g_assert_cmpfloat (st->expected_hashrate, ==, formula_hashrate (board, board->default_frequency));
+      g_assert_cmpfloat (st->error_percentage, >, healthy_errors + 3);
+      if (board->asic_count == 1)
+        {
+          g_assert_cmpfloat (st->error_percentage, >, 10);
+          g_assert_cmpfloat (st->error_percentage, <, 30);
+        }
+      g_assert_cmpuint (errors_faulty, >, 3 * errors_healthy + 10);
+
+      /* Back to health. */
+      pm_miner_clear_fault (miner, PM_FAULT_ASIC_FAILURE);
+      pm_miner_advance (miner, t += 5 * SEC);
+      g_assert_cmpfloat (st->domain_hashrate[last_asic][last_domain], >, 0);
+      g_assert_cmpfloat (st->error_percentage, <, 3);
+      g_assert_cmpfloat (fabs (mean_hashrate (miner, &t, 30 * MINUTE) / healthy - 1), <, 0.02);
+    }
+}
+
+static void
+test_fault_pool_fallback (void)
+{
+  const PmBoard *board = &pm_board_gamma;
+  g_autoptr(PmMiner) miner = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 35, 5440, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_POOL_DOWN);
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 t = START + 10 * MINUTE;
+  gint64 lost_at, cleared_at;
+  guint64 accepted, work;
+  PmMinerEvent event;
+
+  pm_miner_set_pool_difficulty (miner, 500);
+  pm_miner_set_fallback_pool (miner, TRUE, 2000, FALSE);
+  g_assert_false (st->using_fallback);
+  run (miner, START, t, 5 * SEC);
+  g_assert_cmpuint (st->shares_accepted, >, 0);
+  g_assert_true (st->pool_connected);
+
+  /* Lost: nothing goes through while the firmware retries, though the
+   * ASIC hashes on. */
+  pm_miner_set_fault (miner, fault);
+  lost_at = t;
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOL_DOWN, &event));
+  accepted = st->shares_accepted;
+  work = st->work_received;
+  while (t < lost_at + 9 * SEC)
+    {
+      pm_miner_advance (miner, t += SEC);
+      g_assert_false (st->pool_connected);
+      g_assert_false (st->using_fallback);
+      g_assert_cmpuint (st->shares_accepted, ==, accepted);
+      g_assert_cmpuint (st->work_received, ==, work);
+      g_assert_cmpfloat (st->hashrate, >, 0);
+    }
+
+  /* Its retries spent, on the fallback pool: new counters, its
+   * difficulty, shares again. */
+  RUN_UNTIL (miner, st, &t, MINUTE, st->using_fallback);
+  g_assert_cmpint (t - lost_at, >=, 10 * SEC);
+  g_assert_cmpint (t - lost_at, <=, 11 * SEC);
+  g_assert_true (st->pool_connected);
+  g_assert_cmpfloat (st->pool_difficulty, ==, 2000);
+  g_assert_cmpuint (st->shares_accepted, <, accepted);
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOL_FALLBACK, &event));
+  run (miner, t, t + 10 * MINUTE, 5 * SEC);
+  t += 10 * MINUTE;
+  g_assert_true (st->using_fallback);
+  g_assert_cmpuint (st->shares_accepted, >, 0);
+  g_assert_cmpuint (st->work_received, >, 10);
+  g_assert_cmpfloat (fabs (st->hashrate / st->expected_hashrate - 1), <, 0.1);
+
+  /* Back: the next probe of the primary, within a minute, moves there. */
+  pm_miner_clear_fault (miner, PM_FAULT_POOL_DOWN);
+  cleared_at = t;
+  RUN_UNTIL (miner, st, &t, 2 * MINUTE, !st->using_fallback);
+  g_assert_false (st->using_fallback);
+  g_assert_cmpint (t - cleared_at, <=, 61 * SEC);
+  g_assert_cmpfloat (st->pool_difficulty, ==, 500);
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOL_RESTORED, &event));
+  g_assert_cmpfloat (event.value, ==, PM_MINER_POOL_BACK_FROM_FALLBACK);
+  accepted = st->shares_accepted;
+  run (miner, t, t + 5 * MINUTE, 5 * SEC);
+  t += 5 * MINUTE;
+  g_assert_cmpuint (st->shares_accepted, >, accepted);
+
+  /* Back before the retries ran out: the next one gets through, 5 s
+   * after the loss, and there is no failover. */
+  pm_miner_set_fault (miner, fault);
+  lost_at = t;
+  pm_miner_advance (miner, t += 2 * SEC);
+  g_assert_false (st->pool_connected);
+  pm_miner_clear_fault (miner, PM_FAULT_POOL_DOWN);
+  RUN_UNTIL (miner, st, &t, MINUTE, st->pool_connected);
+  g_assert_true (st->pool_connected);
+  g_assert_cmpint (t - lost_at, ==, 5 * SEC);
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOL_RESTORED, &event));
+  g_assert_cmpfloat (event.value, ==, PM_MINER_POOL_RECONNECTED);
+  run (miner, t, t + 2 * MINUTE, SEC);
+  t += 2 * MINUTE;
+  g_assert_true (st->pool_connected);
+  g_assert_false (st->using_fallback);
+}
+
+static void
+test_fault_pool_none (void)
+{
+  const PmBoard *board = &pm_board_supra;
+  g_autoptr(PmMiner) miner = pm_miner_new (board, PM_POWER_SENSOR_INA260, 36, 5450, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_POOL_DOWN);
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 t = START + 10 * MINUTE;
+  gint64 lost_at, cleared_at;
+  guint64 accepted;
+  double response;
+  PmMinerEvent event;
+
+  /* No secondary pool. */
+  pm_miner_set_fallback_pool (miner, FALSE, 0, FALSE);
+  run (miner, START, t, 5 * SEC);
+  pm_miner_set_fault (miner, fault);
+  lost_at = t;
+  RUN_UNTIL (miner, st, &t, MINUTE, st->pools_unavailable);
+  g_assert_true (st->pools_unavailable);
+  g_assert_cmpint (t - lost_at, <=, 11 * SEC);
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOLS_UNAVAILABLE, &event));
+
+  /* The firmware stops mining to save power; the last round trip
+   * stays. */
+  accepted = st->shares_accepted;
+  response = st->response_time;
+  pm_miner_advance (miner, t += 10 * SEC);
+  g_assert_cmpfloat (st->hashrate, ==, 0);
+  g_assert_cmpfloat (st->expected_hashrate, ==, 0);
+  g_assert_cmpfloat (st->temp, ==, -1);
+  g_assert_false (st->using_fallback);
+  run (miner, t, t + 10 * MINUTE, 5 * SEC);
+  t += 10 * MINUTE;
+  g_assert_cmpuint (st->shares_accepted, ==, accepted);
+  g_assert_cmpfloat (st->response_time, ==, response);
+  g_assert_cmpfloat (fabs (st->fan_duty - 30), <, 0.5);
+
+  /* Back: a probe within 30 s, and mining starts from 50 MHz. */
+  pm_miner_clear_fault (miner, PM_FAULT_POOL_DOWN);
+  cleared_at = t;
+  RUN_UNTIL (miner, st, &t, MINUTE, !st->pools_unavailable);
+  g_assert_false (st->pools_unavailable);
+  g_assert_cmpint (t - cleared_at, <=, 31 * SEC);
+  g_assert_true (last_event (miner, PM_MINER_EVENT_POOL_RESTORED, &event));
+  g_assert_cmpfloat (event.value, ==, PM_MINER_POOL_RESUMED);
+  g_assert_cmpfloat (st->expected_hashrate, ==, formula_hashrate (board, board->default_frequency));
+  run (miner, t, t + 5 * MINUTE, 5 * SEC);
+  t += 5 * MINUTE;
+  g_assert_cmpfloat (fabs (st->hashrate / st->expected_hashrate - 1), <, 0.1);
+  g_assert_cmpuint (st->shares_accepted, >, 0);
+  g_assert_cmpfloat (st->response_time, !=, response);
+}
+
+/* useFallbackStratum: on the secondary pool from the boot, which a
+ * primary that is down does not touch. */
+static void
+test_fault_pool_selected (void)
+{
+  g_autoptr(PmMiner) miner = pm_miner_new (&pm_board_gamma, PM_POWER_SENSOR_TPS546, 37, 5460, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_POOL_DOWN);
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 t = START + 10 * MINUTE;
+
+  pm_miner_set_fallback_pool (miner, TRUE, 4096, TRUE);
+  g_assert_true (st->using_fallback);
+  g_assert_cmpfloat (st->pool_difficulty, ==, 4096);
+  run (miner, START, t, 5 * SEC);
+  pm_miner_set_fault (miner, fault);
+  run (miner, t, t + 5 * MINUTE, 5 * SEC);
+  t += 5 * MINUTE;
+  g_assert_true (st->using_fallback);
+  g_assert_true (st->pool_connected);
+  g_assert_cmpuint (st->shares_accepted, >, 0);
+
+  /* The setting is read at boot. */
+  pm_miner_set_fallback_pool (miner, TRUE, 4096, FALSE);
+  g_assert_true (st->using_fallback);
+  pm_miner_restart (miner, t += SEC);
+  pm_miner_set_fallback_pool (miner, TRUE, 4096, FALSE);
+  g_assert_false (st->using_fallback);
+  /* Now the primary is the pool, and it is down. */
+  RUN_UNTIL (miner, st, &t, MINUTE, st->using_fallback);
+  g_assert_true (st->using_fallback);
+}
+
+static void
+test_fault_power (void)
+{
+  const PmBoard *board = &pm_board_gamma;
+  g_autoptr(PmMiner) miner = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 38, 5470, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_POWER_FAULT);
+  const PmMinerState *st = pm_miner_get_state (miner);
+  gint64 t = START + 10 * MINUTE;
+  guint64 accepted;
+  double power;
+
+  pm_miner_set_pool_difficulty (miner, 256);
+  run (miner, START, t, 5 * SEC);
+  power = st->power;
+  g_assert_null (st->power_fault);
+
+  fault->message = g_strdup ("Input undervoltage: check the supply");
+  pm_miner_set_fault (miner, fault);
+  g_assert_cmpstr (st->power_fault, ==, fault->message);
+  g_assert_true (has_event (miner, PM_MINER_EVENT_POWER_FAULT, 0));
+  pm_miner_advance (miner, t += 10 * SEC);
+  accepted = st->shares_accepted;
+  /* Nothing hashes; the firmware still expects what it set. */
+  g_assert_cmpfloat (st->hashrate, ==, 0);
+  g_assert_cmpfloat (st->expected_hashrate, ==, formula_hashrate (board, board->default_frequency));
+  g_assert_false (st->paused);
+  g_assert_cmpfloat (st->core_voltage_actual, <, 0.01 * board->default_voltage);
+  g_assert_cmpfloat (st->power, <, 0.5 * power);
+  run (miner, t, t + 10 * MINUTE, 5 * SEC);
+  t += 10 * MINUTE;
+  g_assert_cmpuint (st->shares_accepted, ==, accepted);
+  g_assert_cmpfloat (st->hashrate_1m, <, 0.01 * st->expected_hashrate);
+  g_assert_cmpstr (st->power_fault, ==, "Input undervoltage: check the supply");
+
+  /* Survives a restart: imposed from outside. */
+  pm_miner_restart (miner, t += SEC);
+  g_assert_nonnull (st->power_fault);
+  run (miner, t, t + MINUTE, 5 * SEC);
+  t += MINUTE;
+  g_assert_cmpfloat (st->hashrate, ==, 0);
+  g_assert_cmpuint (st->shares_accepted, ==, 0);
+  accepted = 0;
+
+  pm_miner_clear_fault (miner, PM_FAULT_POWER_FAULT);
+  g_assert_null (st->power_fault);
+  run (miner, t, t + 2 * MINUTE, 5 * SEC);
+  t += 2 * MINUTE;
+  g_assert_cmpfloat (fabs (st->hashrate / st->expected_hashrate - 1), <, 0.1);
+  g_assert_cmpuint (st->shares_accepted, >, accepted);
+  g_assert_cmpfloat (fabs (st->power / power - 1), <, 0.1);
+}
+
+/* Faults of other kinds are not the miner's. */
+static void
+test_fault_other_kinds (void)
+{
+  g_autoptr(PmMiner) miner = pm_miner_new (&pm_board_gamma, PM_POWER_SENSOR_TPS546, 39, 5480, START);
+  g_autoptr(PmMiner) twin = pm_miner_new (&pm_board_gamma, PM_POWER_SENSOR_TPS546, 39, 5480, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_OFFLINE);
+
+  run (miner, START, START + MINUTE, 5 * SEC);
+  run (twin, START, START + MINUTE, 5 * SEC);
+  pm_miner_set_fault (miner, fault);
+  pm_miner_clear_fault (miner, PM_FAULT_LATENCY);
+  run (miner, START + MINUTE, START + 10 * MINUTE, 5 * SEC);
+  run (twin, START + MINUTE, START + 10 * MINUTE, 5 * SEC);
+  assert_states_equal (pm_miner_get_state (miner), pm_miner_get_state (twin));
+}
+
+/* An overheat fault left alone for long: the cycles are counted, not
+ * run one by one, and come out near what 5 s steps give. */
+static void
+test_fault_overheat_gap (void)
+{
+  const PmBoard *board = &pm_board_gamma;
+  g_autoptr(PmMiner) big = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 40, 5490, START);
+  g_autoptr(PmMiner) small = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 40, 5490, START);
+  g_autoptr(PmMiner) century = pm_miner_new (board, PM_POWER_SENSOR_TPS546, 40, 5490, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_OVERHEAT);
+  const PmMinerState *b = pm_miner_get_state (big);
+  const PmMinerState *m = pm_miner_get_state (small);
+  const PmMinerState *c = pm_miner_get_state (century);
+  const gint64 years = G_GINT64_CONSTANT (100) * 365 * 24 * HOUR;
+  const double cycle[] = { 400, 300, 200, 100 };
+  gint64 begin, big_us, century_us;
+  guint i;
+
+  fault->rate_c_per_min = 10;
+  pm_miner_set_fault (big, fault);
+  pm_miner_set_fault (small, fault);
+  pm_miner_set_fault (century, fault);
+
+  begin = g_get_monotonic_time ();
+  pm_miner_advance (big, START + 24 * HOUR);
+  big_us = g_get_monotonic_time () - begin;
+  run (small, START, START + 24 * HOUR, 5 * SEC);
+  begin = g_get_monotonic_time ();
+  pm_miner_advance (century, START + years);
+  century_us = g_get_monotonic_time () - begin;
+  g_test_message ("a day: %.3g hashes in one step (%" G_GINT64_FORMAT " µs), %.3g in 5 s steps; "
+                  "%.0f MHz and %.0f MHz; a century in %" G_GINT64_FORMAT " µs at %.0f MHz",
+                  b->total_hashes, big_us, m->total_hashes, b->frequency, m->frequency, century_us, c->frequency);
+
+  g_assert_cmpuint (b->uptime_seconds, ==, 24 * 3600);
+  g_assert_cmpfloat (fabs (b->total_hashes / m->total_hashes - 1), <, 0.1);
+  g_assert_cmpfloat (fabs ((double) b->shares_accepted / m->shares_accepted - 1), <, 0.2);
+  g_assert_cmpuint (c->uptime_seconds, ==, years / SEC);
+  g_assert_true (isfinite (c->total_hashes) && c->total_hashes > b->total_hashes);
+  /* Long since in the firmware's cycle of frequencies. */
+  for (i = 0; i < G_N_ELEMENTS (cycle); i++)
+    if (c->frequency == cycle[i])
+      break;
+  g_assert_cmpuint (i, <, G_N_ELEMENTS (cycle));
+  g_assert_cmpuint (c->core_voltage, >=, 100);
+  g_assert_cmpuint (c->core_voltage, <=, 1000);
+  g_assert_cmpuint (c->core_voltage % 100, ==, 0);
+}
+
+/* ---- the simulated device's faults -------------------------------------------------------- */
+
+static JsonObject *
+sim_info (PmSim  *sim,
+          gint64  now)
+{
+  g_autofree char *text = pm_sim_dup_info (sim, "v2.15.0", "192.168.1.20", now);
+  g_autoptr(JsonNode) node = json_from_string (text, NULL);
+
+  g_assert_nonnull (node);
+  return json_object_ref (json_node_get_object (node));
+}
+
+static void
+test_sim_overheat (void)
+{
+  const PmProfile *profile = pm_profile_lookup ("axeos-gamma");
+  const PmBoard *board = profile->board;
+  g_autoptr(PmSim) sim = pm_sim_new (profile, "bitaxe", 41, 5500, START);
+  g_autoptr(PmFault) fault = fault_new (PM_FAULT_OVERHEAT);
+  g_autoptr(JsonNode) patch = json_from_string ("{\"overheat_mode\": 0}", NULL);
+  const PmMinerState *st = pm_miner_get_state (pm_sim_get_miner (sim));
+  gint64 t = START + 10 * MINUTE;
+  JsonObject *info;
+
+  pm_sim_catch_up (sim, t);
+  fault->rate_c_per_min = 20;
+  pm_sim_set_fault_at (sim, fault, t);
+  while (!st->safe_mode && t < START + HOUR)
+    pm_sim_catch_up (sim, t += SEC);
+  g_assert_true (st->safe_mode);
+
+  /* What the firmware stored is what it reports. */
+  info = sim_info (sim, t);
+  g_assert_cmpint (json_object_get_int_member (info, "autofanspeed"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (info, "manualFanSpeed"), ==, 100);
+  g_assert_cmpint (json_object_get_int_member (info, "overheat_mode"), ==, 0);
+  g_assert_cmpfloat (json_object_get_double_member (info, "hashRate"), ==, 0);
+  g_assert_cmpfloat (json_object_get_double_member (info, "temp"), ==, -1);
+  json_object_unref (info);
+  g_assert_true (pm_sim_get_settings (sim)->overheat_mode);
+
+  /* The cooling ends: the lower settings are stored. */
+  pm_sim_catch_up (sim, t += 31 * SEC);
+  info = sim_info (sim, t);
+  g_assert_cmpfloat (json_object_get_double_member (info, "frequency"), ==, board->default_frequency - 100);
+  g_assert_cmpint (json_object_get_int_member (info, "coreVoltage"), ==, board->default_voltage - 100);
+  g_assert_cmpint (json_object_get_int_member (info, "overheat_mode"), ==, 0);
+  json_object_unref (info);
+  g_assert_false (pm_sim_get_settings (sim)->overheat_mode);
+
+  /* Again, and a restart while it cools: the latch shows, through the
+   * clearing of the fault, until a PATCH clears it. */
+  while (!st->safe_mode && t < START + 2 * HOUR)
+    pm_sim_catch_up (sim, t += SEC);
+  g_assert_true (st->safe_mode);
+  pm_sim_reboot (sim, t += 5 * SEC);
+  pm_sim_clear_fault_at (sim, PM_FAULT_OVERHEAT, t += SEC);
+  pm_sim_catch_up (sim, t += 30 * MINUTE);
+  info = sim_info (sim, t);
+  g_assert_cmpint (json_object_get_int_member (info, "overheat_mode"), ==, 1);
+  /* It booted on what was stored before the cooling. */
+  g_assert_cmpfloat (json_object_get_double_member (info, "frequency"), ==, board->default_frequency - 100);
+  g_assert_cmpfloat (json_object_get_double_member (info, "hashRate"), >, 0);
+  json_object_unref (info);
+
+  g_assert_true (pm_sim_patch (sim, patch, t += SEC, NULL, NULL));
+  info = sim_info (sim, t += SEC);
+  g_assert_cmpint (json_object_get_int_member (info, "overheat_mode"), ==, 0);
+  json_object_unref (info);
+}
+
+static void
+test_sim_pool_and_power (void)
+{
+  const PmProfile *profile = pm_profile_lookup ("axeos-gamma");
+  g_autoptr(PmSim) sim = pm_sim_new (profile, "bitaxe", 42, 5510, START);
+  g_autoptr(PmFault) pool = fault_new (PM_FAULT_POOL_DOWN);
+  g_autoptr(PmFault) power = fault_new (PM_FAULT_POWER_FAULT);
+  PmSettings *settings = pm_sim_get_settings (sim);
+  gint64 t = START + 10 * MINUTE;
+  JsonObject *info;
+
+  /* The factory secondary pool, at a difficulty of its own. */
+  g_assert_nonnull (settings->pools[settings->secondary_pool_index].url);
+  settings->pools[settings->secondary_pool_index].suggested_difficulty = 8192;
+  pm_sim_apply_settings (sim);
+  pm_sim_catch_up (sim, t);
+  info = sim_info (sim, t);
+  g_assert_cmpint (json_object_get_int_member (info, "isUsingFallbackStratum"), ==, 0);
+  g_assert_cmpfloat (json_object_get_double_member (info, "poolDifficulty"), ==, 1000);
+  json_object_unref (info);
+
+  pm_sim_set_fault_at (sim, pool, t);
+  pm_sim_catch_up (sim, t += 15 * SEC);
+  info = sim_info (sim, t);
+  g_assert_cmpint (json_object_get_int_member (info, "isUsingFallbackStratum"), ==, 1);
+  g_assert_cmpfloat (json_object_get_double_member (info, "poolDifficulty"), ==, 8192);
+  /* The flat members stay the slots'. */
+  g_assert_cmpstr (json_object_get_string_member (info, "stratumURL"), ==, settings->pools[settings->primary_pool_index].url);
+  g_assert_cmpstr (json_object_get_string_member (info, "fallbackStratumURL"), ==,
+                   settings->pools[settings->secondary_pool_index].url);
+  g_assert_false (json_object_has_member (info, "power_fault"));
+  json_object_unref (info);
+
+  power->message = g_strdup ("Power Fault Detected.");
+  pm_sim_set_fault_at (sim, power, t += SEC);
+  info = sim_info (sim, t += 5 * SEC);
+  g_assert_cmpstr (json_object_get_string_member (info, "power_fault"), ==, "Power Fault Detected.");
+  g_assert_false (json_object_has_member (info, "hardware_fault"));
+  g_assert_cmpfloat (json_object_get_double_member (info, "hashRate"), ==, 0);
+  json_object_unref (info);
+
+  pm_sim_clear_fault_at (sim, PM_FAULT_POWER_FAULT, t += SEC);
+  pm_sim_clear_fault_at (sim, PM_FAULT_POOL_DOWN, t += SEC);
+  pm_sim_catch_up (sim, t += 2 * MINUTE);
+  info = sim_info (sim, t);
+  g_assert_false (json_object_has_member (info, "power_fault"));
+  g_assert_cmpint (json_object_get_int_member (info, "isUsingFallbackStratum"), ==, 0);
+  g_assert_cmpfloat (json_object_get_double_member (info, "poolDifficulty"), ==, 1000);
+  g_assert_cmpfloat (json_object_get_double_member (info, "hashRate"), >, 0);
+  json_object_unref (info);
+}
+
+/* The lines the firmware writes for what its faults made it do. */
+static void
+collect_line (gint64      ms_since_boot,
+              const char *line,
+              gsize       length,
+              gpointer    user_data)
+{
+  g_string_append_len (user_data, line, (gssize) length);
+}
+
+static void
+test_sim_log (void)
+{
+  const PmProfile *profile = pm_profile_lookup ("axeos-gamma");
+  g_autoptr(PmSim) sim = pm_sim_new (profile, "bitaxe", 43, 5520, START);
+  g_autoptr(PmFault) overheat = fault_new (PM_FAULT_OVERHEAT);
+  g_autoptr(PmFault) pool = fault_new (PM_FAULT_POOL_DOWN);
+  g_autoptr(PmFault) power = fault_new (PM_FAULT_POWER_FAULT);
+  g_autoptr(GString) log = g_string_new (NULL);
+  const PmMinerState *st = pm_miner_get_state (pm_sim_get_miner (sim));
+  static const char *const expected[] = {
+    "E (", ") power_management: OVERHEAT! VR: ",
+    "W (", ") power_management: Entering safe mode due to overheat condition. System operation halted.\n",
+    "W (", ") power_management: Safe mode active (cycle 6/6) - VR: ",
+    "I (", ") power_management: Restoring at reduced settings: 1050mV (was 1150mV), 425 MHz (was 525 MHz)\n",
+    "E (", ") stratum_v1_task: Failed to receive JSON-RPC line, reconnecting...\n",
+    "I (", ") protocol_coordinator: Switching to fallback pool (SV1)\n",
+    "I (", ") protocol_coordinator: Primary pool is back! Switching from fallback.\n",
+    "E (", ") TPS546: The voltage regulator is turned off\n",
+  };
+  gint64 t = START + 5 * MINUTE;
+  guint i;
+
+  pm_sim_catch_up (sim, t);
+  overheat->rate_c_per_min = 30;
+  pm_sim_set_fault_at (sim, overheat, t);
+  while (!st->safe_mode && t < START + HOUR)
+    pm_sim_catch_up (sim, t += SEC);
+  g_assert_true (st->safe_mode);
+  pm_sim_clear_fault_at (sim, PM_FAULT_OVERHEAT, t);
+  pm_sim_take_log (sim, FALSE, collect_line, log);
+  pm_sim_catch_up (sim, t += MINUTE);
+  pm_sim_take_log (sim, FALSE, collect_line, log);
+
+  pm_sim_set_fault_at (sim, pool, t += SEC);
+  pm_sim_catch_up (sim, t += 20 * SEC);
+  pm_sim_clear_fault_at (sim, PM_FAULT_POOL_DOWN, t);
+  pm_sim_take_log (sim, FALSE, collect_line, log);
+  pm_sim_catch_up (sim, t += 61 * SEC);
+  pm_sim_set_fault_at (sim, power, t += SEC);
+  pm_sim_take_log (sim, FALSE, collect_line, log);
+
+  for (i = 0; i < G_N_ELEMENTS (expected); i += 2)
+    {
+      const char *at = strstr (log->str, expected[i + 1]);
+
+      if (at == NULL)
+        g_error ("no line with \"%s\" in:\n%s", expected[i + 1], log->str);
+      /* The level and the time stamp before it. */
+      while (at > log->str && at[-1] != '\n')
+        at--;
+      g_assert_true (g_str_has_prefix (at, expected[i]));
+    }
+}
+
 /* ---- cost --------------------------------------------------------------------------------- */
 
 static void
@@ -1241,6 +2088,19 @@ main (int   argc,
   g_test_add_func ("/miner/events", test_events);
   g_test_add_func ("/miner/gap/long", test_long_gap);
   g_test_add_func ("/miner/gap/huge", test_huge_gap);
+  g_test_add_func ("/miner/fault/overheat", test_fault_overheat);
+  g_test_add_func ("/miner/fault/overheat-latch", test_fault_overheat_latch);
+  g_test_add_func ("/miner/fault/overheat-gap", test_fault_overheat_gap);
+  g_test_add_func ("/miner/fault/fan", test_fault_fan);
+  g_test_add_func ("/miner/fault/asic", test_fault_asic);
+  g_test_add_func ("/miner/fault/pool-fallback", test_fault_pool_fallback);
+  g_test_add_func ("/miner/fault/pool-none", test_fault_pool_none);
+  g_test_add_func ("/miner/fault/pool-selected", test_fault_pool_selected);
+  g_test_add_func ("/miner/fault/power", test_fault_power);
+  g_test_add_func ("/miner/fault/other-kinds", test_fault_other_kinds);
+  g_test_add_func ("/miner/sim/overheat", test_sim_overheat);
+  g_test_add_func ("/miner/sim/pool-and-power", test_sim_pool_and_power);
+  g_test_add_func ("/miner/sim/log", test_sim_log);
   g_test_add_func ("/miner/cost", test_cost);
 
   return g_test_run ();

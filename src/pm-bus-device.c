@@ -8,6 +8,7 @@
 #include "pm-bus-device.h"
 #include "pm-error.h"
 #include "pm-names.h"
+#include "pm-quote.h"
 
 /**
  * PmBusDevice:
@@ -80,12 +81,78 @@ handle_update (PmDBusDevice          *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_set_fault (PmDBusDevice          *object,
+                  GDBusMethodInvocation *invocation,
+                  const char            *kind,
+                  GVariant              *parameters)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmFault) fault = pm_fault_new_from_variant (kind, parameters, &error);
+
+  if (fault == NULL || !pm_device_set_fault (self->device, fault, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_device_complete_set_fault (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* Reads a kind of fault as a client names it. */
+gboolean
+pm_bus_device_parse_fault_kind (const char  *name,
+                                PmFaultKind *out_kind,
+                                GError     **error)
+{
+  if (pm_fault_kind_from_string (name, out_kind))
+    return TRUE;
+  {
+    g_autofree char *quoted = pm_quote (name, -1);
+
+    g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, "unknown fault '%s'", quoted);
+  }
+  return FALSE;
+}
+
+static gboolean
+handle_clear_fault (PmDBusDevice          *object,
+                    GDBusMethodInvocation *invocation,
+                    const char            *kind)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+  g_autoptr(GError) error = NULL;
+  PmFaultKind parsed;
+
+  if (!pm_bus_device_parse_fault_kind (kind, &parsed, &error))
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  pm_device_clear_fault (self->device, parsed);
+  pm_dbus_device_complete_clear_fault (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_faults (PmDBusDevice          *object,
+                     GDBusMethodInvocation *invocation)
+{
+  PmBusDevice *self = PM_BUS_DEVICE (object);
+
+  pm_device_clear_faults (self->device);
+  pm_dbus_device_complete_clear_faults (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 pm_bus_device_iface_init (PmDBusDeviceIface *iface)
 {
   iface->handle_restart = handle_restart;
   iface->handle_get_info = handle_get_info;
   iface->handle_update = handle_update;
+  iface->handle_set_fault = handle_set_fault;
+  iface->handle_clear_fault = handle_clear_fault;
+  iface->handle_clear_faults = handle_clear_faults;
 }
 
 /* Copies the device's state to the interface's properties; the skeleton
@@ -97,7 +164,10 @@ sync_properties (PmBusDevice *self)
   PmDBusDevice *iface = PM_DBUS_DEVICE (self);
   g_autofree char *url = pm_device_dup_url (self->device);
 
+  g_autoptr(GVariant) faults = pm_device_dup_faults (self->device);
+
   pm_dbus_device_set_port (iface, pm_device_get_port (self->device));
+  pm_dbus_device_set_faults (iface, faults);
   pm_dbus_device_set_hostname (iface, pm_device_get_hostname (self->device));
   pm_dbus_device_set_profile (iface, pm_device_get_profile (self->device)->name);
   if (pm_device_get_profile (self->device)->family == PM_PROFILE_FAMILY_PLUTO)

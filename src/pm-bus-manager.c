@@ -231,11 +231,135 @@ handle_remove_device (PmDBusManager         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The devices @paths name, or with none every device of the fleet. */
+static GPtrArray *
+find_devices (PmBusManager       *self,
+              const char *const  *paths,
+              GError            **error)
+{
+  g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
+  GListModel *fleet = pm_manager_get_devices (self->manager);
+  guint i;
+
+  if (paths[0] == NULL)
+    {
+      for (i = 0; i < g_list_model_get_n_items (fleet); i++)
+        g_ptr_array_add (devices, g_list_model_get_item (fleet, i));
+      return g_steal_pointer (&devices);
+    }
+  for (i = 0; paths[i] != NULL; i++)
+    {
+      PmDevice *device = NULL;
+      guint port;
+
+      if (pm_bus_device_parse_object_path (paths[i], &port))
+        device = pm_manager_find_device (self->manager, port, NULL);
+      if (device == NULL)
+        {
+          g_autofree char *quoted = pm_quote (paths[i], -1);
+
+          g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE, "no device at %s", quoted);
+          return NULL;
+        }
+      g_ptr_array_add (devices, g_object_ref (device));
+    }
+  return g_steal_pointer (&devices);
+}
+
+static gboolean
+handle_set_fault (PmDBusManager         *object,
+                  GDBusMethodInvocation *invocation,
+                  const char *const     *paths,
+                  const char            *kind,
+                  GVariant              *parameters)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmFault) fault = pm_fault_new_from_variant (kind, parameters, &error);
+  g_autoptr(GPtrArray) devices = NULL;
+  guint i;
+
+  if (fault != NULL)
+    devices = find_devices (self, paths, &error);
+  /* All or nothing: a miner fault needs every device to have a miner. */
+  for (i = 0; devices != NULL && i < devices->len; i++)
+    {
+      PmDevice *device = g_ptr_array_index (devices, i);
+
+      if (pm_fault_kind_needs_miner (fault->kind) &&
+          !pm_profile_is_simulated (pm_device_get_profile (device)))
+        {
+          g_set_error (&error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "fault '%s' acts on a simulated miner, and %s (%s) has none",
+                       kind, pm_device_get_hostname (device), pm_device_get_profile (device)->name);
+          g_clear_pointer (&devices, g_ptr_array_unref);
+        }
+    }
+  if (devices == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (i = 0; i < devices->len; i++)
+    pm_device_set_fault (g_ptr_array_index (devices, i), fault, NULL);
+  pm_dbus_manager_complete_set_fault (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_fault (PmDBusManager         *object,
+                    GDBusMethodInvocation *invocation,
+                    const char *const     *paths,
+                    const char            *kind)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  PmFaultKind parsed;
+  guint i;
+
+  if (pm_bus_device_parse_fault_kind (kind, &parsed, &error))
+    devices = find_devices (self, paths, &error);
+  if (devices == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (i = 0; i < devices->len; i++)
+    pm_device_clear_fault (g_ptr_array_index (devices, i), parsed);
+  pm_dbus_manager_complete_clear_fault (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_clear_faults (PmDBusManager         *object,
+                     GDBusMethodInvocation *invocation,
+                     const char *const     *paths)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) devices = find_devices (self, paths, &error);
+  guint i;
+
+  if (devices == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  for (i = 0; i < devices->len; i++)
+    pm_device_clear_faults (g_ptr_array_index (devices, i));
+  pm_dbus_manager_complete_clear_faults (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 pm_bus_manager_iface_init (PmDBusManagerIface *iface)
 {
   iface->handle_add_device = handle_add_device;
   iface->handle_remove_device = handle_remove_device;
+  iface->handle_set_fault = handle_set_fault;
+  iface->handle_clear_fault = handle_clear_fault;
+  iface->handle_clear_faults = handle_clear_faults;
 }
 
 static void

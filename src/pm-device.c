@@ -7,6 +7,7 @@
 
 #include "pm-device.h"
 #include "pm-error.h"
+#include "pm-faults.h"
 #include "pm-firmware-api.h"
 #include "pm-pluto-api.h"
 #include "pm-http.h"
@@ -72,6 +73,7 @@ struct _PmDevice
   GSource      *restart_source;  /* (owned) (nullable) */
 
   PmStreams    *streams;         /* (owned) */
+  PmFaults     *faults;          /* (owned) (nullable) until a fault is set */
   PmSim        *sim;             /* (owned) (nullable) until started; simulated profiles */
 };
 
@@ -93,9 +95,10 @@ typedef enum
   PROP_START_TIME,
   PROP_LISTENING,
   PROP_RESTARTING,
+  PROP_FAULTS,
 } PmDeviceProperty;
 
-static GParamSpec *props[PROP_RESTARTING + 1] = { NULL, };
+static GParamSpec *props[PROP_FAULTS + 1] = { NULL, };
 
 /* ---- WebSockets ---------------------------------------------------------- */
 
@@ -196,8 +199,12 @@ on_early_request (SoupServer        *server,
   PmDevice *self = PM_DEVICE (user_data);
   PmApiHost host;
 
+  if (self->faults != NULL && pm_faults_intercept (self->faults, msg, path))
+    return;
   fill_host (self, &host);
   family_apis[self->profile->family].early (&host, msg, path);
+  if (self->faults != NULL)
+    pm_faults_shape_reply (self->faults, msg);
 }
 
 static void
@@ -212,6 +219,8 @@ on_request (SoupServer        *server,
 
   fill_host (self, &host);
   family_apis[self->profile->family].handle (&host, msg, path, query);
+  if (self->faults != NULL)
+    pm_faults_shape_reply (self->faults, msg);
 }
 
 /* The port listens again: a new start. */
@@ -278,6 +287,13 @@ on_firmware_up (gpointer user_data)
 
   g_clear_pointer (&self->restart_source, g_source_unref);
   self->restarting = FALSE;
+  if (self->faults != NULL && pm_faults_get_offline (self->faults))
+    {
+      /* It booted, but a fault keeps it off the network. */
+      pm_sim_reboot (self->sim, g_get_monotonic_time ());
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+      return G_SOURCE_REMOVE;
+    }
   self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
                                        self->port, PM_LIMIT_BODY_BYTES, &error);
   if (self->listener == NULL)
@@ -434,6 +450,158 @@ restart_by_profile (gpointer device)
   pm_device_restart (PM_DEVICE (device), NULL);
 }
 
+/* ---- faults ------------------------------------------------------------ */
+
+static void
+fault_set_offline (gpointer device,
+                   gboolean offline)
+{
+  PmDevice *self = PM_DEVICE (device);
+  g_autoptr(GError) error = NULL;
+
+  if (offline)
+    {
+      if (self->listener == NULL)
+        return;
+      pm_streams_close_all (self->streams, FALSE);
+      close_port (self, TRUE);
+      g_message ("%s: off the network (a fault)", self->hostname);
+      return;
+    }
+  /* A device that is rebooting comes back when it has booted. */
+  if (self->listener != NULL || self->bind_address == NULL ||
+      (self->restarting && is_simulated (self)))
+    return;
+  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
+                                       self->port, PM_LIMIT_BODY_BYTES, &error);
+  if (self->listener == NULL)
+    {
+      g_warning ("%s: could not come back on the network: %s", self->hostname, error->message);
+      return;
+    }
+  g_message ("%s: back on the network", self->hostname);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+}
+
+static void
+fault_restart (gpointer device)
+{
+  pm_device_restart (PM_DEVICE (device), NULL);
+}
+
+static void
+fault_drop_websockets (gpointer device,
+                       gboolean clean)
+{
+  pm_streams_close_all (PM_DEVICE (device)->streams, clean);
+}
+
+static void
+fault_silence_websockets (gpointer device,
+                          gboolean silent)
+{
+  pm_streams_set_silent (PM_DEVICE (device)->streams, silent);
+}
+
+static void
+fault_miner (gpointer       device,
+             PmFaultKind    kind,
+             const PmFault *fault)
+{
+  PmDevice *self = PM_DEVICE (device);
+
+  if (self->sim == NULL)
+    return;
+  if (fault != NULL)
+    pm_sim_set_fault (self->sim, fault);
+  else
+    pm_sim_clear_fault (self->sim, kind);
+}
+
+static const PmFaultsDeviceFuncs fault_funcs = {
+  .set_offline = fault_set_offline,
+  .restart = fault_restart,
+  .drop_websockets = fault_drop_websockets,
+  .silence_websockets = fault_silence_websockets,
+  .miner_fault = fault_miner,
+};
+
+/**
+ * pm_device_set_fault:
+ * @self: a #PmDevice
+ * @fault: a checked fault (see pm_fault_new_from_variant()); copied, and
+ *   one of its kind replaced
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Returns: %FALSE if the device cannot take that fault; nothing changes
+ */
+gboolean
+pm_device_set_fault (PmDevice      *self,
+                     const PmFault *fault,
+                     GError       **error)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+
+  if (self->faults == NULL)
+    self->faults = pm_faults_new (&fault_funcs, self, self->profile, self->seed, self->port);
+  if (!pm_faults_set (self->faults, fault, error))
+    return FALSE;
+  g_message ("%s: fault %s set", self->hostname, pm_fault_kind_to_string (fault->kind));
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
+  return TRUE;
+}
+
+/**
+ * pm_device_clear_fault:
+ * @self: a #PmDevice
+ * @kind: a kind of fault
+ *
+ * Returns: whether one was active
+ */
+gboolean
+pm_device_clear_fault (PmDevice   *self,
+                       PmFaultKind kind)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+
+  if (self->faults == NULL || !pm_faults_clear (self->faults, kind))
+    return FALSE;
+  g_message ("%s: fault %s cleared", self->hostname, pm_fault_kind_to_string (kind));
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
+  return TRUE;
+}
+
+/**
+ * pm_device_clear_faults:
+ * @self: a #PmDevice
+ *
+ * Lifts every fault.
+ */
+void
+pm_device_clear_faults (PmDevice *self)
+{
+  g_return_if_fail (PM_IS_DEVICE (self));
+
+  if (self->faults == NULL || pm_faults_get_n_active (self->faults) == 0)
+    return;
+  pm_faults_clear_all (self->faults);
+  g_message ("%s: faults cleared", self->hostname);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
+}
+
+/**
+ * pm_device_dup_faults:
+ * @self: a #PmDevice
+ *
+ * Returns: (transfer full): the active faults, `a{sa{sv}}`
+ */
+GVariant *
+pm_device_dup_faults (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return g_variant_ref_sink (pm_faults_to_variant (self->faults));
+}
+
 /* ---- life cycle --------------------------------------------------------- */
 
 /**
@@ -581,6 +749,7 @@ pm_device_dispose (GObject *object)
 
   if (self->streams != NULL)
     shut_down (self, FALSE);
+  g_clear_object (&self->faults);
   g_clear_object (&self->streams);
   g_clear_object (&self->server);
   g_clear_object (&self->acceptor);
@@ -655,6 +824,9 @@ pm_device_get_property (GObject    *object,
     case PROP_RESTARTING:
       g_value_set_boolean (value, self->restarting);
       break;
+    case PROP_FAULTS:
+      g_value_take_variant (value, pm_device_dup_faults (self));
+      break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
     }
@@ -708,6 +880,7 @@ pm_device_set_property (GObject      *object,
     case PROP_START_TIME:
     case PROP_LISTENING:
     case PROP_RESTARTING:
+    case PROP_FAULTS:
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
     }
@@ -800,6 +973,13 @@ pm_device_class_init (PmDeviceClass *klass)
     g_param_spec_boolean ("listening", NULL, NULL, FALSE, readonly);
   props[PROP_RESTARTING] =
     g_param_spec_boolean ("restarting", NULL, NULL, FALSE, readonly);
+  /**
+   * PmDevice:faults:
+   *
+   * The active faults, `a{sa{sv}}`: each kind and its parameters.
+   */
+  props[PROP_FAULTS] =
+    g_param_spec_variant ("faults", NULL, NULL, G_VARIANT_TYPE ("a{sa{sv}}"), NULL, readonly);
 
   g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }

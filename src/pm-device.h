@@ -6,6 +6,7 @@
 #include "pm-acceptor.h"
 #include "pm-config.h"
 #include "pm-device-spec.h"
+#include "pm-fault.h"
 #include "pm-generator.h"
 #include "pm-log-stream.h"
 #include "pm-profile.h"
@@ -49,5 +50,13 @@ gboolean pm_device_update (PmDevice   *self,
                            const char *data,
                            gsize       length,
                            GError    **error);
+
+gboolean  pm_device_set_fault (PmDevice      *self,
+                               const PmFault *fault,
+                               GError       **error);
+gboolean  pm_device_clear_fault (PmDevice   *self,
+                                 PmFaultKind kind);
+void      pm_device_clear_faults (PmDevice *self);
+GVariant *pm_device_dup_faults (PmDevice *self);
 
 G_END_DECLS

@@ -58,6 +58,7 @@ struct _PmLogStream
   GSource     *tick_source;  /* (owned) (nullable) Pluto style */
   GSource     *flush_source; /* (owned) (nullable) AxeOS style */
   GString     *pending;      /* (owned) AxeOS style: pushed, not sent */
+  gboolean     silent;       /* nothing is sent; the clients stay */
 };
 
 G_DEFINE_FINAL_TYPE (PmLogStream, pm_log_stream, G_TYPE_OBJECT)
@@ -253,6 +254,8 @@ broadcast (PmLogStream *self,
   guint i;
 
   g_ptr_array_set_free_func (clients, g_object_unref);
+  if (self->silent)
+    return;
   for (i = 0; i < clients->len; i++)
     send_bytes (g_ptr_array_index (clients, i), frame);
 }
@@ -355,7 +358,7 @@ send_lines (PmLogStream *self,
   const char *p = text;
   const char *end = text + length;
 
-  while (p < end && self->receiver != NULL)
+  while (p < end && self->receiver != NULL && !self->silent)
     {
       const char *newline = memchr (p, '\n', end - p);
       const char *stop = newline != NULL ? newline + 1 : end;
@@ -526,6 +529,22 @@ pm_log_stream_push (PmLogStream *self,
     default:
       break;
     }
+}
+
+/**
+ * pm_log_stream_set_silent:
+ * @self: a #PmLogStream
+ * @silent: whether to send nothing
+ *
+ * A silent stream keeps its clients, and sends them nothing until it
+ * speaks again: what comes meanwhile is dropped.
+ */
+void
+pm_log_stream_set_silent (PmLogStream *self,
+                          gboolean     silent)
+{
+  g_return_if_fail (PM_IS_LOG_STREAM (self));
+  self->silent = silent;
 }
 
 /**

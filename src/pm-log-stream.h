@@ -61,6 +61,8 @@ guint pm_log_stream_get_n_clients (PmLogStream *self);
 void  pm_log_stream_push (PmLogStream *self,
                           const char  *text,
                           gsize        length);
+void  pm_log_stream_set_silent (PmLogStream *self,
+                                gboolean     silent);
 void  pm_log_stream_close_all (PmLogStream *self,
                                gboolean     clean);
 

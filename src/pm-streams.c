@@ -246,6 +246,21 @@ pm_streams_close_all (PmStreams *self,
 }
 
 /**
+ * pm_streams_set_silent:
+ * @self: a #PmStreams
+ * @silent: whether the log says nothing
+ *
+ * A silent log keeps its clients and sends them nothing.
+ */
+void
+pm_streams_set_silent (PmStreams *self,
+                       gboolean   silent)
+{
+  g_return_if_fail (PM_IS_STREAMS (self));
+  pm_log_stream_set_silent (self->logs, silent);
+}
+
+/**
  * pm_streams_set_sim:
  * @self: a #PmStreams
  * @sim: (nullable): the simulated device whose log the clients get; it

@@ -27,6 +27,8 @@ void         pm_streams_set_rand (PmStreams *self,
 void         pm_streams_set_hostname (PmStreams  *self,
                                       const char *hostname);
 gboolean     pm_streams_has_live (PmStreams *self);
+void         pm_streams_set_silent (PmStreams *self,
+                                    gboolean   silent);
 
 void         pm_streams_add_log_client (PmStreams               *self,
                                         SoupWebsocketConnection *conn,

@@ -56,7 +56,7 @@
 /* The device interface as the object manager lists it: the interfaces of
  * a device object, each with its properties and their types. */
 #define DEVICE_DESCRIPTION \
-  DEVICE_IFACE "(ApiVersion:s,Firmware:s,Hostname:s,Port:u,Profile:s,Restarting:b,StartTime:x,Url:s)"
+  DEVICE_IFACE "(ApiVersion:s,Faults:a{sa{sv}},Firmware:s,Hostname:s,Port:u,Profile:s,Restarting:b,StartTime:x,Url:s)"
 #define MANAGER_DESCRIPTION \
   MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Seed:t,Version:s)"
 
@@ -1085,7 +1085,7 @@ assert_device_properties (Fixture    *fixture,
   gint64 start_time;
   guint u;
 
-  g_assert_cmpuint (g_variant_n_children (all), ==, 8);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 9);
   g_assert_true (g_variant_lookup (all, "Port", "u", &u));
   g_assert_cmpuint (u, ==, port);
   g_assert_true (g_variant_lookup (all, "Hostname", "&s", &text));
@@ -1311,7 +1311,7 @@ assert_device_profile (Fixture    *fixture,
       break;
   g_assert_cmpuint (i, <, G_N_ELEMENTS (device_profiles));
 
-  g_assert_cmpuint (g_variant_n_children (all), ==, 8);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 9);
   g_assert_true (g_variant_lookup (all, "Profile", "&s", &text));
   g_assert_cmpstr (text, ==, profile);
   g_assert_true (g_variant_lookup (all, "ApiVersion", "&s", &text));

@@ -1,0 +1,721 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-faults"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-error.h"
+#include "pm-faults.h"
+#include "pm-http.h"
+#include "pm-json-writer.h"
+
+/**
+ * PmFaults:
+ *
+ * The faults imposed on one device, at most one of each kind, and what
+ * they do: to its HTTP replies (pm_faults_intercept() before the
+ * profile's API sees a request, pm_faults_shape_reply() after it
+ * answered), to its port and WebSockets (through #PmFaultsDeviceFuncs,
+ * on timers of this device's own), and to its simulated miner.  A device
+ * has one only once a fault is set, so a fleet without faults pays
+ * nothing.  Nothing here blocks: delays and trickles are timers, so one
+ * device's fault never holds up another device.
+ */
+
+/* How often a trickled body gets its next bytes. */
+#define TRICKLE_MS 100
+/* At most this many requests are held unanswered by a black hole; more
+ * are dropped at once (the client sees the connection close). */
+#define MAX_HELD 256
+
+struct _PmFaults
+{
+  GObject                    parent_instance;
+
+  const PmFaultsDeviceFuncs *funcs;
+  gpointer                   device;      /* (unowned): it owns us */
+  const PmProfile           *profile;
+  guint64                    rng;
+
+  PmFault                   *active[PM_FAULT_N_KINDS];  /* (owned) (nullable) */
+  gboolean                   offline;     /* what set_offline() was last told */
+
+  GSource                   *flap;        /* (owned) (nullable) */
+  gboolean                   flap_down;
+  GSource                   *ws_drop;     /* (owned) (nullable) */
+  GSource                   *reboot;      /* (owned) (nullable) */
+  GPtrArray                 *held;        /* (owned) (element-type SoupServerMessage) */
+  GPtrArray                 *delayed;     /* (owned) (element-type Delayed) */
+};
+
+G_DEFINE_FINAL_TYPE (PmFaults, pm_faults, G_TYPE_OBJECT)
+
+/* ---- timers ---------------------------------------------------------------- */
+
+static GSource *
+start_timer (double      seconds,
+             const char *name,
+             GSourceFunc func,
+             gpointer    data)
+{
+  GSource *source = g_timeout_source_new ((guint) MAX (1.0, seconds * 1000.0));
+
+  g_source_set_name (source, name);
+  g_source_set_callback (source, func, data, NULL);
+  g_source_attach (source, g_main_context_get_thread_default ());
+  return source;
+}
+
+static void
+clear_timer (GSource **source)
+{
+  if (*source == NULL)
+    return;
+  g_source_destroy (*source);
+  g_clear_pointer (source, g_source_unref);
+}
+
+static void
+update_offline (PmFaults *self)
+{
+  gboolean offline = self->active[PM_FAULT_OFFLINE] != NULL ||
+                     (self->active[PM_FAULT_FLAPPING] != NULL && self->flap_down);
+
+  if (offline == self->offline)
+    return;
+  self->offline = offline;
+  self->funcs->set_offline (self->device, offline);
+}
+
+static gboolean
+on_flap (gpointer user_data)
+{
+  PmFaults *self = PM_FAULTS (user_data);
+  const PmFault *fault = self->active[PM_FAULT_FLAPPING];
+
+  self->flap_down = !self->flap_down;
+  g_clear_pointer (&self->flap, g_source_unref);
+  self->flap = start_timer (self->flap_down ? fault->down_s : fault->up_s,
+                            "pm-faults-flap", on_flap, self);
+  update_offline (self);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_ws_drop (gpointer user_data)
+{
+  PmFaults *self = PM_FAULTS (user_data);
+
+  self->funcs->drop_websockets (self->device, self->active[PM_FAULT_WS_DROP]->clean);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_reboot (gpointer user_data)
+{
+  PmFaults *self = PM_FAULTS (user_data);
+
+  self->funcs->restart (self->device);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- setting and clearing -------------------------------------------------- */
+
+/* Starts what @kind does now that it is set. */
+static void
+impose (PmFaults   *self,
+        PmFaultKind kind)
+{
+  const PmFault *fault = self->active[kind];
+
+  switch (kind)
+    {
+    case PM_FAULT_OFFLINE:
+      update_offline (self);
+      break;
+    case PM_FAULT_FLAPPING:
+      clear_timer (&self->flap);
+      self->flap_down = FALSE;
+      update_offline (self);
+      self->flap = start_timer (fault->up_s, "pm-faults-flap", on_flap, self);
+      break;
+    case PM_FAULT_WS_DROP:
+      clear_timer (&self->ws_drop);
+      self->ws_drop = start_timer (fault->interval_s, "pm-faults-ws-drop", on_ws_drop, self);
+      break;
+    case PM_FAULT_WS_SILENT:
+      self->funcs->silence_websockets (self->device, TRUE);
+      break;
+    case PM_FAULT_REBOOT_LOOP:
+      clear_timer (&self->reboot);
+      self->reboot = start_timer (fault->interval_s, "pm-faults-reboot", on_reboot, self);
+      break;
+    case PM_FAULT_OVERHEAT:
+    case PM_FAULT_FAN_FAILURE:
+    case PM_FAULT_ASIC_FAILURE:
+    case PM_FAULT_POOL_DOWN:
+    case PM_FAULT_POWER_FAULT:
+      self->funcs->miner_fault (self->device, kind, fault);
+      break;
+    case PM_FAULT_LATENCY:
+    case PM_FAULT_ERRORS:
+    case PM_FAULT_BLACKHOLE:
+    case PM_FAULT_CORRUPT:
+    case PM_FAULT_SLOW_BODY:
+    case PM_FAULT_N_KINDS:
+    default:
+      /* Acts on each request. */
+      break;
+    }
+}
+
+/* Undoes what @kind did; it is no longer active. */
+static void
+lift (PmFaults   *self,
+      PmFaultKind kind)
+{
+  switch (kind)
+    {
+    case PM_FAULT_OFFLINE:
+      update_offline (self);
+      break;
+    case PM_FAULT_FLAPPING:
+      clear_timer (&self->flap);
+      self->flap_down = FALSE;
+      update_offline (self);
+      break;
+    case PM_FAULT_WS_DROP:
+      clear_timer (&self->ws_drop);
+      break;
+    case PM_FAULT_WS_SILENT:
+      self->funcs->silence_websockets (self->device, FALSE);
+      break;
+    case PM_FAULT_REBOOT_LOOP:
+      clear_timer (&self->reboot);
+      break;
+    case PM_FAULT_OVERHEAT:
+    case PM_FAULT_FAN_FAILURE:
+    case PM_FAULT_ASIC_FAILURE:
+    case PM_FAULT_POOL_DOWN:
+    case PM_FAULT_POWER_FAULT:
+      self->funcs->miner_fault (self->device, kind, NULL);
+      break;
+    case PM_FAULT_BLACKHOLE:
+      /* What was swallowed stays swallowed: the clients' own timeouts
+       * (or the daemon's request time-out) end those requests. */
+      break;
+    case PM_FAULT_LATENCY:
+    case PM_FAULT_ERRORS:
+    case PM_FAULT_CORRUPT:
+    case PM_FAULT_SLOW_BODY:
+    case PM_FAULT_N_KINDS:
+    default:
+      break;
+    }
+}
+
+/**
+ * pm_faults_set:
+ * @self: a #PmFaults
+ * @fault: a checked fault; copied.  One of the same kind is replaced.
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Returns: %FALSE if the fault cannot be imposed on this device (a miner
+ *   fault on a device without a simulated miner); nothing changes then
+ */
+gboolean
+pm_faults_set (PmFaults      *self,
+               const PmFault *fault,
+               GError       **error)
+{
+  g_return_val_if_fail (PM_IS_FAULTS (self), FALSE);
+  g_return_val_if_fail (fault != NULL && fault->kind < PM_FAULT_N_KINDS, FALSE);
+
+  if (pm_fault_kind_needs_miner (fault->kind) && !pm_profile_is_simulated (self->profile))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "fault '%s' acts on a simulated miner, and a %s device has none "
+                   "(use an axeos-* or nerdqaxe-plus profile)",
+                   pm_fault_kind_to_string (fault->kind), self->profile->name);
+      return FALSE;
+    }
+
+  g_clear_pointer (&self->active[fault->kind], pm_fault_free);
+  self->active[fault->kind] = pm_fault_copy (fault);
+  impose (self, fault->kind);
+  return TRUE;
+}
+
+/**
+ * pm_faults_clear:
+ * @self: a #PmFaults
+ * @kind: a kind of fault
+ *
+ * Returns: whether a fault of that kind was active
+ */
+gboolean
+pm_faults_clear (PmFaults   *self,
+                 PmFaultKind kind)
+{
+  g_return_val_if_fail (PM_IS_FAULTS (self), FALSE);
+  g_return_val_if_fail (kind < PM_FAULT_N_KINDS, FALSE);
+
+  if (self->active[kind] == NULL)
+    return FALSE;
+  g_clear_pointer (&self->active[kind], pm_fault_free);
+  lift (self, kind);
+  return TRUE;
+}
+
+void
+pm_faults_clear_all (PmFaults *self)
+{
+  guint kind;
+
+  g_return_if_fail (PM_IS_FAULTS (self));
+
+  for (kind = 0; kind < PM_FAULT_N_KINDS; kind++)
+    pm_faults_clear (self, kind);
+}
+
+const PmFault *
+pm_faults_get (PmFaults   *self,
+               PmFaultKind kind)
+{
+  g_return_val_if_fail (PM_IS_FAULTS (self), NULL);
+  g_return_val_if_fail (kind < PM_FAULT_N_KINDS, NULL);
+  return self->active[kind];
+}
+
+guint
+pm_faults_get_n_active (PmFaults *self)
+{
+  guint kind, n = 0;
+
+  g_return_val_if_fail (PM_IS_FAULTS (self), 0);
+
+  for (kind = 0; kind < PM_FAULT_N_KINDS; kind++)
+    n += self->active[kind] != NULL;
+  return n;
+}
+
+/**
+ * pm_faults_get_offline:
+ * @self: a #PmFaults
+ *
+ * Returns: whether a fault keeps the device off the network now
+ */
+gboolean
+pm_faults_get_offline (PmFaults *self)
+{
+  g_return_val_if_fail (PM_IS_FAULTS (self), FALSE);
+  return self->offline;
+}
+
+/**
+ * pm_faults_to_variant:
+ * @self: a #PmFaults
+ *
+ * Returns: (transfer floating): the active faults, `a{sa{sv}}`: each
+ *   kind's name and its parameters, defaults filled in
+ */
+GVariant *
+pm_faults_to_variant (PmFaults *self)
+{
+  GVariantBuilder builder;
+  guint kind;
+
+  g_variant_builder_init (&builder, G_VARIANT_TYPE ("a{sa{sv}}"));
+  for (kind = 0; self != NULL && kind < PM_FAULT_N_KINDS; kind++)
+    if (self->active[kind] != NULL)
+      g_variant_builder_add (&builder, "{s@a{sv}}", pm_fault_kind_to_string (kind),
+                             pm_fault_to_variant (self->active[kind]));
+  return g_variant_builder_end (&builder);
+}
+
+/* ---- requests -------------------------------------------------------------- */
+
+static void
+on_held_finished (SoupServerMessage *msg,
+                  PmFaults          *self)
+{
+  g_signal_handlers_disconnect_by_data (msg, self);
+  g_ptr_array_remove_fast (self->held, msg);
+}
+
+/* The reply an `errors` fault gives, in the profile's own error style. */
+static void
+reply_error (PmFaults          *self,
+             SoupServerMessage *msg,
+             guint              status)
+{
+  const char *phrase = soup_status_get_phrase (status);
+
+  if (self->profile->family == PM_PROFILE_FAMILY_PLUTO)
+    {
+      pm_http_reply_error (msg, status, "%s (an injected fault)", phrase != NULL ? phrase : "error");
+      return;
+    }
+  /* ESP-IDF's errors: a short text labelled text/html. */
+  pm_http_reply_static (msg, status, "text/html", phrase != NULL ? phrase : "Error");
+}
+
+/**
+ * pm_faults_intercept:
+ * @self: a #PmFaults
+ * @msg: a request whose headers have arrived, before the profile's API
+ *   sees it
+ * @path: its path
+ *
+ * What happens to a request before the device looks at it: a black hole
+ * swallows it, an `errors` fault may answer it (and its answer is then
+ * shaped as pm_faults_shape_reply() shapes any other).
+ *
+ * Returns: %TRUE if the request was taken care of here
+ */
+gboolean
+pm_faults_intercept (PmFaults          *self,
+                     SoupServerMessage *msg,
+                     const char        *path)
+{
+  const PmFault *errors = self->active[PM_FAULT_ERRORS];
+
+  g_return_val_if_fail (PM_IS_FAULTS (self), FALSE);
+
+  if (self->active[PM_FAULT_BLACKHOLE] != NULL)
+    {
+      if (self->held->len >= MAX_HELD)
+        {
+          g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
+
+          if (stream != NULL)
+            g_io_stream_close (stream, NULL, NULL);
+          return TRUE;
+        }
+      g_ptr_array_add (self->held, g_object_ref (msg));
+      g_signal_connect (msg, "finished", G_CALLBACK (on_held_finished), self);
+      soup_server_message_pause (msg);
+      return TRUE;
+    }
+
+  if (errors != NULL && (errors->path == NULL || strcmp (errors->path, path) == 0) &&
+      pm_fault_draw (errors->rate, &self->rng))
+    {
+      reply_error (self, msg, errors->status);
+      /* The way back is as slow for an error as for any other reply. */
+      pm_faults_shape_reply (self, msg);
+      return TRUE;
+    }
+  return FALSE;
+}
+
+/* ---- shaping replies -------------------------------------------------------- */
+
+typedef struct
+{
+  PmFaults          *faults;   /* (unowned) */
+  SoupServerMessage *msg;      /* (owned) */
+  GSource           *source;   /* (owned) */
+  GBytes            *body;     /* (owned) (nullable): what is left to trickle */
+  gsize              sent;
+  gsize              per_tick;
+  gulong             finished_id;
+} Delayed;
+
+static void
+delayed_free (Delayed *delayed)
+{
+  g_clear_signal_handler (&delayed->finished_id, delayed->msg);
+  if (delayed->source != NULL)
+    {
+      g_source_destroy (delayed->source);
+      g_source_unref (delayed->source);
+    }
+  g_clear_pointer (&delayed->body, g_bytes_unref);
+  g_clear_object (&delayed->msg);
+  g_free (delayed);
+}
+
+static void
+on_delayed_finished (SoupServerMessage *msg,
+                     Delayed           *delayed)
+{
+  /* The client went away, or the reply is out: nothing more to do. */
+  g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
+}
+
+static gboolean
+on_trickle (gpointer user_data)
+{
+  Delayed *delayed = user_data;
+  SoupMessageBody *body = soup_server_message_get_response_body (delayed->msg);
+  gsize size = g_bytes_get_size (delayed->body);
+  gsize n = MIN (delayed->per_tick, size - delayed->sent);
+
+  if (n > 0)
+    {
+      g_autoptr(GBytes) chunk = g_bytes_new_from_bytes (delayed->body, delayed->sent, n);
+
+      soup_message_body_append_bytes (body, chunk);
+      delayed->sent += n;
+    }
+  if (delayed->sent >= size)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (delayed->msg);
+  if (delayed->sent >= size)
+    {
+      g_clear_pointer (&delayed->source, g_source_unref);
+      g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_delay_over (gpointer user_data)
+{
+  Delayed *delayed = user_data;
+
+  g_clear_pointer (&delayed->source, g_source_unref);
+  if (delayed->body != NULL)
+    {
+      /* Latency first, then the trickle. */
+      delayed->source = start_timer (TRICKLE_MS / 1000.0, "pm-faults-trickle", on_trickle, delayed);
+      return G_SOURCE_REMOVE;
+    }
+  soup_server_message_unpause (delayed->msg);
+  g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
+  return G_SOURCE_REMOVE;
+}
+
+/* Whether @msg's reply is JSON, which the corruptions act on. */
+static gboolean
+reply_is_json (SoupServerMessage *msg)
+{
+  const char *type = soup_message_headers_get_content_type (soup_server_message_get_response_headers (msg),
+                                                            NULL);
+  return type != NULL && strcmp (type, "application/json") == 0;
+}
+
+/* Every number of the top level written as a string. */
+static GString *
+numbers_as_strings (JsonObject *object)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+  GString *out = g_string_new ("{");
+  GList *l;
+
+  for (l = members; l != NULL; l = l->next)
+    {
+      JsonNode *node = json_object_get_member (object, l->data);
+      GType type = JSON_NODE_HOLDS_VALUE (node) ? json_node_get_value_type (node) : G_TYPE_INVALID;
+
+      if (out->len > 1)
+        g_string_append_c (out, ',');
+      pm_json_append_string (out, l->data);
+      g_string_append_c (out, ':');
+      if (type == G_TYPE_INT64 || type == G_TYPE_DOUBLE)
+        {
+          g_autoptr(GString) number = g_string_new (NULL);
+
+          pm_json_append_node (number, node);
+          pm_json_append_string (out, number->str);
+        }
+      else
+        {
+          pm_json_append_node (out, node);
+        }
+    }
+  g_string_append_c (out, '}');
+  return out;
+}
+
+/* About every third member of the top level left out. */
+static GString *
+drop_members (PmFaults   *self,
+              JsonObject *object)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+  GString *out = g_string_new ("{");
+  GList *l;
+
+  for (l = members; l != NULL; l = l->next)
+    {
+      if (pm_fault_draw (1.0 / 3.0, &self->rng))
+        continue;
+      if (out->len > 1)
+        g_string_append_c (out, ',');
+      pm_json_append_string (out, l->data);
+      g_string_append_c (out, ':');
+      pm_json_append_node (out, json_object_get_member (object, l->data));
+    }
+  g_string_append_c (out, '}');
+  return out;
+}
+
+static void
+corrupt (PmFaults          *self,
+         SoupServerMessage *msg,
+         PmFaultCorruptMode mode)
+{
+  g_autoptr(GBytes) flat = soup_message_body_flatten (soup_server_message_get_response_body (msg));
+  gsize size;
+  const char *data = g_bytes_get_data (flat, &size);
+  g_autoptr(JsonParser) parser = json_parser_new_immutable ();
+  GString *out = NULL;
+  JsonNode *root;
+
+  switch (mode)
+    {
+    case PM_FAULT_CORRUPT_CONTENT_TYPE:
+      soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg),
+                                             "text/plain", NULL);
+      return;
+    case PM_FAULT_CORRUPT_TRUNCATE:
+      out = g_string_new_len (data, size / 2);
+      break;
+    case PM_FAULT_CORRUPT_INVALID_JSON:
+      /* The closing brace gives way to a dangling member. */
+      out = g_string_new_len (data, size > 0 ? size - 1 : 0);
+      g_string_append (out, ",\"");
+      break;
+    case PM_FAULT_CORRUPT_STRINGS:
+    case PM_FAULT_CORRUPT_MISSING_FIELDS:
+    default:
+      if (!json_parser_load_from_data (parser, data, size, NULL) ||
+          !JSON_NODE_HOLDS_OBJECT ((root = json_parser_get_root (parser))))
+        return;
+      out = mode == PM_FAULT_CORRUPT_STRINGS ? numbers_as_strings (json_node_get_object (root))
+                                             : drop_members (self, json_node_get_object (root));
+      break;
+    }
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_message_body_append (soup_server_message_get_response_body (msg), SOUP_MEMORY_TAKE,
+                            out->str, out->len);
+  g_string_free (out, FALSE);
+}
+
+/**
+ * pm_faults_shape_reply:
+ * @self: a #PmFaults
+ * @msg: a request whose reply the device has set
+ *
+ * What happens to a reply on its way out: corruption, latency (the
+ * reply waits; nothing else does) and a trickled body.
+ */
+void
+pm_faults_shape_reply (PmFaults          *self,
+                       SoupServerMessage *msg)
+{
+  const PmFault *corruption = self->active[PM_FAULT_CORRUPT];
+  const PmFault *latency = self->active[PM_FAULT_LATENCY];
+  const PmFault *slow = self->active[PM_FAULT_SLOW_BODY];
+  guint delay_ms = latency != NULL ? pm_fault_jitter (latency, &self->rng) : 0;
+  Delayed *delayed;
+
+  g_return_if_fail (PM_IS_FAULTS (self));
+
+  /* A reply still to come (a Wi-Fi scan's) is shaped by nobody. */
+  if (soup_server_message_get_status (msg) == 0)
+    return;
+  if (corruption != NULL && reply_is_json (msg) && pm_fault_draw (corruption->rate, &self->rng))
+    corrupt (self, msg, corruption->mode);
+
+  if (delay_ms == 0 && slow == NULL)
+    return;
+
+  delayed = g_new0 (Delayed, 1);
+  delayed->faults = self;
+  delayed->msg = g_object_ref (msg);
+  if (slow != NULL)
+    {
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+      delayed->body = soup_message_body_flatten (body);
+      soup_message_body_truncate (body);
+      delayed->per_tick = MAX (1, slow->bytes_per_s * TRICKLE_MS / 1000);
+      /* The length is known: the client sees it and waits for all of it. */
+      soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
+                                               g_bytes_get_size (delayed->body));
+    }
+  delayed->source = start_timer (delay_ms / 1000.0, "pm-faults-latency", on_delay_over, delayed);
+  delayed->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_delayed_finished), delayed);
+  g_ptr_array_add (self->delayed, delayed);
+  soup_server_message_pause (msg);
+}
+
+/* ---- life cycle -------------------------------------------------------------- */
+
+static void
+pm_faults_dispose (GObject *object)
+{
+  PmFaults *self = PM_FAULTS (object);
+  guint kind;
+
+  clear_timer (&self->flap);
+  clear_timer (&self->ws_drop);
+  clear_timer (&self->reboot);
+  for (kind = 0; kind < PM_FAULT_N_KINDS; kind++)
+    g_clear_pointer (&self->active[kind], pm_fault_free);
+  if (self->held != NULL)
+    {
+      while (self->held->len > 0)
+        on_held_finished (g_ptr_array_index (self->held, self->held->len - 1), self);
+    }
+  g_clear_pointer (&self->delayed, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (pm_faults_parent_class)->dispose (object);
+}
+
+static void
+pm_faults_finalize (GObject *object)
+{
+  PmFaults *self = PM_FAULTS (object);
+
+  g_clear_pointer (&self->held, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (pm_faults_parent_class)->finalize (object);
+}
+
+static void
+pm_faults_class_init (PmFaultsClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = pm_faults_dispose;
+  object_class->finalize = pm_faults_finalize;
+}
+
+static void
+pm_faults_init (PmFaults *self)
+{
+  self->held = g_ptr_array_new_with_free_func (g_object_unref);
+  self->delayed = g_ptr_array_new_with_free_func ((GDestroyNotify) delayed_free);
+}
+
+/**
+ * pm_faults_new:
+ * @funcs: what the faults ask of the device
+ * @device: the device, passed to @funcs; it owns the #PmFaults
+ * @profile: its profile
+ * @seed: the fleet's seed
+ * @port: the device's port
+ *
+ * Returns: (transfer full): a device's faults, none active
+ */
+PmFaults *
+pm_faults_new (const PmFaultsDeviceFuncs *funcs,
+               gpointer                   device,
+               const PmProfile           *profile,
+               guint64                    seed,
+               guint                      port)
+{
+  PmFaults *self = g_object_new (PM_TYPE_FAULTS, NULL);
+
+  self->funcs = funcs;
+  self->device = device;
+  self->profile = profile;
+  self->rng = seed ^ ((guint64) port * G_GUINT64_CONSTANT (0xD1B54A32D192ED03));
+  return self;
+}

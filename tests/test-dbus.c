@@ -1086,6 +1086,13 @@ assert_device_properties (Fixture    *fixture,
   guint u;
 
   g_assert_cmpuint (g_variant_n_children (all), ==, 9);
+  /* No faults unless asked for. */
+  {
+    g_autoptr(GVariant) faults = g_variant_lookup_value (all, "Faults", G_VARIANT_TYPE ("a{sa{sv}}"));
+
+    g_assert_nonnull (faults);
+    g_assert_cmpuint (g_variant_n_children (faults), ==, 0);
+  }
   g_assert_true (g_variant_lookup (all, "Port", "u", &u));
   g_assert_cmpuint (u, ==, port);
   g_assert_true (g_variant_lookup (all, "Hostname", "&s", &text));
@@ -2381,6 +2388,12 @@ test_errors_signature (Fixture       *fixture,
     { "Update()", TRUE, DEVICE_IFACE, "Update", NULL, INVALID_ARGS },
     { "GetInfo(s)", TRUE, DEVICE_IFACE, "GetInfo", "('x',)", INVALID_ARGS },
     { "Restart(b)", TRUE, DEVICE_IFACE, "Restart", "(true,)", INVALID_ARGS },
+    { "SetFault(s)", TRUE, DEVICE_IFACE, "SetFault", "('offline',)", INVALID_ARGS },
+    { "SetFault(sa{ss})", TRUE, DEVICE_IFACE, "SetFault", "('latency', {'ms': '1'})", INVALID_ARGS },
+    { "ClearFaults(s)", TRUE, DEVICE_IFACE, "ClearFaults", "('offline',)", INVALID_ARGS },
+    { "Manager.SetFault(sa{sv})", FALSE, MANAGER_IFACE, "SetFault", "('offline', @a{sv} {})", INVALID_ARGS },
+    { "Manager.ClearFault(s)", FALSE, MANAGER_IFACE, "ClearFault", "('offline',)", INVALID_ARGS },
+    { "Manager.ClearFaults()", FALSE, MANAGER_IFACE, "ClearFaults", NULL, INVALID_ARGS },
     { "Set a read-only property", TRUE, PROPERTIES_IFACE, "Set",
       "('org.pluto.Mock1.Device', 'Port', <uint32 1>)", INVALID_ARGS },
     { "Get an unknown property", FALSE, PROPERTIES_IFACE, "Get",
@@ -2424,6 +2437,341 @@ test_errors_signature (Fixture       *fixture,
   g_assert_cmpstr (member_string (info, "hostname"), ==, "mockaxe1");
   g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 0),
                                  "/api/system/info"), ==, 200);
+}
+
+/* ---- /dbus/faults ------------------------------------------------------------------- */
+
+/* The Faults property of the device on @path, read afresh. */
+static GVariant *
+get_faults (Fixture    *fixture,
+            const char *path)
+{
+  g_autoptr(GVariant) value = get_property (fixture->connection, path, DEVICE_IFACE, "Faults");
+
+  g_assert_cmpstr (g_variant_get_type_string (value), ==, "a{sa{sv}}");
+  return g_steal_pointer (&value);
+}
+
+/* Checks that the Faults of the device on @path are @expected, GVariant
+ * text. */
+static void
+assert_faults (Fixture    *fixture,
+               const char *path,
+               const char *expected)
+{
+  g_autoptr(GVariant) want = g_variant_ref_sink (g_variant_new_parsed (expected));
+  g_autoptr(GVariant) have = get_faults (fixture, path);
+
+  if (!g_variant_equal (have, want))
+    {
+      g_autofree char *text = g_variant_print (have, TRUE);
+
+      g_error ("%s has the faults %s, not %s", path, text, expected);
+    }
+}
+
+/* Calls @method of @interface on @path with @parameters, GVariant text. */
+static gboolean
+fault_call (Fixture     *fixture,
+            const char  *path,
+            const char  *interface,
+            const char  *method,
+            const char  *parameters,
+            GError     **error)
+{
+  g_autoptr(GVariant) reply = daemon_call (fixture->connection, path, interface, method,
+                                           g_variant_new_parsed (parameters), "()", error);
+
+  return reply != NULL;
+}
+
+/* Whether a PropertiesChanged @body says that Faults changed. */
+static gboolean
+changed_faults (GVariant *body)
+{
+  g_autoptr(GVariant) changed = g_variant_get_child_value (body, 1);
+  g_autoptr(GVariant) value = g_variant_lookup_value (changed, "Faults", G_VARIANT_TYPE ("a{sa{sv}}"));
+  g_autofree const char **invalidated = NULL;
+
+  if (value != NULL)
+    return TRUE;
+  g_variant_get_child (body, 2, "^a&s", &invalidated);
+  return invalidated != NULL && g_strv_contains (invalidated, "Faults");
+}
+
+typedef struct
+{
+  Recorder   *recorder;
+  const char *path;
+  guint       from;
+} FaultsChangedWait;
+
+static gssize
+find_faults_changed (Recorder   *recorder,
+                     const char *path,
+                     guint       from)
+{
+  gssize i = (gssize) from - 1;
+
+  while ((i = recorder_find (recorder, "PropertiesChanged", path, i + 1, -1)) >= 0)
+    if (changed_faults (((Event *) g_ptr_array_index (recorder->events, i))->body))
+      return i;
+  return -1;
+}
+
+static gboolean
+faults_changed (gpointer user_data)
+{
+  FaultsChangedWait *wait = user_data;
+
+  return find_faults_changed (wait->recorder, wait->path, wait->from) >= 0;
+}
+
+/* Waits for a PropertiesChanged of @path's Faults at or after event
+ * @from. */
+static void
+wait_faults_changed (Recorder   *recorder,
+                     const char *path,
+                     guint       from)
+{
+  FaultsChangedWait wait = { recorder, path, from };
+
+  if (!pm_test_wait_until (faults_changed, &wait, PM_TEST_TIMEOUT_MS))
+    g_error ("No PropertiesChanged for the Faults of %s", path);
+}
+
+typedef struct
+{
+  const char *kind;
+  const char *parameters;  /* a{sv} text */
+  const char *says[3];     /* what the message must name */
+} BadFault;
+
+static void
+test_faults_device (Fixture       *fixture,
+                    gconstpointer  user_data)
+{
+  static const BadFault bad[] = {
+    { "nope", "@a{sv} {}", { "unknown fault", "nope" } },
+    { "Latency", "{'ms': <uint32 1>}", { "unknown fault", "Latency" } },
+    { "latency", "{'ms': <uint32 100>, 'bogus': <1>}", { "latency", "bogus" } },
+    { "latency", "{'ms': <'100'>}", { "latency", "ms", "number" } },
+    { "ws-drop", "{'interval-s': <1.0>, 'clean': <'yes'>}", { "ws-drop", "clean", "boolean" } },
+    { "latency", "{'ms': <uint32 60001>}", { "latency", "ms", "out of range" } },
+    { "errors", "{'rate': <1.5>}", { "errors", "rate", "out of range" } },
+    { "errors", "{'status': <uint32 200>}", { "errors", "status", "out of range" } },
+    { "errors", "{'path': <'api'>}", { "errors", "path", "'/'" } },
+    { "latency", "{'ms': <12.5>}", { "latency", "ms", "whole number" } },
+    { "latency", "@a{sv} {}", { "latency", "ms", "required" } },
+    { "flapping", "{'up-s': <1.0>}", { "flapping", "down-s", "required" } },
+    { "corrupt", "{'mode': <'shuffle'>}", { "corrupt", "mode", "shuffle" } },
+    { "offline", "{'ms': <uint32 1>}", { "offline", "no parameters" } },
+    { "ws-silent", "{'interval-s': <1.0>}", { "ws-silent", "no parameters" } },
+    { "fan-failure", "@a{sv} {}", { "fan-failure", "simulated miner" } },
+    { "power-fault", "{'message': <'x'>}", { "power-fault", "simulated miner" } },
+    { "overheat", "@a{sv} {}", { "overheat", "simulated miner" } },
+  };
+  g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
+  g_autofree char *path = device_path (startup_port (fixture, 0));
+  g_autofree char *other = device_path (startup_port (fixture, 1));
+  g_autofree char *axeos = add_device (fixture, "{'profile': <'axeos-gamma'>}");
+  g_autoptr(GError) error = NULL;
+  const char *with_errors = "{'errors': {'status': <uint32 503>, 'rate': <1.0>}}";
+  gsize i, j;
+
+  /* Set: the property lists it with its defaults, says it changed, and
+   * the device acts on it. */
+  recorder_clear (recorder);
+  g_assert_true (fault_call (fixture, path, DEVICE_IFACE, "SetFault",
+                             "('errors', {'status': <uint32 503>})", &error));
+  g_assert_no_error (error);
+  wait_faults_changed (recorder, path, 0);
+  assert_faults (fixture, path, with_errors);
+  g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 0),
+                                 "/api/system/info"), ==, 503);
+  /* Only that device. */
+  assert_faults (fixture, other, "@a{sa{sv}} {}");
+  g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 1),
+                                 "/api/system/info"), ==, 200);
+
+  /* Any integer type will do for a number. */
+  g_assert_true (fault_call (fixture, other, DEVICE_IFACE, "SetFault",
+                             "('latency', {'ms': <byte 5>, 'jitter-ms': <int64 2>})", &error));
+  g_assert_no_error (error);
+  assert_faults (fixture, other, "{'latency': {'ms': <uint32 5>, 'jitter-ms': <uint32 2>}}");
+
+  /* Refused, naming the problem; nothing changes. */
+  for (i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autofree char *parameters = g_strdup_printf ("('%s', %s)", bad[i].kind, bad[i].parameters);
+
+      g_test_message ("SetFault%s", parameters);
+      g_clear_error (&error);
+      g_assert_false (fault_call (fixture, path, DEVICE_IFACE, "SetFault", parameters, &error));
+      assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+      for (j = 0; j < G_N_ELEMENTS (bad[i].says) && bad[i].says[j] != NULL; j++)
+        if (strstr (error->message, bad[i].says[j]) == NULL)
+          g_error ("“%s” does not say “%s”", error->message, bad[i].says[j]);
+      assert_faults (fixture, path, with_errors);
+    }
+
+  /* The miner's faults on a simulated device. */
+  g_clear_error (&error);
+  g_assert_true (fault_call (fixture, axeos, DEVICE_IFACE, "SetFault",
+                             "('power-fault', {'message': <'Bus fault'>})", &error));
+  g_assert_no_error (error);
+  g_assert_true (fault_call (fixture, axeos, DEVICE_IFACE, "SetFault", "('fan-failure', @a{sv} {})", &error));
+  g_assert_no_error (error);
+  assert_faults (fixture, axeos,
+                 "{'fan-failure': @a{sv} {}, 'power-fault': {'message': <'Bus fault'>}}");
+
+  /* ClearFault: an unknown kind is refused; one not set is no error. */
+  g_assert_false (fault_call (fixture, path, DEVICE_IFACE, "ClearFault", "('nope',)", &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_assert_nonnull (strstr (error->message, "nope"));
+  g_clear_error (&error);
+  assert_faults (fixture, path, with_errors);
+  g_assert_true (fault_call (fixture, path, DEVICE_IFACE, "ClearFault", "('latency',)", &error));
+  g_assert_no_error (error);
+  assert_faults (fixture, path, with_errors);
+
+  recorder_clear (recorder);
+  g_assert_true (fault_call (fixture, path, DEVICE_IFACE, "ClearFault", "('errors',)", &error));
+  g_assert_no_error (error);
+  wait_faults_changed (recorder, path, 0);
+  assert_faults (fixture, path, "@a{sa{sv}} {}");
+  g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 0),
+                                 "/api/system/info"), ==, 200);
+
+  /* ClearFaults: all of them. */
+  recorder_clear (recorder);
+  g_assert_true (fault_call (fixture, axeos, DEVICE_IFACE, "ClearFaults", "()", &error));
+  g_assert_no_error (error);
+  wait_faults_changed (recorder, axeos, 0);
+  assert_faults (fixture, axeos, "@a{sa{sv}} {}");
+  assert_faults (fixture, other, "{'latency': {'ms': <uint32 5>, 'jitter-ms': <uint32 2>}}");
+}
+
+/* The Faults of every device, "PATH=FAULTS;..." in path order. */
+static char *
+fleet_faults (Fixture           *fixture,
+              const char *const *paths)
+{
+  GString *out = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; paths[i] != NULL; i++)
+    {
+      g_autoptr(GVariant) faults = get_faults (fixture, paths[i]);
+      g_autofree char *text = g_variant_print (faults, FALSE);
+
+      g_string_append_printf (out, "%s=%s;", paths[i], text);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_faults_manager (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(Recorder) recorder = recorder_new (fixture->connection, fixture->owner);
+  g_autofree char *pluto1 = device_path (startup_port (fixture, 0));
+  g_autofree char *pluto2 = device_path (startup_port (fixture, 1));
+  g_autofree char *axeos = add_device (fixture, "{'profile': <'axeos-gamma'>}");
+  const char *const paths[] = { pluto1, pluto2, axeos, NULL };
+  const char *latency = "{'latency': {'ms': <uint32 7>, 'jitter-ms': <uint32 0>}}";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *call = NULL;
+  gsize i;
+
+  /* No paths: every device, each saying so. */
+  recorder_clear (recorder);
+  g_assert_true (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault",
+                             "(@ao [], 'latency', {'ms': <uint32 7>})", &error));
+  g_assert_no_error (error);
+  for (i = 0; paths[i] != NULL; i++)
+    {
+      wait_faults_changed (recorder, paths[i], 0);
+      assert_faults (fixture, paths[i], latency);
+    }
+
+  /* A path that names no device: NoSuchDevice, and nothing changes on
+   * the devices that exist. */
+  before = fleet_faults (fixture, paths);
+  call = g_strdup_printf ("([objectpath '%s', '" DEVICE_PATH_PREFIX "1'], 'errors', @a{sv} {})", pluto1);
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault", call, &error));
+  assert_pm_error (error, PM_ERROR_NO_SUCH_DEVICE, "NoSuchDevice");
+  g_assert_nonnull (strstr (error->message, DEVICE_PATH_PREFIX "1"));
+  g_clear_error (&error);
+  after = fleet_faults (fixture, paths);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_cmpuint (http_status (fixture->session, "GET", startup_port (fixture, 0),
+                                 "/api/system/info"), ==, 200);
+
+  /* A miner fault where one device has no miner: refused for all. */
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault",
+                              "(@ao [], 'fan-failure', @a{sv} {})", &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_assert_nonnull (strstr (error->message, "fan-failure"));
+  g_clear_error (&error);
+  g_clear_pointer (&call, g_free);
+  call = g_strdup_printf ("([objectpath '%s', '%s'], 'pool-down', @a{sv} {})", axeos, pluto2);
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault", call, &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_assert_nonnull (strstr (error->message, "pool-down"));
+  g_clear_error (&error);
+  /* A bad parameter, and an unknown kind. */
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault",
+                              "(@ao [], 'latency', {'ms': <'soon'>})", &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_assert_nonnull (strstr (error->message, "ms"));
+  g_clear_error (&error);
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault",
+                              "(@ao [], 'nope', @a{sv} {})", &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_clear_error (&error);
+  g_clear_pointer (&after, g_free);
+  after = fleet_faults (fixture, paths);
+  g_assert_cmpstr (after, ==, before);
+
+  /* The same miner fault on the simulated device alone. */
+  g_clear_pointer (&call, g_free);
+  call = g_strdup_printf ("([objectpath '%s'], 'fan-failure', @a{sv} {})", axeos);
+  g_assert_true (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "SetFault", call, &error));
+  g_assert_no_error (error);
+  assert_faults (fixture, axeos,
+                 "{'latency': {'ms': <uint32 7>, 'jitter-ms': <uint32 0>}, 'fan-failure': @a{sv} {}}");
+
+  /* ClearFault on some devices; an unknown kind is refused. */
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "ClearFault", "(@ao [], 'nope')", &error));
+  assert_pm_error (error, PM_ERROR_INVALID_ARGUMENT, "InvalidArgument");
+  g_clear_error (&error);
+  g_clear_pointer (&call, g_free);
+  call = g_strdup_printf ("([objectpath '%s', '%s'], 'latency')", pluto1, axeos);
+  g_assert_true (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "ClearFault", call, &error));
+  g_assert_no_error (error);
+  assert_faults (fixture, pluto1, "@a{sa{sv}} {}");
+  assert_faults (fixture, pluto2, latency);
+  assert_faults (fixture, axeos, "{'fan-failure': @a{sv} {}}");
+
+  /* ClearFaults: a bad path changes nothing; none clears all. */
+  g_clear_pointer (&before, g_free);
+  before = fleet_faults (fixture, paths);
+  g_clear_pointer (&call, g_free);
+  call = g_strdup_printf ("([objectpath '%s', '" DEVICE_PATH_PREFIX "0'],)", axeos);
+  g_assert_false (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "ClearFaults", call, &error));
+  assert_pm_error (error, PM_ERROR_NO_SUCH_DEVICE, "NoSuchDevice");
+  g_clear_error (&error);
+  g_clear_pointer (&after, g_free);
+  after = fleet_faults (fixture, paths);
+  g_assert_cmpstr (after, ==, before);
+
+  g_assert_true (fault_call (fixture, MANAGER_PATH, MANAGER_IFACE, "ClearFaults", "(@ao [],)", &error));
+  g_assert_no_error (error);
+  for (i = 0; paths[i] != NULL; i++)
+    assert_faults (fixture, paths[i], "@a{sa{sv}} {}");
 }
 
 /* ---- /dbus/daemon: spawned daemons on the test bus --------------------------------- */
@@ -2991,6 +3339,8 @@ main (int   argc,
   ADD ("/dbus/errors/remove", test_errors_remove, NULL);
   ADD ("/dbus/errors/update", test_errors_update, NULL);
   ADD ("/dbus/errors/signature", test_errors_signature, NULL);
+  ADD ("/dbus/faults/device", test_faults_device, NULL);
+  ADD ("/dbus/faults/manager", test_faults_manager, NULL);
   ADD_BUS ("/dbus/daemon/seed", test_daemon_seed, FALSE);
   ADD_BUS ("/dbus/daemon/profile-list", test_daemon_profile_list, FALSE);
   ADD_BUS ("/dbus/daemon/profile-mixed", test_daemon_profile_mixed, FALSE);

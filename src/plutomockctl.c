@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <locale.h>
+#include <math.h>
 #include <string.h>
 
 #include <glib/gi18n.h>
@@ -13,6 +14,7 @@
 #include "pm-error.h"
 #include "pm-names.h"
 #include "pm-quote.h"
+#include "pm-scenario.h"
 
 /*
  * plutomockctl: the command-line client of plutomock's D-Bus interface
@@ -37,6 +39,9 @@ static struct
   char     *api;
   char     *profile;
   char     *firmware;
+  gboolean  clear;
+  gboolean  all;
+  gboolean  stop;
 } opt;
 
 static const GOptionEntry list_entries[] = {
@@ -67,6 +72,20 @@ static const GOptionEntry info_entries[] = {
   G_OPTION_ENTRY_NULL
 };
 
+static const GOptionEntry fault_entries[] = {
+  { "clear", 'c', 0, G_OPTION_ARG_NONE, &opt.clear,
+    N_("Lift the fault of kind KIND, or without KIND every fault"), NULL },
+  { "all", 'a', 0, G_OPTION_ARG_NONE, &opt.all,
+    N_("Act on every device; leave PORT|HOSTNAME out"), NULL },
+  G_OPTION_ENTRY_NULL
+};
+
+static const GOptionEntry scenario_entries[] = {
+  { "stop", 0, 0, G_OPTION_ARG_NONE, &opt.stop,
+    N_("Stop the running scenario and clear the faults it set; leave FILE out"), NULL },
+  G_OPTION_ENTRY_NULL
+};
+
 static const GOptionEntry no_entries[] = {
   G_OPTION_ENTRY_NULL
 };
@@ -79,6 +98,7 @@ opt_clear (void)
   g_clear_pointer (&opt.api, g_free);
   g_clear_pointer (&opt.profile, g_free);
   g_clear_pointer (&opt.firmware, g_free);
+  opt.clear = opt.all = opt.stop = FALSE;
 }
 
 /* Prints a usage error and returns EXIT_USAGE.  @command is NULL for the
@@ -389,6 +409,53 @@ device_state (PmDBusDevice *device)
   return pm_dbus_device_get_restarting (device) ? "restarting" : "running";
 }
 
+/* The device's Faults, a{sa{sv}}: an empty dictionary if it has none or
+ * the daemon did not say. */
+static GVariant *
+dup_faults (PmDBusDevice *device)
+{
+  GVariant *faults = pm_dbus_device_dup_faults (device);
+
+  if (faults == NULL || !g_variant_is_of_type (faults, G_VARIANT_TYPE ("a{sa{sv}}")))
+    {
+      g_clear_pointer (&faults, g_variant_unref);
+      faults = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), NULL, 0));
+    }
+  return faults;
+}
+
+/* "faults" in list --json: each kind's parameters, numbers as numbers. */
+static JsonNode *
+faults_to_json (PmDBusDevice *device)
+{
+  g_autoptr(GVariant) faults = dup_faults (device);
+
+  return json_gvariant_serialize (faults);
+}
+
+/* The FAULTS cell: the kinds, comma-separated, or "-". */
+static char *
+dup_faults_cell (PmDBusDevice *device)
+{
+  g_autoptr(GVariant) faults = dup_faults (device);
+  GString *text = g_string_new (NULL);
+  GVariantIter iter;
+  const char *kind;
+
+  g_variant_iter_init (&iter, faults);
+  while (g_variant_iter_next (&iter, "{&s@a{sv}}", &kind, NULL))
+    {
+      g_autofree char *quoted = pm_quote (kind, -1);
+
+      if (text->len > 0)
+        g_string_append_c (text, ',');
+      g_string_append (text, quoted);
+    }
+  if (text->len == 0)
+    g_string_append (text, "-");
+  return g_string_free (text, FALSE);
+}
+
 static JsonNode *
 device_to_json (PmDBusDevice *device)
 {
@@ -403,6 +470,7 @@ device_to_json (PmDBusDevice *device)
   json_object_set_string_member (object, "state", device_state (device));
   json_object_set_int_member (object, "startTime", pm_dbus_device_get_start_time (device));
   json_object_set_string_member (object, "url", pm_dbus_device_get_url (device));
+  json_object_set_member (object, "faults", faults_to_json (device));
 
   return json_node_init_object (json_node_alloc (), object);
 }
@@ -487,7 +555,7 @@ print_devices_table (GPtrArray *devices)
     /* TRANSLATORS: the column headers of 'plutomockctl list' */
     C_("column", "PORT"), C_("column", "HOSTNAME"), C_("column", "PROFILE"),
     C_("column", "API"), C_("column", "FIRMWARE"), C_("column", "STATE"),
-    C_("column", "URL"), NULL
+    C_("column", "URL"), C_("column", "FAULTS"), NULL
   };
   guint i;
 
@@ -506,6 +574,7 @@ print_devices_table (GPtrArray *devices)
       /* TRANSLATORS: a device's state in 'plutomockctl list' */
       row[5] = g_strdup (pm_dbus_device_get_restarting (device) ? C_("state", "restarting") : C_("state", "running"));
       row[6] = g_strdup (nonnull (pm_dbus_device_get_url (device)));
+      row[7] = dup_faults_cell (device);
       g_ptr_array_add (rows, row);
     }
   print_columns (rows);
@@ -733,6 +802,274 @@ run_update (char **args)
   return 0;
 }
 
+/* A fault parameter's value as the daemon takes it: true or false a
+ * boolean, a whole number an integer (x if negative, else t), another
+ * number a double, anything else a string.  The daemon checks it. */
+static GVariant *
+parse_parameter_value (const char *text)
+{
+  char *end = NULL;
+  double number;
+
+  if (strcmp (text, "true") == 0)
+    return g_variant_new_boolean (TRUE);
+  if (strcmp (text, "false") == 0)
+    return g_variant_new_boolean (FALSE);
+  if (text[0] == '-' && is_all_digits (text + 1))
+    {
+      gint64 value;
+
+      if (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value, NULL))
+        return g_variant_new_int64 (value);
+    }
+  else if (is_all_digits (text))
+    {
+      guint64 value;
+
+      if (g_ascii_string_to_unsigned (text, 10, 0, G_MAXUINT64, &value, NULL))
+        return g_variant_new_uint64 (value);
+    }
+  /* Decimal notation only: no hexadecimal, infinity or NaN. */
+  if (text[0] != '\0' && text[strspn (text, "0123456789.eE+-")] == '\0' &&
+      (g_ascii_isdigit (text[0]) || text[0] == '.' || text[0] == '-' || text[0] == '+'))
+    {
+      number = g_ascii_strtod (text, &end);
+      if (end != text && *end == '\0' && isfinite (number))
+        return g_variant_new_double (number);
+    }
+  return g_variant_new_string (text);
+}
+
+/* Builds the a{sv} of NAME=VALUE arguments; a usage error if one is
+ * malformed or a name is given twice. */
+static gboolean
+parse_parameters (char *const *args,
+                  GVariant   **out_parameters,
+                  int         *out_status)
+{
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  gsize i;
+
+  for (i = 0; args[i] != NULL; i++)
+    {
+      const char *eq = strchr (args[i], '=');
+      g_autofree char *name = NULL;
+
+      if (eq == NULL || eq == args[i])
+        {
+          g_autofree char *quoted = pm_quote (args[i], -1);
+
+          *out_status = usage_error ("fault", _("'%s' is not NAME=VALUE"), quoted);
+          return FALSE;
+        }
+      name = g_strndup (args[i], eq - args[i]);
+      if (g_hash_table_contains (seen, name))
+        {
+          g_autofree char *quoted = pm_quote (name, -1);
+
+          *out_status = usage_error ("fault", _("parameter '%s' is given twice"), quoted);
+          return FALSE;
+        }
+      g_variant_builder_add (&builder, "{sv}", name, parse_parameter_value (eq + 1));
+      g_hash_table_add (seen, g_steal_pointer (&name));
+    }
+  *out_parameters = g_variant_builder_end (&builder);
+  return TRUE;
+}
+
+static int
+run_fault (char **args)
+{
+  g_autoptr(GDBusObjectManager) objects = NULL;
+  g_autoptr(PmDBusManager) manager = NULL;
+  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GVariant) parameters = NULL;
+  g_autofree char *target = NULL;
+  const char *const no_paths[] = { NULL };
+  const char *which = NULL, *kind = NULL;
+  guint n_args = g_strv_length (args), next = 0;
+  int status;
+
+  /* The shapes: DEVICE KIND [NAME=VALUE…], --all KIND [NAME=VALUE…],
+   * --clear DEVICE [KIND] and --clear --all [KIND]. */
+  if (!opt.all)
+    {
+      if (n_args == 0)
+        return usage_error ("fault", _("missing argument %s"), _("PORT|HOSTNAME"));
+      which = args[next++];
+    }
+  if (next < n_args)
+    kind = args[next++];
+  else if (!opt.clear)
+    return usage_error ("fault", _("missing argument %s"), _("KIND"));
+  if (opt.clear && next < n_args)
+    {
+      g_autofree char *quoted = pm_quote (args[next], -1);
+
+      return usage_error ("fault", _("unexpected argument '%s' (--clear takes no parameters)"), quoted);
+    }
+  if (!opt.clear && !parse_parameters (args + next, &parameters, &status))
+    return status;
+  if (parameters != NULL)
+    g_variant_ref_sink (parameters);
+
+  if (opt.all)
+    {
+      objects = connect_to_daemon (&error);
+      if (objects == NULL)
+        return fail (error);
+      manager = get_manager (objects, &error);
+      if (manager == NULL)
+        return fail (error);
+      target = g_strdup (_("every device"));
+    }
+  else
+    {
+      device = open_device (which, &objects, &error);
+      if (device == NULL)
+        return fail (error);
+      target = g_strdup_printf (_("%s (port %u)"), nonnull (pm_dbus_device_get_hostname (device)),
+                                pm_dbus_device_get_port (device));
+    }
+
+  if (!opt.clear)
+    {
+      gboolean done = opt.all
+                        ? pm_dbus_manager_call_set_fault_sync (manager, no_paths, kind, parameters,
+                                                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
+                        : pm_dbus_device_call_set_fault_sync (device, kind, parameters,
+                                                              G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+      if (!done)
+        return fail (error);
+      g_print (_("Set fault %s on %s\n"), kind, target);
+    }
+  else if (kind != NULL)
+    {
+      gboolean done = opt.all
+                        ? pm_dbus_manager_call_clear_fault_sync (manager, no_paths, kind,
+                                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
+                        : pm_dbus_device_call_clear_fault_sync (device, kind,
+                                                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+      if (!done)
+        return fail (error);
+      g_print (_("Cleared fault %s on %s\n"), kind, target);
+    }
+  else
+    {
+      gboolean done = opt.all
+                        ? pm_dbus_manager_call_clear_faults_sync (manager, no_paths,
+                                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
+                        : pm_dbus_device_call_clear_faults_sync (device,
+                                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+      if (!done)
+        return fail (error);
+      g_print (_("Cleared every fault on %s\n"), target);
+    }
+  return 0;
+}
+
+/* Reads a scenario file whole, up to the daemon's limit; the text must
+ * be UTF-8, as D-Bus strings are. */
+static char *
+read_scenario (const char *path,
+               GError    **error)
+{
+  g_autoptr(GFile) file = g_file_new_for_commandline_arg (path);
+  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *text = g_malloc (PM_SCENARIO_MAX_BYTES + 2);
+  g_autofree char *quoted = pm_quote (path, -1);
+  gsize length = 0;
+
+  stream = g_file_read (file, NULL, &local_error);
+  if (stream == NULL ||
+      !g_input_stream_read_all (G_INPUT_STREAM (stream), text, PM_SCENARIO_MAX_BYTES + 1,
+                                &length, NULL, &local_error))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                   _("cannot read '%s': %s"), quoted, local_error->message);
+      return NULL;
+    }
+  if (length > PM_SCENARIO_MAX_BYTES)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                   _("'%s' is larger than a scenario may be (%d bytes)"), quoted, PM_SCENARIO_MAX_BYTES);
+      return NULL;
+    }
+  text[length] = '\0';
+  if (!g_utf8_validate_len (text, length, NULL) || strlen (text) != length)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
+                   _("'%s' is not a text file in UTF-8"), quoted);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+static int
+run_scenario (char **args)
+{
+  g_autoptr(GDBusObjectManager) objects = NULL;
+  g_autoptr(PmDBusManager) manager = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *quoted = NULL;
+  gboolean stopped;
+
+  if (opt.stop && args[0] != NULL)
+    {
+      g_autofree char *quoted_arg = pm_quote (args[0], -1);
+
+      return usage_error ("scenario", _("unexpected argument '%s' (--stop takes no file)"), quoted_arg);
+    }
+  if (!opt.stop && args[0] == NULL)
+    return usage_error ("scenario", _("missing argument %s"), _("FILE"));
+
+  /* The file is read here: the daemon may not see it. */
+  if (!opt.stop)
+    {
+      text = read_scenario (args[0], &error);
+      if (text == NULL)
+        return fail (error);
+      quoted = pm_quote (args[0], -1);
+    }
+
+  objects = connect_to_daemon (&error);
+  if (objects == NULL)
+    return fail (error);
+  manager = get_manager (objects, &error);
+  if (manager == NULL)
+    return fail (error);
+
+  if (opt.stop)
+    {
+      if (!pm_dbus_manager_call_stop_scenario_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
+                                                    &stopped, NULL, &error))
+        return fail (error);
+      if (stopped)
+        g_print (_("Scenario stopped; the faults it set are cleared\n"));
+      else
+        g_print (_("No scenario was running\n"));
+      return 0;
+    }
+
+  if (!pm_dbus_manager_call_run_scenario_sync (manager, text, G_DBUS_CALL_FLAGS_NONE, -1,
+                                               NULL, &error))
+    {
+      /* The daemon's message names the group and key; add the file. */
+      g_dbus_error_strip_remote_error (error);
+      g_prefix_error (&error, "'%s': ", quoted);
+      return fail (error);
+    }
+  g_print (_("Running the scenario in '%s'\n"), quoted);
+  return 0;
+}
+
 /* The listing server's URL: on the host the devices' URLs name, as it
  * binds to the same address. */
 static char *
@@ -799,6 +1136,20 @@ dup_profile_counts (GPtrArray *devices)
   return g_string_free (out, FALSE);
 }
 
+/* Returns: (transfer full): the running scenario's name, "(unnamed)" or
+ * "none" */
+static char *
+dup_scenario_state (PmDBusManager *manager)
+{
+  const char *name = pm_dbus_manager_get_scenario (manager);
+
+  if (!pm_dbus_manager_get_scenario_running (manager))
+    return g_strdup (C_("scenario", "none"));
+  if (name == NULL || name[0] == '\0')
+    return g_strdup (_("(unnamed)"));
+  return pm_quote (name, -1);
+}
+
 static int
 run_status (char **args)
 {
@@ -841,6 +1192,7 @@ run_status (char **args)
                                               ? _("enabled") : _("disabled"))));
   g_ptr_array_add (rows, make_pair (_("Devices:"), g_strdup_printf ("%u", devices->len)));
   g_ptr_array_add (rows, make_pair (_("Profiles:"), dup_profile_counts (devices)));
+  g_ptr_array_add (rows, make_pair (_("Scenario:"), dup_scenario_state (manager)));
   print_columns (rows);
   return 0;
 }
@@ -854,13 +1206,14 @@ typedef struct
   const GOptionEntry *entries;
   guint               n_args;
   int               (*run) (char **args);
+  gboolean            checks_args;  /* run() checks how many arguments */
 } Command;
 
 #define DEVICE_DESCRIPTION \
   N_("PORT|HOSTNAME is the device's port, or its hostname in any case.")
 
 static const Command commands[] = {
-  { "list", NULL, N_("List the devices: port, hostname, profile, API, firmware, state and URL"),
+  { "list", NULL, N_("List the devices: port, hostname, profile, API, firmware, state, URL and faults"),
     NULL, list_entries, 0, run_list },
   { "add", NULL, N_("Start a new device and print it"),
     N_("Options left out get the daemon's defaults."), add_entries, 0, run_add },
@@ -874,8 +1227,24 @@ static const Command commands[] = {
     N_("PORT|HOSTNAME is the device's port, or its hostname in any case.\n"
        "JSON is an object, such as '{\"hostname\": \"rig-7\", \"hashRate\": 512.5}'."),
     no_entries, 2, run_update },
-  { "status", NULL, N_("Show the daemon's version, seed, listing server, logs setting, device count and profiles"),
+  { "status", NULL, N_("Show the daemon's version, seed, listing server, logs setting, device count, profiles and scenario"),
     NULL, no_entries, 0, run_status },
+  { "fault", N_("PORT|HOSTNAME KIND [NAME=VALUE…]"), N_("Set or clear a fault on a device or on every device"),
+    N_("PORT|HOSTNAME is the device's port, or its hostname in any case.\n"
+       "KIND is latency, errors, offline, blackhole, flapping, corrupt, slow-body,\n"
+       "ws-drop, ws-silent or reboot-loop, or on a simulated device (axeos-* and\n"
+       "nerdqaxe-plus) overheat, fan-failure, asic-failure, pool-down or power-fault;\n"
+       "each NAME=VALUE is one of its parameters, e.g. ms=2000 or clean=true.\n"
+       "\n"
+       "  plutomockctl fault PORT|HOSTNAME KIND [NAME=VALUE…]\n"
+       "  plutomockctl fault --all KIND [NAME=VALUE…]\n"
+       "  plutomockctl fault --clear PORT|HOSTNAME [KIND]\n"
+       "  plutomockctl fault --clear --all [KIND]"),
+    fault_entries, 0, run_fault, TRUE },
+  { "scenario", N_("FILE"), N_("Run a scenario file, replacing the running one, or stop it with --stop"),
+    N_("FILE is read here and sent to the daemon, which checks it and starts it at once.\n"
+       "--stop clears the faults the scenario set, unless changed since."),
+    scenario_entries, 0, run_scenario, TRUE },
 };
 
 static const Command *
@@ -940,6 +1309,8 @@ run_command (const Command *command,
     }
 
   n_args = g_strv_length (args) - 1;
+  if (command->checks_args)
+    n_args = command->n_args;
   if (n_args < command->n_args)
     {
       g_auto(GStrv) names = g_strsplit (_(command->parameters), " ", -1);

@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include "pm-bus-device.h"
 #include "pm-bus-manager.h"
 #include "pm-error.h"
@@ -352,6 +354,36 @@ handle_clear_faults (PmDBusManager         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+static gboolean
+handle_run_scenario (PmDBusManager         *object,
+                     GDBusMethodInvocation *invocation,
+                     const char            *text)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmScenario) scenario = pm_scenario_new_from_data (text, strlen (text), &error);
+
+  if (scenario == NULL)
+    {
+      g_dbus_method_invocation_return_gerror (invocation, error);
+      return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+  pm_manager_run_scenario (self->manager, scenario);
+  pm_dbus_manager_complete_run_scenario (object, invocation);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_stop_scenario (PmDBusManager         *object,
+                      GDBusMethodInvocation *invocation)
+{
+  PmBusManager *self = PM_BUS_MANAGER (object);
+  gboolean stopped = pm_manager_stop_scenario (self->manager);
+
+  pm_dbus_manager_complete_stop_scenario (object, invocation, stopped);
+  return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
 static void
 pm_bus_manager_iface_init (PmDBusManagerIface *iface)
 {
@@ -360,6 +392,27 @@ pm_bus_manager_iface_init (PmDBusManagerIface *iface)
   iface->handle_set_fault = handle_set_fault;
   iface->handle_clear_fault = handle_clear_fault;
   iface->handle_clear_faults = handle_clear_faults;
+  iface->handle_run_scenario = handle_run_scenario;
+  iface->handle_stop_scenario = handle_stop_scenario;
+}
+
+/* Copies the manager's scenario to the interface's properties. */
+static void
+sync_scenario (PmBusManager *self)
+{
+  PmScenario *scenario = pm_manager_get_scenario (self->manager);
+  const char *name = scenario != NULL ? pm_scenario_get_name (scenario) : NULL;
+
+  pm_dbus_manager_set_scenario_running (PM_DBUS_MANAGER (self), scenario != NULL);
+  pm_dbus_manager_set_scenario (PM_DBUS_MANAGER (self), name != NULL ? name : "");
+}
+
+static void
+on_scenario_running (PmManager    *manager,
+                     GParamSpec   *pspec,
+                     PmBusManager *self)
+{
+  sync_scenario (self);
 }
 
 static void
@@ -367,6 +420,8 @@ pm_bus_manager_dispose (GObject *object)
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
 
+  if (self->manager != NULL)
+    g_signal_handlers_disconnect_by_data (self->manager, self);
   g_clear_object (&self->manager);
 
   G_OBJECT_CLASS (pm_bus_manager_parent_class)->dispose (object);
@@ -407,6 +462,8 @@ pm_bus_manager_new (PmManager *manager)
   pm_dbus_manager_set_logs_enabled (iface, pm_manager_get_logs_enabled (manager));
   pm_dbus_manager_set_version (iface, PACKAGE_VERSION);
   pm_dbus_manager_set_seed (iface, pm_manager_get_seed (manager));
+  sync_scenario (self);
+  g_signal_connect (manager, "notify::scenario-running", G_CALLBACK (on_scenario_running), self);
 
   return self;
 }

@@ -46,6 +46,7 @@ pm_config_free (PmConfig *self)
   g_clear_pointer (&self->ports, g_array_unref);
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->profiles, pm_profile_list_free);
+  g_clear_pointer (&self->scenario, pm_scenario_unref);
   g_free (self);
 }
 
@@ -241,6 +242,7 @@ typedef struct
   char     *profile;
   char     *telemetry;
   char     *network_gate;
+  char     *scenario;
   gboolean  no_dbus;
   gboolean  replace;
   gboolean  version;
@@ -257,6 +259,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->profile, g_free);
   g_clear_pointer (&options->telemetry, g_free);
   g_clear_pointer (&options->network_gate, g_free);
+  g_clear_pointer (&options->scenario, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -357,6 +360,8 @@ pm_config_load (PmConfig           *self,
       N_("Where pluto-* devices take their numbers from: 'random' as the original mock, or 'simulated' (TELEMETRY, default random)"), N_("MODE") },
     { "network-gate", 0, G_OPTION_FLAG_OPTIONAL_ARG, G_OPTION_ARG_CALLBACK, on_gate_option,
       N_("Refuse AxeOS and NerdQAxe API requests from outside private networks with 401, loopback included, as the firmware does (NETWORK_GATE, default false)"), N_("[true|false]") },
+    { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &options.scenario,
+      N_("Run the scenario in FILE from the start: faults and restarts on a timeline (SCENARIO)"), N_("FILE") },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &options.no_dbus,
       N_("Do not offer control over D-Bus (org.pluto.Mock1 on the session bus)"), NULL },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &options.replace,
@@ -480,6 +485,23 @@ pm_config_load (PmConfig           *self,
   value = pick (options.network_gate, "--network-gate", envp, "NETWORK_GATE", &source);
   if (value != NULL && !pm_config_parse_bool (source, value, &self->network_gate, error))
     return FALSE;
+
+  value = pick (options.scenario, "--scenario", envp, "SCENARIO", &source);
+  if (value != NULL)
+    {
+      g_autoptr(GError) scenario_error = NULL;
+      PmScenario *scenario = pm_scenario_new_from_file (value, &scenario_error);
+
+      /* The message names the file, then the group and key at fault. */
+      if (scenario == NULL)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, "%s: %s",
+                       source, scenario_error->message);
+          return FALSE;
+        }
+      g_clear_pointer (&self->scenario, pm_scenario_unref);
+      self->scenario = scenario;
+    }
 
   if (options.bind_address != NULL)
     {

@@ -4,6 +4,7 @@
 #include <glib.h>
 
 #include "pm-profile.h"
+#include "pm-scenario.h"
 
 G_BEGIN_DECLS
 
@@ -23,6 +24,8 @@ G_BEGIN_DECLS
  * @dbus_enabled: whether to offer control on the session bus
  * @replace: whether to take the bus name over from another daemon
  * @show_version: whether `--version` was given
+ * @scenario: (nullable): the scenario to run from the start, loaded and
+ *   checked
  *
  * The daemon's start-up configuration: built-in defaults, overridden by
  * the environment, overridden by the command line.
@@ -41,6 +44,7 @@ typedef struct
   gboolean  dbus_enabled;
   gboolean  replace;
   gboolean  show_version;
+  PmScenario *scenario;      /* (owned) (nullable) */
 } PmConfig;
 
 PmConfig *pm_config_new (void);

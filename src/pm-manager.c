@@ -13,6 +13,7 @@
 #include "pm-identity.h"
 #include "pm-listing-server.h"
 #include "pm-manager.h"
+#include "pm-scenario-runner.h"
 
 /**
  * PmManager:
@@ -23,6 +24,10 @@
  *
  * A device whose port cannot be bound is logged and left out; a listing
  * server whose port cannot be bound is logged and the devices run on.
+ *
+ * It runs at most one scenario at a time (#PmScenarioRunner): the one the
+ * configuration names, from pm_manager_start() on, or one given to
+ * pm_manager_run_scenario(), which replaces it.
  */
 
 #define HOSTNAME_PREFIX "mockaxe"
@@ -39,9 +44,17 @@ struct _PmManager
   GHashTable      *by_hostname;  /* (owned): lower-case hostname (owned) → PmDevice (unowned) */
   PmListingServer *listing;      /* (owned) */
   guint            last_number;  /* highest N given to a mockaxeN */
+  PmScenarioRunner *runner;      /* (owned) (nullable): the running scenario */
 };
 
 G_DEFINE_FINAL_TYPE (PmManager, pm_manager, G_TYPE_OBJECT)
+
+typedef enum
+{
+  PROP_SCENARIO_RUNNING = 1,
+} PmManagerProperty;
+
+static GParamSpec *props[PROP_SCENARIO_RUNNING + 1] = { NULL, };
 
 static PmConfig *
 config_copy (const PmConfig *config)
@@ -60,6 +73,8 @@ config_copy (const PmConfig *config)
   copy->profiles = pm_profile_list_copy (config->profiles);
   copy->simulated_telemetry = config->simulated_telemetry;
   copy->network_gate = config->network_gate;
+  if (config->scenario != NULL)
+    copy->scenario = pm_scenario_ref (config->scenario);
   return copy;
 }
 
@@ -201,7 +216,93 @@ pm_manager_start (PmManager *self,
                  pm_listing_server_get_port (self->listing), started);
     }
 
+  if (self->config->scenario != NULL)
+    pm_manager_run_scenario (self, self->config->scenario);
   return TRUE;
+}
+
+/* Drops the runner, stopping it first if @stop. */
+static void
+drop_runner (PmManager *self,
+             gboolean   stop)
+{
+  if (self->runner == NULL)
+    return;
+  g_signal_handlers_disconnect_by_data (self->runner, self);
+  if (stop)
+    pm_scenario_runner_stop (self->runner);
+  g_clear_object (&self->runner);
+}
+
+static void
+on_runner_running (PmScenarioRunner *runner,
+                   GParamSpec       *pspec,
+                   PmManager        *self)
+{
+  /* Its timeline has come to the end. */
+  if (pm_scenario_runner_get_running (runner))
+    return;
+  drop_runner (self, FALSE);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SCENARIO_RUNNING]);
+}
+
+/**
+ * pm_manager_run_scenario:
+ * @self: a started #PmManager
+ * @scenario: a scenario; a reference is taken
+ *
+ * Starts @scenario on the fleet, its time 0 now, its draws seeded with
+ * its own seed or else the fleet's (pm_manager_get_seed()).  A scenario
+ * that runs already is stopped first, as pm_manager_stop_scenario()
+ * does.
+ */
+void
+pm_manager_run_scenario (PmManager  *self,
+                         PmScenario *scenario)
+{
+  g_return_if_fail (PM_IS_MANAGER (self));
+  g_return_if_fail (scenario != NULL);
+
+  drop_runner (self, TRUE);
+  self->runner = pm_scenario_runner_new (scenario, G_LIST_MODEL (self->devices), self->seed);
+  g_signal_connect_object (self->runner, "notify::running", G_CALLBACK (on_runner_running), self, 0);
+  pm_scenario_runner_start (self->runner);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SCENARIO_RUNNING]);
+}
+
+/**
+ * pm_manager_stop_scenario:
+ * @self: a #PmManager
+ *
+ * Stops the running scenario, if any, and clears the faults it set that
+ * are still as it set them.
+ *
+ * Returns: whether a scenario was running
+ */
+gboolean
+pm_manager_stop_scenario (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
+
+  if (self->runner == NULL)
+    return FALSE;
+  drop_runner (self, TRUE);
+  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SCENARIO_RUNNING]);
+  return TRUE;
+}
+
+/**
+ * pm_manager_get_scenario:
+ * @self: a #PmManager
+ *
+ * Returns: (transfer none) (nullable): the running scenario: started and
+ *   neither stopped, replaced nor come to its end
+ */
+PmScenario *
+pm_manager_get_scenario (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+  return self->runner != NULL ? pm_scenario_runner_get_scenario (self->runner) : NULL;
 }
 
 /**
@@ -217,6 +318,12 @@ pm_manager_stop (PmManager *self)
 
   g_return_if_fail (PM_IS_MANAGER (self));
 
+  /* The scenario's timer goes; its faults go with the devices. */
+  if (self->runner != NULL)
+    {
+      drop_runner (self, FALSE);
+      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_SCENARIO_RUNNING]);
+    }
   pm_listing_server_stop (self->listing);
   n = g_list_model_get_n_items (G_LIST_MODEL (self->devices));
   for (i = 0; i < n; i++)
@@ -447,12 +554,43 @@ pm_manager_finalize (GObject *object)
 }
 
 static void
+pm_manager_get_property (GObject    *object,
+                         guint       property_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  PmManager *self = PM_MANAGER (object);
+
+  switch ((PmManagerProperty) property_id)
+    {
+    case PROP_SCENARIO_RUNNING:
+      g_value_set_boolean (value, self->runner != NULL);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);
+    }
+}
+
+static void
 pm_manager_class_init (PmManagerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
+  object_class->get_property = pm_manager_get_property;
   object_class->dispose = pm_manager_dispose;
   object_class->finalize = pm_manager_finalize;
+
+  /**
+   * PmManager:scenario-running:
+   *
+   * Whether a scenario runs (pm_manager_get_scenario()); notified each
+   * time one starts, stops, is replaced or comes to its end.
+   */
+  props[PROP_SCENARIO_RUNNING] =
+    g_param_spec_boolean ("scenario-running", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_STATIC_STRINGS | G_PARAM_EXPLICIT_NOTIFY);
+
+  g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
 }
 
 static void

@@ -6,6 +6,7 @@
 #include "pm-config.h"
 #include "pm-device.h"
 #include "pm-device-spec.h"
+#include "pm-scenario.h"
 
 G_BEGIN_DECLS
 
@@ -33,5 +34,10 @@ guint       pm_manager_get_listing_port (PmManager *self);
 guint64     pm_manager_get_seed (PmManager *self);
 gboolean    pm_manager_get_logs_enabled (PmManager *self);
 const char *pm_manager_get_bind_address (PmManager *self);
+
+void        pm_manager_run_scenario (PmManager  *self,
+                                     PmScenario *scenario);
+gboolean    pm_manager_stop_scenario (PmManager *self);
+PmScenario *pm_manager_get_scenario (PmManager *self);
 
 G_END_DECLS

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "pm-test-util.h"
 
 /*
@@ -289,7 +291,7 @@ parse_table (const char *text)
 }
 
 static const char *const table_header[] = {
-  "PORT", "HOSTNAME", "PROFILE", "API", "FIRMWARE", "STATE", "URL", NULL
+  "PORT", "HOSTNAME", "PROFILE", "API", "FIRMWARE", "STATE", "URL", "FAULTS", NULL
 };
 
 /* The ASIC of each profile but the two of the original mock, as its
@@ -331,7 +333,7 @@ assert_info_of_profile (JsonObject *info,
 
 /* Checks a row of the table against the device on @port over HTTP: the
  * API column is the info's shape for the pluto-* profiles, "-" for the
- * others. */
+ * others; the device has no fault. */
 static void
 assert_row_matches (Fixture     *fixture,
                     char *const *row,
@@ -341,10 +343,11 @@ assert_row_matches (Fixture     *fixture,
   g_autofree char *port_text = g_strdup_printf ("%u", port);
   g_autofree char *url = url_of (port, "");
 
-  g_assert_cmpuint (g_strv_length ((char **) row), ==, 7);
+  g_assert_cmpuint (g_strv_length ((char **) row), ==, 8);
   g_assert_cmpstr (row[0], ==, port_text);
   g_assert_cmpstr (row[5], ==, state);
   g_assert_cmpstr (row[6], ==, url);
+  g_assert_cmpstr (row[7], ==, "-");
   if (g_str_equal (state, "running"))
     {
       g_autoptr(JsonObject) info = http_info (fixture, port);
@@ -384,7 +387,7 @@ static void
 test_help (void)
 {
   static const char *const commands[] = {
-    "list", "add", "remove", "restart", "info", "update", "status",
+    "list", "add", "remove", "restart", "info", "update", "status", "fault", "scenario",
   };
   static const char *const add_options[] = {
     "--port=PORT", "--hostname=NAME", "--api=legacy|new", "--profile=NAME", "--firmware=VERSION",
@@ -438,7 +441,7 @@ test_usage_errors (void)
 {
   static const struct
   {
-    const char *args[5];
+    const char *args[6];
     const char *message;
   } cases[] = {
     { { "info", NULL }, "missing argument PORT|HOSTNAME" },
@@ -463,6 +466,19 @@ test_usage_errors (void)
     { { "fr\nob", NULL }, "unknown command 'fr\\nob'" },
     { { "list", "\x1b[2J\xff", NULL }, "unexpected argument '\\x1B[2J\\xFF'" },
     { { "add", "--api", "new\r", NULL }, "--api: 'new\\r' is neither" },
+    { { "fault", NULL }, "missing argument PORT|HOSTNAME" },
+    { { "fault", "7751", NULL }, "missing argument KIND" },
+    { { "fault", "--all", NULL }, "missing argument KIND" },
+    { { "fault", "7751", "latency", "ms", NULL }, "'ms' is not NAME=VALUE" },
+    { { "fault", "7751", "latency", "=5", NULL }, "'=5' is not NAME=VALUE" },
+    { { "fault", "--all", "latency", "ms=1", "ms=2", NULL }, "parameter 'ms' is given twice" },
+    { { "fault", "--clear", NULL }, "missing argument PORT|HOSTNAME" },
+    { { "fault", "--clear", "7751", "latency", "ms=1", NULL }, "unexpected argument 'ms=1'" },
+    { { "fault", "--clear", "--all", "latency", "errors", NULL }, "unexpected argument 'errors'" },
+    { { "fault", "--frob", NULL }, "--frob" },
+    { { "scenario", NULL }, "missing argument FILE" },
+    { { "scenario", "--stop", "a.ini", NULL }, "unexpected argument 'a.ini'" },
+    { { "scenario", "--frob", NULL }, "--frob" },
   };
   g_autofree char *long_argument = g_strnfill (100 * 1024, 'x');
   const char *long_args[] = { "list", long_argument, NULL };
@@ -492,9 +508,13 @@ test_no_bus (void)
   const char *const environment[] = { address, NULL };
   g_autoptr(CtlResult) list = run_ctl_env (environment, (const char *const[]) { "list", NULL });
   g_autoptr(CtlResult) add = run_ctl_env (environment, (const char *const[]) { "add", NULL });
+  g_autoptr(CtlResult) fault = run_ctl_env (environment, (const char *const[]) { "fault", "--all", "offline", NULL });
+  g_autoptr(CtlResult) stop = run_ctl_env (environment, (const char *const[]) { "scenario", "--stop", NULL });
 
   assert_fails (list, 1, "cannot connect to the session bus");
   assert_fails (add, 1, "cannot connect to the session bus");
+  assert_fails (fault, 1, "cannot connect to the session bus");
+  assert_fails (stop, 1, "cannot connect to the session bus");
 }
 
 /* A bus that cannot start plutomock: no service file. */
@@ -551,7 +571,7 @@ test_list_json (Fixture      *fixture,
       g_autofree char *profile = NULL;
       gint64 start_time;
 
-      g_assert_cmpuint (g_list_length (members), ==, 8);
+      g_assert_cmpuint (g_list_length (members), ==, 9);
       g_assert_cmpint (json_object_get_int_member (device, "port"), ==, fixture->ports[i]);
       g_assert_cmpstr (json_object_get_string_member (device, "hostname"), ==,
                        json_object_get_string_member (info, "hostname"));
@@ -563,6 +583,7 @@ test_list_json (Fixture      *fixture,
                        json_object_get_string_member (info, "version"));
       g_assert_cmpstr (json_object_get_string_member (device, "state"), ==, "running");
       g_assert_cmpstr (json_object_get_string_member (device, "url"), ==, url);
+      g_assert_cmpuint (json_object_get_size (json_object_get_object_member (device, "faults")), ==, 0);
       /* Started by this test, within its time-out. */
       start_time = json_object_get_int_member (device, "startTime");
       g_assert_cmpint (start_time, <=, now);
@@ -732,7 +753,7 @@ test_add_profile (Fixture      *fixture,
   g_assert_true (JSON_NODE_HOLDS_ARRAY (listed_node));
   g_assert_cmpuint (json_array_get_length (json_node_get_array (listed_node)), ==, 4);
   device = find_json_device (json_node_get_array (listed_node), (guint) port);
-  g_assert_cmpuint (json_object_get_size (device), ==, 8);
+  g_assert_cmpuint (json_object_get_size (device), ==, 9);
   g_assert_cmpstr (json_object_get_string_member (device, "profile"), ==, "axeos-ultra");
   g_assert_cmpstr (json_object_get_string_member (device, "apiVersion"), ==, "");
   g_assert_cmpstr (json_object_get_string_member (device, "firmware"), ==, row[4]);
@@ -1004,7 +1025,7 @@ test_status (Fixture      *fixture,
 
   assert_ok (status);
   rows = parse_table (status->out);
-  g_assert_cmpuint (rows->len, ==, 6);
+  g_assert_cmpuint (rows->len, ==, 7);
 
   row = g_ptr_array_index (rows, 0);
   g_assert_cmpstr (row[0], ==, "Version:");
@@ -1031,6 +1052,9 @@ test_status (Fixture      *fixture,
   row = g_ptr_array_index (rows, 5);
   g_assert_cmpstr (row[0], ==, "Profiles:");
   g_assert_cmpstr (row[1], ==, "1 pluto-legacy, 1 pluto-new");
+  row = g_ptr_array_index (rows, 6);
+  g_assert_cmpstr (row[0], ==, "Scenario:");
+  g_assert_cmpstr (row[1], ==, "none");
 
   /* The listing server is where status says, and agrees on the count. */
   response = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
@@ -1054,13 +1078,380 @@ test_status (Fixture      *fixture,
     after = run_ctl ("status");
     assert_ok (after);
     after_rows = parse_table (after->out);
-    g_assert_cmpuint (after_rows->len, ==, 6);
+    g_assert_cmpuint (after_rows->len, ==, 7);
     row = g_ptr_array_index (after_rows, 4);
     g_assert_cmpstr (row[1], ==, "5");
     row = g_ptr_array_index (after_rows, 5);
     g_assert_cmpstr (row[0], ==, "Profiles:");
     g_assert_cmpstr (row[1], ==, "1 axeos-gamma, 1 axeos-ultra, 2 pluto-legacy, 1 pluto-new");
   }
+}
+
+/* ---- faults and scenarios ---------------------------------------------------------- */
+
+/* The FAULTS cell of the device on @port in list. */
+static char *
+listed_faults (guint port)
+{
+  g_autoptr(GPtrArray) rows = list_table ();
+
+  g_assert_cmpstrv (g_ptr_array_index (rows, 0), table_header);
+  return g_strdup (find_row (rows, port)[7]);
+}
+
+/* The "faults" object of the device on @port in list --json. */
+static JsonObject *
+listed_faults_json (guint port)
+{
+  g_autoptr(CtlResult) result = run_ctl ("list", "--json");
+  g_autoptr(JsonNode) node = NULL;
+  JsonObject *device;
+
+  assert_ok (result);
+  node = parse_json (result->out);
+  device = find_json_device (json_node_get_array (node), port);
+  return json_object_ref (json_object_get_object_member (device, "faults"));
+}
+
+static void
+assert_says (CtlResult  *result,
+             const char *text)
+{
+  assert_ok (result);
+  g_assert_cmpstr (result->out, ==, text);
+}
+
+/* fault sets a fault on one device or all, by port or hostname, with
+ * parameters typed from their text; --clear lifts one kind or all; list
+ * shows them. */
+static void
+test_fault (Fixture      *fixture,
+            gconstpointer user_data)
+{
+  g_autofree char *hostname0 = dup_hostname (fixture, fixture->ports[0]);
+  g_autofree char *hostname1 = dup_hostname (fixture, fixture->ports[1]);
+  g_autofree char *target0 = g_strdup_printf ("%s (port %u)", hostname0, fixture->ports[0]);
+  g_autofree char *target1 = g_strdup_printf ("%s (port %u)", hostname1, fixture->ports[1]);
+  g_autofree char *info0 = url_of (fixture->ports[0], "/api/system/info");
+  g_autofree char *info1 = url_of (fixture->ports[1], "/api/system/info");
+  g_autofree char *upper1 = g_ascii_strup (hostname1, -1);
+
+  /* By port: errors with a whole number and a decimal. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", fixture->port_text[0], "errors", "status=503", "rate=1.0");
+    g_autofree char *expected = g_strdup_printf ("Set fault errors on %s\n", target0);
+
+    assert_says (result, expected);
+  }
+  g_assert_cmpuint (http_status (fixture, info0), ==, 503);
+  g_assert_cmpuint (http_status (fixture, info1), ==, 200);
+
+  /* By hostname in any case: a double and a boolean. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", upper1, "ws-drop", "interval-s=2.5", "clean=true");
+    g_autofree char *expected = g_strdup_printf ("Set fault ws-drop on %s\n", target1);
+
+    assert_says (result, expected);
+  }
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", hostname1, "latency", "ms=20");
+
+    assert_ok (result);
+  }
+
+  {
+    g_autofree char *cell0 = listed_faults (fixture->ports[0]);
+    g_autofree char *cell1 = listed_faults (fixture->ports[1]);
+
+    g_assert_cmpstr (cell0, ==, "errors");
+    /* In the order of the kinds, not of setting. */
+    g_assert_cmpstr (cell1, ==, "latency,ws-drop");
+  }
+  {
+    g_autoptr(JsonObject) faults0 = listed_faults_json (fixture->ports[0]);
+    g_autoptr(JsonObject) faults1 = listed_faults_json (fixture->ports[1]);
+    JsonObject *errors = json_object_get_object_member (faults0, "errors");
+    JsonObject *ws_drop = json_object_get_object_member (faults1, "ws-drop");
+    JsonObject *latency = json_object_get_object_member (faults1, "latency");
+
+    g_assert_cmpuint (json_object_get_size (faults0), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (errors, "status"), ==, 503);
+    g_assert_cmpfloat (json_object_get_double_member (errors, "rate"), ==, 1.0);
+    g_assert_cmpuint (json_object_get_size (faults1), ==, 2);
+    g_assert_cmpfloat (json_object_get_double_member (ws_drop, "interval-s"), ==, 2.5);
+    g_assert_true (json_object_get_boolean_member (ws_drop, "clean"));
+    g_assert_cmpint (json_object_get_int_member (latency, "ms"), ==, 20);
+    /* The defaults are filled in. */
+    g_assert_cmpint (json_object_get_int_member (latency, "jitter-ms"), ==, 0);
+  }
+
+  /* --clear KIND lifts that kind only. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", "--clear", fixture->port_text[0], "errors");
+    g_autofree char *expected = g_strdup_printf ("Cleared fault errors on %s\n", target0);
+
+    assert_says (result, expected);
+  }
+  g_assert_cmpuint (http_status (fixture, info0), ==, 200);
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", "-c", hostname1, "ws-drop");
+    g_autofree char *cell0 = NULL;
+    g_autofree char *cell1 = NULL;
+
+    assert_ok (result);
+    cell0 = listed_faults (fixture->ports[0]);
+    cell1 = listed_faults (fixture->ports[1]);
+    g_assert_cmpstr (cell0, ==, "-");
+    g_assert_cmpstr (cell1, ==, "latency");
+  }
+
+  /* --all sets on every device, --clear --all KIND lifts that kind. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", "--all", "errors", "status=500");
+
+    assert_says (result, "Set fault errors on every device\n");
+  }
+  g_assert_cmpuint (http_status (fixture, info0), ==, 500);
+  g_assert_cmpuint (http_status (fixture, info1), ==, 500);
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", "--clear", "--all", "errors");
+    g_autofree char *cell0 = NULL;
+    g_autofree char *cell1 = NULL;
+
+    assert_says (result, "Cleared fault errors on every device\n");
+    cell0 = listed_faults (fixture->ports[0]);
+    cell1 = listed_faults (fixture->ports[1]);
+    g_assert_cmpstr (cell0, ==, "-");
+    g_assert_cmpstr (cell1, ==, "latency");
+  }
+  g_assert_cmpuint (http_status (fixture, info0), ==, 200);
+
+  /* --clear without a kind lifts every fault, of one device or all. */
+  {
+    g_autoptr(CtlResult) ws = run_ctl ("fault", "-a", "ws-silent");
+    g_autoptr(CtlResult) result = run_ctl ("fault", "--clear", fixture->port_text[0]);
+    g_autofree char *expected = g_strdup_printf ("Cleared every fault on %s\n", target0);
+    g_autofree char *cell0 = NULL;
+    g_autofree char *cell1 = NULL;
+
+    assert_ok (ws);
+    assert_says (result, expected);
+    cell0 = listed_faults (fixture->ports[0]);
+    cell1 = listed_faults (fixture->ports[1]);
+    g_assert_cmpstr (cell0, ==, "-");
+    g_assert_cmpstr (cell1, ==, "latency,ws-silent");
+  }
+  {
+    g_autoptr(CtlResult) result = run_ctl ("fault", "--clear", "--all");
+    g_autofree char *cell1 = NULL;
+
+    assert_says (result, "Cleared every fault on every device\n");
+    cell1 = listed_faults (fixture->ports[1]);
+    g_assert_cmpstr (cell1, ==, "-");
+  }
+}
+
+/* What the daemon refuses is a failure, exit 1, its message passed on,
+ * and nothing changes. */
+static void
+test_fault_errors (Fixture      *fixture,
+                   gconstpointer user_data)
+{
+  const struct
+  {
+    const char *args[6];
+    const char *message;
+  } cases[] = {
+    { { "fault", fixture->port_text[0], "frobnicate", NULL }, "unknown fault 'frobnicate'" },
+    { { "fault", fixture->port_text[0], "latency", NULL }, "ms" },
+    { { "fault", fixture->port_text[0], "latency", "ms=soon", NULL }, "ms" },
+    { { "fault", fixture->port_text[0], "latency", "ms=-5", NULL }, "ms" },
+    { { "fault", fixture->port_text[0], "latency", "ms=1", "speed=3", NULL }, "speed" },
+    { { "fault", fixture->port_text[0], "overheat", NULL }, "simulated miner" },
+    { { "fault", "--all", "fan-failure", NULL }, "simulated miner" },
+    { { "fault", "--all", "errors", "status=200", NULL }, "status" },
+    { { "fault", "--clear", fixture->port_text[0], "frobnicate", NULL }, "unknown fault 'frobnicate'" },
+    { { "fault", "--clear", "--all", "frobnicate", NULL }, "unknown fault 'frobnicate'" },
+    { { "fault", "65000", "offline", NULL }, "no device with port 65000" },
+    { { "fault", "--clear", "no-such-rig", NULL }, "no device named 'no-such-rig'" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(CtlResult) result = run_ctl_env (NULL, cases[i].args);
+
+      assert_fails (result, 1, cases[i].message);
+    }
+
+  for (i = 0; i < G_N_ELEMENTS (fixture->ports); i++)
+    {
+      g_autofree char *cell = listed_faults (fixture->ports[i]);
+
+      g_assert_cmpstr (cell, ==, "-");
+    }
+}
+
+static char *
+write_file (const char *directory,
+            const char *name,
+            const char *text,
+            gssize      length)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (directory, name, NULL);
+
+  g_file_set_contents (path, text, length, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
+static char *
+status_scenario (void)
+{
+  g_autoptr(CtlResult) status = run_ctl ("status");
+  g_autoptr(GPtrArray) rows = NULL;
+  char **row;
+
+  assert_ok (status);
+  rows = parse_table (status->out);
+  row = g_ptr_array_index (rows, rows->len - 1);
+  g_assert_cmpstr (row[0], ==, "Scenario:");
+  return g_strdup (row[1]);
+}
+
+typedef struct
+{
+  Fixture    *fixture;
+  guint       port;
+  guint       status;
+} StatusWait;
+
+static gboolean
+http_status_is (gpointer user_data)
+{
+  StatusWait *wait = user_data;
+  g_autofree char *url = url_of (wait->port, "/api/system/info");
+
+  return http_status (wait->fixture, url) == wait->status;
+}
+
+/* scenario FILE sends the file to the daemon, which runs it; status says
+ * which one runs; --stop stops it and clears its faults. */
+static void
+test_scenario (Fixture      *fixture,
+               gconstpointer user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *directory = g_dir_make_tmp ("test-ctl-XXXXXX", &error);
+  g_autofree char *hostname0 = dup_hostname (fixture, fixture->ports[0]);
+  g_autofree char *text = g_strdup_printf ("[scenario]\n"
+                                           "name=From the command line\n"
+                                           "[step fail]\n"
+                                           "at=0\n"
+                                           "select=name:%s\n"
+                                           "fault=errors\n"
+                                           "status=503\n"
+                                           "[step later]\n"
+                                           "at=1h\n"
+                                           "select=all\n"
+                                           "fault=offline\n",
+                                           hostname0);
+  g_autofree char *path = NULL;
+  g_autofree char *unnamed = NULL;
+  g_autofree char *info1 = url_of (fixture->ports[1], "/api/system/info");
+  StatusWait failing = { fixture, fixture->ports[0], 503 };
+  g_autofree char *state = NULL;
+
+  g_assert_no_error (error);
+  path = write_file (directory, "scenario.ini", text, -1);
+
+  {
+    g_autoptr(CtlResult) result = run_ctl ("scenario", path);
+    g_autofree char *expected = g_strdup_printf ("Running the scenario in '%s'\n", path);
+
+    assert_says (result, expected);
+  }
+  g_assert_true (pm_test_wait_until (http_status_is, &failing, PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (http_status (fixture, info1), ==, 200);
+  state = status_scenario ();
+  g_assert_cmpstr (state, ==, "From the command line");
+  {
+    g_autofree char *cell = listed_faults (fixture->ports[0]);
+
+    g_assert_cmpstr (cell, ==, "errors");
+  }
+
+  /* --stop clears what it set, at once. */
+  {
+    g_autoptr(CtlResult) result = run_ctl ("scenario", "--stop");
+
+    assert_says (result, "Scenario stopped; the faults it set are cleared\n");
+  }
+  {
+    g_autofree char *url = url_of (fixture->ports[0], "/api/system/info");
+    g_autofree char *cell = listed_faults (fixture->ports[0]);
+
+    g_assert_cmpuint (http_status (fixture, url), ==, 200);
+    g_assert_cmpstr (cell, ==, "-");
+  }
+  g_clear_pointer (&state, g_free);
+  state = status_scenario ();
+  g_assert_cmpstr (state, ==, "none");
+  {
+    g_autoptr(CtlResult) result = run_ctl ("scenario", "--stop");
+
+    assert_says (result, "No scenario was running\n");
+  }
+
+  /* A scenario without a name. */
+  unnamed = write_file (directory, "unnamed.ini", "[step later]\nat=1h\nselect=all\naction=restart\n", -1);
+  {
+    g_autoptr(CtlResult) result = run_ctl ("scenario", unnamed);
+
+    assert_ok (result);
+  }
+  g_clear_pointer (&state, g_free);
+  state = status_scenario ();
+  g_assert_cmpstr (state, ==, "(unnamed)");
+
+  /* Files that cannot be sent or that the daemon refuses: exit 1, the
+   * file named; the running scenario runs on. */
+  {
+    g_autofree char *bad_key = write_file (directory, "bad-key.ini",
+                                           "[step slow]\nat=1s\nselect=all\nfault=latency\nms=1\nsped=3\n", -1);
+    g_autofree char *empty = write_file (directory, "empty.ini", "", 0);
+    g_autofree char *binary = write_file (directory, "binary.ini", "[step \xff]\n", -1);
+    g_autofree char *missing = g_build_filename (directory, "missing.ini", NULL);
+    g_autoptr(CtlResult) bad_key_result = run_ctl ("scenario", bad_key);
+    g_autoptr(CtlResult) empty_result = run_ctl ("scenario", empty);
+    g_autoptr(CtlResult) binary_result = run_ctl ("scenario", binary);
+    g_autoptr(CtlResult) missing_result = run_ctl ("scenario", missing);
+    g_autoptr(CtlResult) directory_result = run_ctl ("scenario", directory);
+    g_autofree char *bad_key_says = g_strdup_printf ("'%s': [step slow]", bad_key);
+    g_autofree char *empty_says = g_strdup_printf ("'%s': ", empty);
+
+    assert_fails (bad_key_result, 1, bad_key_says);
+    assert_fails (bad_key_result, 1, "'sped'");
+    assert_fails (empty_result, 1, empty_says);
+    assert_fails (empty_result, 1, "no step");
+    assert_fails (binary_result, 1, "is not a text file in UTF-8");
+    assert_fails (binary_result, 1, binary);
+    assert_fails (missing_result, 1, "cannot read");
+    assert_fails (missing_result, 1, missing);
+    assert_fails (directory_result, 1, "cannot read");
+
+    g_unlink (bad_key);
+    g_unlink (empty);
+    g_unlink (binary);
+  }
+  g_clear_pointer (&state, g_free);
+  state = status_scenario ();
+  g_assert_cmpstr (state, ==, "(unnamed)");
+
+  g_unlink (path);
+  g_unlink (unnamed);
+  g_rmdir (directory);
 }
 
 int
@@ -1085,6 +1476,9 @@ main (int   argc,
   g_test_add ("/ctl/info", Fixture, NULL, fixture_setup, test_info, fixture_teardown);
   g_test_add ("/ctl/update", Fixture, NULL, fixture_setup, test_update, fixture_teardown);
   g_test_add ("/ctl/status", Fixture, NULL, fixture_setup, test_status, fixture_teardown);
+  g_test_add ("/ctl/fault", Fixture, NULL, fixture_setup, test_fault, fixture_teardown);
+  g_test_add ("/ctl/fault-errors", Fixture, NULL, fixture_setup, test_fault_errors, fixture_teardown);
+  g_test_add ("/ctl/scenario", Fixture, NULL, fixture_setup, test_scenario, fixture_teardown);
 
   return g_test_run ();
 }

@@ -58,7 +58,7 @@
 #define DEVICE_DESCRIPTION \
   DEVICE_IFACE "(ApiVersion:s,Faults:a{sa{sv}},Firmware:s,Hostname:s,Port:u,Profile:s,Restarting:b,StartTime:x,Url:s)"
 #define MANAGER_DESCRIPTION \
-  MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Seed:t,Version:s)"
+  MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Scenario:s,ScenarioRunning:b,Seed:t,Version:s)"
 
 /* The devices that the fixture's PORTS start, in order. */
 static const char *const startup_hostnames[] = { "mockaxe1", "mockaxe2" };
@@ -1544,7 +1544,7 @@ test_manager_properties (Fixture       *fixture,
   g_autofree char *expected = NULL;
   g_autofree char *firmware = NULL;
 
-  g_assert_cmpuint (g_variant_n_children (all), ==, 4);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 6);
 
   /* ListingPort: LISTING_PORT=0 let the kernel pick it, and /servers
    * answers there, listing the fleet. */

@@ -109,16 +109,35 @@ expect_firmware (const char *text)
   return TRUE;
 }
 
+/* The profiles a device may have, written down apart from the code. */
+static const char *const device_profiles[] = {
+  "pluto-legacy", "pluto-new", "axeos-gamma", "axeos-supra", "axeos-ultra", "nerdqaxe-plus",
+};
+
+/* Sets the expected profile to @name, unless another was set: the
+ * `profile` and `api-version` options must agree. */
+static gboolean
+expect_profile (const char  *name,
+                const char **profile)
+{
+  if (*profile != NULL && strcmp (*profile, name) != 0)
+    return FALSE;
+  *profile = name;
+  return TRUE;
+}
+
 /* What the parser must make of @options: whether it is accepted and, if
- * so, the options in @out. */
+ * so, the options in @out and the profile's name in @out_profile. */
 static gboolean
 expect_options (GVariant     *options,
-                PmAddOptions *out)
+                PmAddOptions *out,
+                const char  **out_profile)
 {
   g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
   gsize i, n = g_variant_n_children (options);
 
-  *out = (PmAddOptions) { 0, NULL, -1, NULL };
+  *out = (PmAddOptions) { 0, NULL, NULL, NULL };
+  *out_profile = NULL;
   for (i = 0; i < n; i++)
     {
       g_autoptr(GVariant) entry = g_variant_get_child_value (options, i);
@@ -148,10 +167,29 @@ expect_options (GVariant     *options,
 
           /* In any case, as pm_api_version_from_string () reads it. */
           if (g_ascii_strcasecmp (text, "legacy") == 0)
-            out->api_version = 0;
+            {
+              if (!expect_profile ("pluto-legacy", out_profile))
+                return FALSE;
+            }
           else if (g_ascii_strcasecmp (text, "new") == 0)
-            out->api_version = 1;
+            {
+              if (!expect_profile ("pluto-new", out_profile))
+                return FALSE;
+            }
           else
+            {
+              return FALSE;
+            }
+        }
+      else if (strcmp (name, "profile") == 0 && strcmp (type, "s") == 0)
+        {
+          const char *text = g_variant_get_string (value, NULL);
+          gsize j;
+
+          for (j = 0; j < G_N_ELEMENTS (device_profiles); j++)
+            if (strcmp (text, device_profiles[j]) == 0)
+              break;
+          if (j == G_N_ELEMENTS (device_profiles) || !expect_profile (device_profiles[j], out_profile))
             return FALSE;
         }
       else
@@ -195,6 +233,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_autoptr(GVariant) options = NULL;
   g_autoptr(GError) error = NULL;
   PmAddOptions parsed, expected;
+  const char *expected_profile = NULL;
   gboolean accepted;
 
   check_quote (data, size);
@@ -205,7 +244,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   g_assert_true (g_variant_is_normal_form (options));
 
   accepted = pm_bus_manager_parse_add_options (options, &parsed, &error);
-  if (accepted != expect_options (options, &expected))
+  if (accepted != expect_options (options, &expected, &expected_profile))
     g_error ("the parser %s %s", accepted ? "accepts" : "refuses",
              g_variant_print (options, TRUE));
   if (!accepted)
@@ -215,7 +254,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
     }
   g_assert_no_error (error);
   g_assert_cmpuint (parsed.port, ==, expected.port);
-  g_assert_cmpint (parsed.api_version, ==, expected.api_version);
+  g_assert_cmpstr (parsed.profile != NULL ? parsed.profile->name : NULL, ==, expected_profile);
   g_assert_cmpstr (parsed.hostname, ==, expected.hostname);
   g_assert_cmpstr (parsed.firmware, ==, expected.firmware);
 

@@ -25,8 +25,8 @@ G_BEGIN_DECLS
  * @PM_FAULT_WS_DROP: `ws-drop`: WebSocket connections are dropped every
  *   `interval-s` (0.1–86400, required), with a close frame if `clean`
  *   (boolean, default false)
- * @PM_FAULT_WS_SILENT: `ws-silent`: WebSocket connections stay open and
- *   get nothing; no parameters
+ * @PM_FAULT_WS_SILENT: `ws-silent`: the log WebSocket stays open and
+ *   sends nothing (`/api/ws/live` goes on); no parameters
  * @PM_FAULT_REBOOT_LOOP: `reboot-loop`: the device restarts every
  *   `interval-s` (1–86400, required)
  * @PM_FAULT_OVERHEAT: `overheat`: the ASIC warms by `rate-c-per-min`

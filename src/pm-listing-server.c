@@ -311,6 +311,8 @@ pm_listing_server_set_property (GObject      *object,
       self->devices = g_value_dup_object (value);
       self->devices_changed_id = g_signal_connect (self->devices, "items-changed",
                                                    G_CALLBACK (on_devices_changed), self);
+      /* The devices already there are followed as the ones to come. */
+      on_devices_changed (self->devices, 0, 0, g_list_model_get_n_items (self->devices), self);
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, property_id, pspec);

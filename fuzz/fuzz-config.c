@@ -9,14 +9,15 @@
 #include <gio/gio.h>
 
 #include "pm-config.h"
+#include "pm-parse.h"
 #include "pm-error.h"
 
 /*
  * Fuzzes the start-up configuration (src/pm-config.c).
  *
  * The input, up to its first NUL, is given whole to
- * pm_config_parse_port(), pm_config_parse_ports() and
- * pm_config_parse_bool(), and each answer is compared with a plain
+ * pm_parse_port(), pm_parse_ports() and
+ * pm_parse_bool(), and each answer is compared with a plain
  * reading of what the function documents.  Then the input is cut into
  * lines: the first three are the values of LISTING_PORT, PORTS and
  * LOGS_PUB_ENABLED, the others the command line of pm_config_load(),
@@ -180,7 +181,7 @@ fuzz_port (const char *text)
 {
   g_autoptr(GError) error = NULL;
   guint port = 0, expected = 0;
-  gboolean ok = pm_config_parse_port ("fuzz", text, &port, &error);
+  gboolean ok = pm_parse_port ("fuzz", text, &port, &error);
 
   if (!expect_port (text, strlen (text), &expected))
     {
@@ -204,7 +205,7 @@ fuzz_ports (const char *text)
   gboolean ok;
 
   g_array_append_val (ports, before);
-  ok = pm_config_parse_ports ("fuzz", text, ports, &error);
+  ok = pm_parse_ports ("fuzz", text, ports, &error);
   g_assert_cmpuint (g_array_index (ports, guint, 0), ==, before);
 
   if (!expect_ports (text, expected))
@@ -225,7 +226,7 @@ fuzz_bool (const char *text)
 {
   g_autoptr(GError) error = NULL;
   gboolean value = 42, expected = FALSE;
-  gboolean ok = pm_config_parse_bool ("fuzz", text, &value, &error);
+  gboolean ok = pm_parse_bool ("fuzz", text, &value, &error);
 
   if (!expect_bool (text, &expected))
     {

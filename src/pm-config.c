@@ -10,6 +10,7 @@
 
 #include "pm-config.h"
 #include "pm-error.h"
+#include "pm-parse.h"
 #include "pm-quote.h"
 
 /*
@@ -50,51 +51,6 @@ pm_config_free (PmConfig *self)
   g_free (self);
 }
 
-/**
- * pm_config_parse_port:
- * @source: where @text comes from, for the error message
- * @text: the text to parse
- * @out_port: (out): the port
- * @error: return location for a #GError
- *
- * Parses a TCP port number, 1 to 65535, surrounding blanks allowed.
- */
-gboolean
-pm_config_parse_port (const char *source,
-                      const char *text,
-                      guint      *out_port,
-                      GError    **error)
-{
-  g_autofree char *copy = g_strstrip (g_strdup (text));
-  g_autofree char *quoted = pm_quote (copy, -1);
-  guint64 value;
-
-  if (copy[0] == '\0')
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: a port number is empty"), source);
-      return FALSE;
-    }
-  /* Digits only: g_ascii_string_to_unsigned() lets a leading vertical
-   * tab, and a '+' after it, through. */
-  if (copy[strspn (copy, "0123456789")] != '\0' ||
-      !g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, &value, NULL))
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: '%s' is not a port number"), source, quoted);
-      return FALSE;
-    }
-  if (value < 1 || value > 65535)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: port %s is out of range (1–65535)"), source, quoted);
-      return FALSE;
-    }
-
-  *out_port = (guint) value;
-  return TRUE;
-}
-
 static gboolean
 array_contains (GArray *ports,
                 guint   port)
@@ -104,130 +60,6 @@ array_contains (GArray *ports,
   for (i = 0; i < ports->len; i++)
     if (g_array_index (ports, guint, i) == port)
       return TRUE;
-  return FALSE;
-}
-
-/**
- * pm_config_parse_ports:
- * @source: where @text comes from, for the error message
- * @text: a comma-separated list of ports and FIRST-LAST ranges
- * @out_ports: (element-type guint): an array the ports are appended to
- * @error: return location for a #GError
- *
- * Parses a port list such as "7751,7752" or "8000-8999,9001".  An empty
- * entry and a port listed twice are errors; on error @out_ports is left
- * as it was.
- */
-gboolean
-pm_config_parse_ports (const char *source,
-                       const char *text,
-                       GArray     *out_ports,
-                       GError    **error)
-{
-  g_auto(GStrv) entries = g_strsplit (text, ",", -1);
-  g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree guint8 *seen = g_new0 (guint8, 65536 / 8);
-  guint i;
-
-  if (entries[0] == NULL)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: no port given"), source);
-      return FALSE;
-    }
-
-  for (i = 0; entries[i] != NULL; i++)
-    {
-      char *entry = g_strstrip (entries[i]);
-      const char *dash = strchr (entry, '-');
-      guint first, last, port;
-
-      if (entry[0] == '\0')
-        {
-          g_autofree char *quoted = pm_quote (text, -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("%s: entry %u of '%s' is empty"), source, i + 1, quoted);
-          return FALSE;
-        }
-
-      if (dash != NULL && dash != entry)
-        {
-          g_autofree char *head = g_strndup (entry, dash - entry);
-
-          if (!pm_config_parse_port (source, head, &first, error) ||
-              !pm_config_parse_port (source, dash + 1, &last, error))
-            return FALSE;
-          if (last < first)
-            {
-              g_autofree char *quoted = pm_quote (entry, -1);
-
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           _("%s: range '%s' runs backwards"), source, quoted);
-              return FALSE;
-            }
-        }
-      else
-        {
-          if (!pm_config_parse_port (source, entry, &first, error))
-            return FALSE;
-          last = first;
-        }
-
-      for (port = first; port <= last; port++)
-        {
-          if (seen[port / 8] & (1u << (port % 8)))
-            {
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           _("%s: port %u is listed twice"), source, port);
-              return FALSE;
-            }
-          seen[port / 8] |= (guint8) (1u << (port % 8));
-          g_array_append_val (ports, port);
-        }
-    }
-
-  g_array_append_vals (out_ports, ports->data, ports->len);
-  return TRUE;
-}
-
-/**
- * pm_config_parse_bool:
- * @source: where @text comes from, for the error message
- * @text: true, false, 1, 0, yes or no, in any case
- * @out_value: (out): the value
- * @error: return location for a #GError
- */
-gboolean
-pm_config_parse_bool (const char *source,
-                      const char *text,
-                      gboolean   *out_value,
-                      GError    **error)
-{
-  static const char *const yes[] = { "true", "1", "yes" };
-  static const char *const no[] = { "false", "0", "no" };
-  g_autofree char *copy = g_strstrip (g_strdup (text));
-  g_autofree char *quoted = NULL;
-  gsize i;
-
-  for (i = 0; i < G_N_ELEMENTS (yes); i++)
-    {
-      if (g_ascii_strcasecmp (copy, yes[i]) == 0)
-        {
-          *out_value = TRUE;
-          return TRUE;
-        }
-      if (g_ascii_strcasecmp (copy, no[i]) == 0)
-        {
-          *out_value = FALSE;
-          return TRUE;
-        }
-    }
-
-  quoted = pm_quote (copy, -1);
-  g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-               _("%s: '%s' is neither true nor false (use true/false, 1/0 or yes/no)"),
-               source, quoted);
   return FALSE;
 }
 
@@ -419,7 +251,7 @@ pm_config_load (PmConfig           *self,
        * it in its log line and on D-Bus (ListingPort). */
       if (g_strcmp0 (stripped, "0") == 0)
         self->listing_port = 0;
-      else if (!pm_config_parse_port (source, value, &self->listing_port, error))
+      else if (!pm_parse_port (source, value, &self->listing_port, error))
         return FALSE;
       listing_source = source;
     }
@@ -429,7 +261,7 @@ pm_config_load (PmConfig           *self,
     {
       g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
 
-      if (!pm_config_parse_ports (source, value, ports, error))
+      if (!pm_parse_ports (source, value, ports, error))
         return FALSE;
       g_clear_pointer (&self->ports, g_array_unref);
       self->ports = g_steal_pointer (&ports);
@@ -444,7 +276,7 @@ pm_config_load (PmConfig           *self,
     }
 
   value = pick (options.logs, "--logs", envp, "LOGS_PUB_ENABLED", &source);
-  if (value != NULL && !pm_config_parse_bool (source, value, &self->logs_enabled, error))
+  if (value != NULL && !pm_parse_bool (source, value, &self->logs_enabled, error))
     return FALSE;
 
   value = pick (options.profile, "--profile", envp, "PROFILE", &source);
@@ -483,7 +315,7 @@ pm_config_load (PmConfig           *self,
     }
 
   value = pick (options.network_gate, "--network-gate", envp, "NETWORK_GATE", &source);
-  if (value != NULL && !pm_config_parse_bool (source, value, &self->network_gate, error))
+  if (value != NULL && !pm_parse_bool (source, value, &self->network_gate, error))
     return FALSE;
 
   value = pick (options.scenario, "--scenario", envp, "SCENARIO", &source);

@@ -55,18 +55,6 @@ gboolean  pm_config_load (PmConfig           *self,
                           char             ***argv,
                           GError            **error);
 
-gboolean pm_config_parse_port (const char *source,
-                               const char *text,
-                               guint      *out_port,
-                               GError    **error);
-gboolean pm_config_parse_ports (const char *source,
-                                const char *text,
-                                GArray     *out_ports,
-                                GError    **error);
-gboolean pm_config_parse_bool (const char *source,
-                               const char *text,
-                               gboolean   *out_value,
-                               GError    **error);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmConfig, pm_config_free)
 

@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "pm-config.h"
+#include "pm-parse.h"
 #include "pm-error.h"
 #include "pm-identity.h"
 #include "pm-profile.h"
@@ -417,7 +417,7 @@ parse_header (PmScenario *self,
         }
       else if (strcmp (key, "repeat") == 0)
         {
-          if (!pm_config_parse_bool ("[" SCENARIO_GROUP "] repeat", value, &self->repeat, error))
+          if (!pm_parse_bool ("[" SCENARIO_GROUP "] repeat", value, &self->repeat, error))
             return FALSE;
         }
       else
@@ -534,11 +534,11 @@ parse_selector (PmScenarioStep *step,
         {
           guint port;
 
-          if (!pm_config_parse_port (source, rest, &port, error))
+          if (!pm_parse_port (source, rest, &port, error))
             return FALSE;
           g_array_append_val (ports, port);
         }
-      else if (!pm_config_parse_ports (source, rest, ports, error))
+      else if (!pm_parse_ports (source, rest, ports, error))
         return FALSE;
       step->selector = PM_SCENARIO_SELECT_PORTS;
       step->ports = g_steal_pointer (&ports);

@@ -7,6 +7,7 @@
 
 #include "pm-device.h"
 #include "pm-error.h"
+#include "pm-device-private.h"
 #include "pm-faults.h"
 #include "pm-firmware-api.h"
 #include "pm-pluto-api.h"
@@ -45,65 +46,16 @@ static const struct
   [PM_PROFILE_FAMILY_NERDQAXE] = { pm_firmware_api_early, pm_firmware_api_handle },
 };
 
-struct _PmDevice
-{
-  GObject       parent_instance;
-
-  PmAcceptor   *acceptor;        /* (owned) */
-  guint         port;
-  char         *hostname;        /* (owned) */
-  const PmProfile *profile;
-  gboolean      network_gate;
-  gboolean      simulated_telemetry;
-  char         *firmware;        /* (owned) (nullable) until started */
-  gboolean      logs_enabled;
-  guint64       seed;
-  guint         log_interval_ms;
-  guint         restart_ms;
-
-  GRand        *rand;            /* (owned) (nullable) until started */
-  SoupServer   *server;          /* (owned) */
-  GSocket      *listener;        /* (owned) (nullable) while not listening */
-  char         *bind_address;    /* (owned) (nullable) */
-  gint64        start_time_ms;   /* wall clock, ms since the epoch */
-  gint64        start_mono_us;   /* monotonic clock */
-  PmOverrides  *overrides;       /* (owned) */
-
-  gboolean      restarting;
-  GSource      *restart_source;  /* (owned) (nullable) */
-
-  PmStreams    *streams;         /* (owned) */
-  PmFaults     *faults;          /* (owned) (nullable) until a fault is set */
-  PmSim        *sim;             /* (owned) (nullable) until started; simulated profiles */
-};
 
 G_DEFINE_FINAL_TYPE (PmDevice, pm_device, G_TYPE_OBJECT)
 
-typedef enum
-{
-  PROP_ACCEPTOR = 1,
-  PROP_PORT,
-  PROP_HOSTNAME,
-  PROP_PROFILE,
-  PROP_NETWORK_GATE,
-  PROP_SIMULATED_TELEMETRY,
-  PROP_FIRMWARE,
-  PROP_LOGS_ENABLED,
-  PROP_SEED,
-  PROP_LOG_INTERVAL,
-  PROP_RESTART_WINDOW,
-  PROP_START_TIME,
-  PROP_LISTENING,
-  PROP_RESTARTING,
-  PROP_FAULTS,
-} PmDeviceProperty;
 
-static GParamSpec *props[PROP_FAULTS + 1] = { NULL, };
+GParamSpec *pm_device_props[PROP_FAULTS + 1] = { NULL, };
 
 /* ---- WebSockets ---------------------------------------------------------- */
 
-static gboolean
-is_simulated (PmDevice *self)
+gboolean
+pm_device_is_simulated (PmDevice *self)
 {
   return pm_profile_is_simulated (self->profile);
 }
@@ -160,7 +112,7 @@ on_renamed (gpointer device)
   g_free (self->hostname);
   self->hostname = g_strdup (hostname);
   pm_streams_set_hostname (self->streams, hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_HOSTNAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_HOSTNAME]);
 }
 
 /* What the profile's API sees of the device, for one request. */
@@ -229,13 +181,13 @@ note_started (PmDevice *self)
 {
   self->start_time_ms = g_get_real_time () / 1000;
   self->start_mono_us = g_get_monotonic_time ();
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_START_TIME]);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_START_TIME]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
 }
 
 /* Closes the port and every HTTP connection of the device. */
-static void
-close_port (PmDevice *self,
+void
+pm_device_close_port (PmDevice *self,
             gboolean  notify)
 {
   if (self->listener != NULL)
@@ -243,7 +195,7 @@ close_port (PmDevice *self,
       pm_acceptor_close (self->acceptor, self->listener);
       g_clear_object (&self->listener);
       if (notify)
-        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
+        g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
     }
   soup_server_disconnect (self->server);
 }
@@ -273,7 +225,7 @@ on_restart_done (gpointer user_data)
   g_clear_pointer (&self->restart_source, g_source_unref);
   self->restarting = FALSE;
   g_message ("%s: System has restarted and is available again.", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
 
   return G_SOURCE_REMOVE;
 }
@@ -291,7 +243,7 @@ on_firmware_up (gpointer user_data)
     {
       /* It booted, but a fault keeps it off the network. */
       pm_sim_reboot (self->sim, g_get_monotonic_time ());
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
       return G_SOURCE_REMOVE;
     }
   self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
@@ -300,13 +252,13 @@ on_firmware_up (gpointer user_data)
     {
       /* Someone took the port meanwhile: the device stays off the network. */
       g_warning ("%s: could not come back after its restart: %s", self->hostname, error->message);
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
       return G_SOURCE_REMOVE;
     }
   note_started (self);
   pm_sim_reboot (self->sim, self->start_mono_us);
   g_message ("%s: System has restarted and is available again.", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
   return G_SOURCE_REMOVE;
 }
 
@@ -318,7 +270,7 @@ on_firmware_down (gpointer user_data)
   PmDevice *self = PM_DEVICE (user_data);
 
   pm_streams_close_all (self->streams, FALSE);
-  close_port (self, TRUE);
+  pm_device_close_port (self, TRUE);
   g_message ("%s: rebooting; off the network for %u s", self->hostname,
              (self->restart_ms + 999) / 1000);
   schedule_restart_step (self, self->restart_ms, on_firmware_up);
@@ -335,7 +287,7 @@ restart_firmware (gpointer device)
   self->restarting = TRUE;
   schedule_restart_step (self, FIRMWARE_RESTART_DELAY_MS, on_firmware_down);
   g_message ("%s: restarting in %u ms", self->hostname, FIRMWARE_RESTART_DELAY_MS);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
 }
 
 /**
@@ -365,7 +317,7 @@ pm_device_restart (PmDevice *self,
       return FALSE;
     }
 
-  if (is_simulated (self))
+  if (pm_device_is_simulated (self))
     {
       restart_firmware (self);
       return TRUE;
@@ -375,7 +327,7 @@ pm_device_restart (PmDevice *self,
   schedule_restart_step (self, self->restart_ms, on_restart_done);
   g_message ("%s: restarting; unavailable for %u s", self->hostname,
              (self->restart_ms + 999) / 1000);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
   return TRUE;
 }
 
@@ -393,7 +345,7 @@ pm_device_dup_info (PmDevice *self)
   g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
   g_return_val_if_fail (self->rand != NULL, NULL);
 
-  if (is_simulated (self))
+  if (pm_device_is_simulated (self))
     return pm_sim_dup_info (self->sim, self->firmware, own_address (self), g_get_monotonic_time ());
 
   fill_host (self, &host);
@@ -428,7 +380,7 @@ pm_device_update (PmDevice   *self,
       return FALSE;
     }
 
-  if (is_simulated (self))
+  if (pm_device_is_simulated (self))
     {
       gboolean renamed = FALSE;
 
@@ -448,158 +400,6 @@ static void
 restart_by_profile (gpointer device)
 {
   pm_device_restart (PM_DEVICE (device), NULL);
-}
-
-/* ---- faults ------------------------------------------------------------ */
-
-static void
-fault_set_offline (gpointer device,
-                   gboolean offline)
-{
-  PmDevice *self = PM_DEVICE (device);
-  g_autoptr(GError) error = NULL;
-
-  if (offline)
-    {
-      if (self->listener == NULL)
-        return;
-      pm_streams_close_all (self->streams, FALSE);
-      close_port (self, TRUE);
-      g_message ("%s: off the network (a fault)", self->hostname);
-      return;
-    }
-  /* A device that is rebooting comes back when it has booted. */
-  if (self->listener != NULL || self->bind_address == NULL ||
-      (self->restarting && is_simulated (self)))
-    return;
-  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
-                                       self->port, PM_LIMIT_BODY_BYTES, &error);
-  if (self->listener == NULL)
-    {
-      g_warning ("%s: could not come back on the network: %s", self->hostname, error->message);
-      return;
-    }
-  g_message ("%s: back on the network", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_LISTENING]);
-}
-
-static void
-fault_restart (gpointer device)
-{
-  pm_device_restart (PM_DEVICE (device), NULL);
-}
-
-static void
-fault_drop_websockets (gpointer device,
-                       gboolean clean)
-{
-  pm_streams_close_all (PM_DEVICE (device)->streams, clean);
-}
-
-static void
-fault_silence_websockets (gpointer device,
-                          gboolean silent)
-{
-  pm_streams_set_silent (PM_DEVICE (device)->streams, silent);
-}
-
-static void
-fault_miner (gpointer       device,
-             PmFaultKind    kind,
-             const PmFault *fault)
-{
-  PmDevice *self = PM_DEVICE (device);
-
-  if (self->sim == NULL)
-    return;
-  if (fault != NULL)
-    pm_sim_set_fault (self->sim, fault);
-  else
-    pm_sim_clear_fault (self->sim, kind);
-}
-
-static const PmFaultsDeviceFuncs fault_funcs = {
-  .set_offline = fault_set_offline,
-  .restart = fault_restart,
-  .drop_websockets = fault_drop_websockets,
-  .silence_websockets = fault_silence_websockets,
-  .miner_fault = fault_miner,
-};
-
-/**
- * pm_device_set_fault:
- * @self: a #PmDevice
- * @fault: a checked fault (see pm_fault_new_from_variant()); copied, and
- *   one of its kind replaced
- * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
- *
- * Returns: %FALSE if the device cannot take that fault; nothing changes
- */
-gboolean
-pm_device_set_fault (PmDevice      *self,
-                     const PmFault *fault,
-                     GError       **error)
-{
-  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
-
-  if (self->faults == NULL)
-    self->faults = pm_faults_new (&fault_funcs, self, self->profile, self->seed, self->port);
-  if (!pm_faults_set (self->faults, fault, error))
-    return FALSE;
-  g_message ("%s: fault %s set", self->hostname, pm_fault_kind_to_string (fault->kind));
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
-  return TRUE;
-}
-
-/**
- * pm_device_clear_fault:
- * @self: a #PmDevice
- * @kind: a kind of fault
- *
- * Returns: whether one was active
- */
-gboolean
-pm_device_clear_fault (PmDevice   *self,
-                       PmFaultKind kind)
-{
-  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
-
-  if (self->faults == NULL || !pm_faults_clear (self->faults, kind))
-    return FALSE;
-  g_message ("%s: fault %s cleared", self->hostname, pm_fault_kind_to_string (kind));
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
-  return TRUE;
-}
-
-/**
- * pm_device_clear_faults:
- * @self: a #PmDevice
- *
- * Lifts every fault.
- */
-void
-pm_device_clear_faults (PmDevice *self)
-{
-  g_return_if_fail (PM_IS_DEVICE (self));
-
-  if (self->faults == NULL || pm_faults_get_n_active (self->faults) == 0)
-    return;
-  pm_faults_clear_all (self->faults);
-  g_message ("%s: faults cleared", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FAULTS]);
-}
-
-/**
- * pm_device_dup_faults:
- * @self: a #PmDevice
- *
- * Returns: (transfer full): the active faults, `a{sa{sv}}`
- */
-GVariant *
-pm_device_dup_faults (PmDevice *self)
-{
-  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
-  return g_variant_ref_sink (pm_faults_to_variant (self->faults));
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -640,12 +440,12 @@ pm_device_start (PmDevice   *self,
           return FALSE;
         }
       self->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (local));
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_PORT]);
+      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_PORT]);
     }
 
   if (self->rand == NULL)
     self->rand = pm_rand_new_for_port (self->seed, self->port);
-  if (self->sim == NULL && (is_simulated (self) || self->simulated_telemetry))
+  if (self->sim == NULL && (pm_device_is_simulated (self) || self->simulated_telemetry))
     self->sim = pm_sim_new (self->profile, self->hostname, self->seed, self->port,
                             g_get_monotonic_time ());
   pm_streams_set_rand (self->streams, self->rand);
@@ -653,7 +453,7 @@ pm_device_start (PmDevice   *self,
   if (self->firmware == NULL)
     {
       self->firmware = g_strdup (pm_firmware_draw (self->rand));
-      g_object_notify_by_pspec (G_OBJECT (self), props[PROP_FIRMWARE]);
+      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_FIRMWARE]);
     }
 
   g_free (self->bind_address);
@@ -676,10 +476,10 @@ shut_down (PmDevice *self,
       g_clear_pointer (&self->restart_source, g_source_unref);
       self->restarting = FALSE;
       if (notify)
-        g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RESTARTING]);
+        g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
     }
   if (self->server != NULL)
-    close_port (self, notify);
+    pm_device_close_port (self, notify);
 }
 
 /**
@@ -730,7 +530,7 @@ pm_device_constructed (GObject *object)
     }
   /* Real firmware always streams its log; the original mock only when
    * asked to. */
-  if (self->logs_enabled || is_simulated (self))
+  if (self->logs_enabled || pm_device_is_simulated (self))
     {
       /* libsoup runs the early handler of the most specific path only,
        * and the WebSocket handler below makes /api/ws a path of its own:
@@ -901,16 +701,16 @@ pm_device_class_init (PmDeviceClass *klass)
   object_class->get_property = pm_device_get_property;
   object_class->set_property = pm_device_set_property;
 
-  props[PROP_ACCEPTOR] =
+  pm_device_props[PROP_ACCEPTOR] =
     g_param_spec_object ("acceptor", NULL, NULL, PM_TYPE_ACCEPTOR, construct);
   /**
    * PmDevice:port:
    *
    * The TCP port; 0 until started lets the kernel pick one.
    */
-  props[PROP_PORT] =
+  pm_device_props[PROP_PORT] =
     g_param_spec_uint ("port", NULL, NULL, 0, 65535, 0, construct);
-  props[PROP_HOSTNAME] =
+  pm_device_props[PROP_HOSTNAME] =
     g_param_spec_string ("hostname", NULL, NULL, NULL, construct);
   /**
    * PmDevice:profile:
@@ -918,7 +718,7 @@ pm_device_class_init (PmDeviceClass *klass)
    * The name of the device's profile (see #PmProfile); %NULL at
    * construction means `pluto-legacy`.
    */
-  props[PROP_PROFILE] =
+  pm_device_props[PROP_PROFILE] =
     g_param_spec_string ("profile", NULL, NULL, NULL, construct);
   /**
    * PmDevice:network-gate:
@@ -927,7 +727,7 @@ pm_device_class_init (PmDeviceClass *klass)
    * outside private networks (loopback included) with 401, as the
    * firmware does.
    */
-  props[PROP_NETWORK_GATE] =
+  pm_device_props[PROP_NETWORK_GATE] =
     g_param_spec_boolean ("network-gate", NULL, NULL, FALSE, construct);
   /**
    * PmDevice:simulated-telemetry:
@@ -935,7 +735,7 @@ pm_device_class_init (PmDeviceClass *klass)
    * Whether a Pluto device draws its numbers from the simulated miner
    * instead of at random.
    */
-  props[PROP_SIMULATED_TELEMETRY] =
+  pm_device_props[PROP_SIMULATED_TELEMETRY] =
     g_param_spec_boolean ("simulated-telemetry", NULL, NULL, FALSE, construct);
   /**
    * PmDevice:firmware:
@@ -943,11 +743,11 @@ pm_device_class_init (PmDeviceClass *klass)
    * The firmware version; %NULL at construction draws one from the
    * distribution when the device starts.
    */
-  props[PROP_FIRMWARE] =
+  pm_device_props[PROP_FIRMWARE] =
     g_param_spec_string ("firmware", NULL, NULL, NULL, construct);
-  props[PROP_LOGS_ENABLED] =
+  pm_device_props[PROP_LOGS_ENABLED] =
     g_param_spec_boolean ("logs-enabled", NULL, NULL, FALSE, construct);
-  props[PROP_SEED] =
+  pm_device_props[PROP_SEED] =
     g_param_spec_uint64 ("seed", NULL, NULL, 0, G_MAXUINT64, 0, construct);
   /**
    * PmDevice:log-interval:
@@ -955,7 +755,7 @@ pm_device_class_init (PmDeviceClass *klass)
    * The period of the fake log stream in milliseconds.  For tests; the
    * daemon always uses %PM_DEVICE_LOG_INTERVAL_MS.
    */
-  props[PROP_LOG_INTERVAL] =
+  pm_device_props[PROP_LOG_INTERVAL] =
     g_param_spec_uint ("log-interval", NULL, NULL, 1, G_MAXUINT,
                        PM_DEVICE_LOG_INTERVAL_MS, construct);
   /**
@@ -964,24 +764,24 @@ pm_device_class_init (PmDeviceClass *klass)
    * How long a restart keeps the device answering 503, in milliseconds.
    * For tests; the daemon always uses %PM_DEVICE_RESTART_MS.
    */
-  props[PROP_RESTART_WINDOW] =
+  pm_device_props[PROP_RESTART_WINDOW] =
     g_param_spec_uint ("restart-window", NULL, NULL, 1, G_MAXINT,
                        PM_DEVICE_RESTART_MS, construct);
-  props[PROP_START_TIME] =
+  pm_device_props[PROP_START_TIME] =
     g_param_spec_int64 ("start-time", NULL, NULL, 0, G_MAXINT64, 0, readonly);
-  props[PROP_LISTENING] =
+  pm_device_props[PROP_LISTENING] =
     g_param_spec_boolean ("listening", NULL, NULL, FALSE, readonly);
-  props[PROP_RESTARTING] =
+  pm_device_props[PROP_RESTARTING] =
     g_param_spec_boolean ("restarting", NULL, NULL, FALSE, readonly);
   /**
    * PmDevice:faults:
    *
    * The active faults, `a{sa{sv}}`: each kind and its parameters.
    */
-  props[PROP_FAULTS] =
+  pm_device_props[PROP_FAULTS] =
     g_param_spec_variant ("faults", NULL, NULL, G_VARIANT_TYPE ("a{sa{sv}}"), NULL, readonly);
 
-  g_object_class_install_properties (object_class, G_N_ELEMENTS (props), props);
+  g_object_class_install_properties (object_class, G_N_ELEMENTS (pm_device_props), pm_device_props);
 }
 
 static void

@@ -29,6 +29,34 @@
 
 /* ---- a small object writer ---------------------------------------------- */
 
+/* g_string_append_len(), copying straight in while there is room, as
+ * g_string_append_c() does: in GLib before 2.76 g_string_append_len() is
+ * a call to g_string_insert_len(), whose checks cost more than copying
+ * the few bytes of a name, and a reply is hundreds of such pieces. */
+static inline void
+append_len (GString    *out,
+            const char *text,
+            gsize       len)
+{
+  if (G_LIKELY (out->len + len < out->allocated_len))
+    {
+      memcpy (out->str + out->len, text, len);
+      out->len += len;
+      out->str[out->len] = '\0';
+    }
+  else
+    {
+      g_string_append_len (out, text, (gssize) len);
+    }
+}
+
+static inline void
+append (GString    *out,
+        const char *text)
+{
+  append_len (out, text, strlen (text));
+}
+
 typedef struct
 {
   GString *out;
@@ -50,30 +78,48 @@ obj_end (Obj *o)
   g_string_append_c (o->out, '}');
 }
 
-/* Starts member @prefix@suffix (plain identifiers of this file, nothing
- * to escape) and returns where its value goes. */
+/* Starts a member and returns where its value goes: @text is the
+ * member's `,"name":`, whose comma the first member leaves out. */
 static GString *
-key2 (Obj        *o,
-      const char *prefix,
-      const char *suffix)
+key_text (Obj        *o,
+          const char *text,
+          gsize       len)
 {
-  if (!o->first)
-    g_string_append_c (o->out, ',');
-  o->first = FALSE;
-  g_string_append_c (o->out, '"');
-  g_string_append (o->out, prefix);
-  if (suffix != NULL)
-    g_string_append (o->out, suffix);
-  g_string_append (o->out, "\":");
+  if (o->first)
+    {
+      text++;
+      len--;
+      o->first = FALSE;
+    }
+  append_len (o->out, text, len);
   return o->out;
 }
 
+/* Starts member @prefix@suffix: @prefix a plain identifier of this
+ * file, nothing to escape, @suffix the rest of the text after it. */
 static GString *
-key (Obj        *o,
-     const char *name)
+key_prefixed (Obj        *o,
+              const char *prefix,
+              const char *suffix,
+              gsize       suffix_len)
 {
-  return key2 (o, name, NULL);
+  GString *out = o->out;
+
+  if (!o->first)
+    g_string_append_c (out, ',');
+  o->first = FALSE;
+  g_string_append_c (out, '"');
+  append (out, prefix);
+  append_len (out, suffix, suffix_len);
+  return out;
 }
+
+/* The member names are string literals, so that the text before a
+ * value, `,"name":`, is one piece of known length: KEY (o, "name"),
+ * KEY2 (o, prefix, "Suffix") and the put_*() below are macros. */
+#define KEY_TEXT(name) (",\"" name "\":"), sizeof (",\"" name "\":") - 1
+#define KEY(o, name) key_text ((o), KEY_TEXT (name))
+#define KEY2(o, prefix, suffix) key_prefixed ((o), (prefix), (suffix "\":"), sizeof (suffix "\":") - 1)
 
 static void
 append_number (GString *out,
@@ -95,52 +141,28 @@ append_float (GString *out,
 }
 
 static void
-put_str (Obj        *o,
-         const char *name,
-         const char *value)
+append_str (GString    *out,
+            const char *value)
 {
-  pm_json_append_string (key (o, name), value != NULL ? value : "");
+  pm_json_append_string (out, value != NULL ? value : "");
 }
 
 static void
-put_int (Obj        *o,
-         const char *name,
-         gint64      value)
+append_bool (GString *out,
+             gboolean value)
 {
-  pm_json_append_int (key (o, name), value);
+  if (value)
+    append_len (out, "true", 4);
+  else
+    append_len (out, "false", 5);
 }
 
-static void
-put_bool (Obj        *o,
-          const char *name,
-          gboolean    value)
-{
-  g_string_append (key (o, name), value ? "true" : "false");
-}
-
-static void
-put_float (Obj        *o,
-           const char *name,
-           double      value)
-{
-  append_float (key (o, name), value);
-}
-
-static void
-put_number (Obj        *o,
-            const char *name,
-            double      value,
-            guint       decimals)
-{
-  append_number (key (o, name), value, decimals);
-}
-
-static void
-put_null (Obj        *o,
-          const char *name)
-{
-  g_string_append (key (o, name), "null");
-}
+#define put_str(o, name, value) append_str (KEY (o, name), (value))
+#define put_int(o, name, value) pm_json_append_int (KEY (o, name), (value))
+#define put_bool(o, name, value) append_bool (KEY (o, name), (value))
+#define put_float(o, name, value) append_float (KEY (o, name), (value))
+#define put_number(o, name, value, decimals) append_number (KEY (o, name), (value), (decimals))
+#define put_null(o, name) append_len (KEY (o, name), "null", 4)
 
 static void
 append_hex (GString *out,
@@ -161,7 +183,7 @@ append_hex (GString *out,
   while (value != 0);
   while ((guint) (end - p) < MIN (min_digits, 16u))
     *--p = '0';
-  g_string_append_len (out, p, end - p);
+  append_len (out, p, end - p);
 }
 
 /* A whole number of at most 2^63, for values the firmware keeps as
@@ -268,7 +290,7 @@ append_link_local (GString    *out,
   eui[5] = b[3];
   eui[6] = b[4];
   eui[7] = b[5];
-  g_string_append (out, "\"fe80:0000:0000:0000");
+  append (out, "\"fe80:0000:0000:0000");
   for (i = 0; i < 8; i += 2)
     {
       g_string_append_c (out, ':');
@@ -283,7 +305,7 @@ static void
 write_pools (Obj              *o,
              const PmSettings *settings)
 {
-  GString *out = key (o, "pools");
+  GString *out = KEY (o, "pools");
   gboolean first = TRUE;
   guint i;
 
@@ -328,18 +350,18 @@ write_flat_pool (Obj          *o,
 {
   gboolean set = pool_is_set (pool);
 
-  pm_json_append_string (key2 (o, prefix, "URL"), set ? pool->url : "");
-  pm_json_append_int (key2 (o, prefix, "Port"), set ? pool->port : 0);
-  pm_json_append_string (key2 (o, prefix, "User"), set && pool->user != NULL ? pool->user : "");
-  append_number (key2 (o, prefix, "SuggestedDifficulty"), set ? pool->suggested_difficulty : 0.0, 7);
-  g_string_append (key2 (o, prefix, "ExtranonceSubscribe"), set && pool->extranonce_subscribe ? "true" : "false");
-  pm_json_append_int (key2 (o, prefix, "TLS"), set ? pool->tls : 0);
-  pm_json_append_string (key2 (o, prefix, "Cert"), set && pool->cert != NULL ? pool->cert : "");
-  g_string_append (key2 (o, prefix, "DecodeCoinbase"), set && pool->decode_coinbase ? "true" : "false");
-  pm_json_append_string (key2 (o, prefix, "Protocol"), set && pool->protocol != NULL ? pool->protocol : "SV1");
-  pm_json_append_string (key2 (o, prefix, "V2AuthorityPubkey"),
+  pm_json_append_string (KEY2 (o, prefix, "URL"), set ? pool->url : "");
+  pm_json_append_int (KEY2 (o, prefix, "Port"), set ? pool->port : 0);
+  pm_json_append_string (KEY2 (o, prefix, "User"), set && pool->user != NULL ? pool->user : "");
+  append_number (KEY2 (o, prefix, "SuggestedDifficulty"), set ? pool->suggested_difficulty : 0.0, 7);
+  append_bool (KEY2 (o, prefix, "ExtranonceSubscribe"), set && pool->extranonce_subscribe);
+  pm_json_append_int (KEY2 (o, prefix, "TLS"), set ? pool->tls : 0);
+  pm_json_append_string (KEY2 (o, prefix, "Cert"), set && pool->cert != NULL ? pool->cert : "");
+  append_bool (KEY2 (o, prefix, "DecodeCoinbase"), set && pool->decode_coinbase);
+  pm_json_append_string (KEY2 (o, prefix, "Protocol"), set && pool->protocol != NULL ? pool->protocol : "SV1");
+  pm_json_append_string (KEY2 (o, prefix, "V2AuthorityPubkey"),
                          set && pool->v2_authority_pubkey != NULL ? pool->v2_authority_pubkey : "");
-  pm_json_append_string (key2 (o, prefix, "V2ChannelType"),
+  pm_json_append_string (KEY2 (o, prefix, "V2ChannelType"),
                          set && pool->v2_channel_type != NULL ? pool->v2_channel_type : "standard");
 }
 
@@ -349,7 +371,7 @@ write_partitions (Obj                  *o,
 {
   static const char *const labels[] = { "factory", "ota_0", "ota_1" };
   const char *running = view->running_partition != NULL ? view->running_partition : "ota_0";
-  GString *out = key (o, "partitions");
+  GString *out = KEY (o, "partitions");
   guint i;
 
   g_string_append_c (out, '[');
@@ -392,10 +414,10 @@ write_hashrate_monitor (Obj                *o,
 {
   guint n_asics = MIN (board->asic_count, G_N_ELEMENTS (state->domain_hashrate));
   guint n_domains = MIN (board->hash_domains, G_N_ELEMENTS (state->domain_hashrate[0]));
-  GString *out = key (o, "hashrateMonitor");
+  GString *out = KEY (o, "hashrateMonitor");
   guint a, d;
 
-  g_string_append (out, "{\"asics\":[");
+  append (out, "{\"asics\":[");
   for (a = 0; a < n_asics; a++)
     {
       double total = 0.0;
@@ -404,27 +426,27 @@ write_hashrate_monitor (Obj                *o,
         total += state->domain_hashrate[a][d];
       if (a > 0)
         g_string_append_c (out, ',');
-      g_string_append (out, "{\"total\":");
+      append (out, "{\"total\":");
       append_float (out, total);
-      g_string_append (out, ",\"domains\":[");
+      append (out, ",\"domains\":[");
       for (d = 0; d < n_domains; d++)
         {
           if (d > 0)
             g_string_append_c (out, ',');
           append_float (out, state->domain_hashrate[a][d]);
         }
-      g_string_append (out, "],\"errorCount\":");
+      append (out, "],\"errorCount\":");
       pm_json_append_int (out, (gint64) state->asic_error_count[a]);
       g_string_append_c (out, '}');
     }
-  g_string_append (out, "]}");
+  append (out, "]}");
 }
 
 static void
 write_rejected_reasons (Obj                *o,
                         const PmMinerState *state)
 {
-  GString *out = key (o, "sharesRejectedReasons");
+  GString *out = KEY (o, "sharesRejectedReasons");
   gboolean first = TRUE;
   guint i;
 
@@ -438,9 +460,9 @@ write_rejected_reasons (Obj                *o,
       if (!first)
         g_string_append_c (out, ',');
       first = FALSE;
-      g_string_append (out, "{\"message\":");
+      append (out, "{\"message\":");
       pm_json_append_string (out, reason->message);
-      g_string_append (out, ",\"count\":");
+      append (out, ",\"count\":");
       pm_json_append_int (out, (gint64) reason->count);
       g_string_append_c (out, '}');
     }
@@ -505,19 +527,19 @@ write_block (Obj                *o,
   put_int (o, "blockHeight", (gint64) height);
   put_str (o, "scriptsig", pool_tag (pool));
   put_number (o, "networkDifficulty", (double) whole (state->network_difficulty), 0);
-  g_string_append (key (o, "blockSignals"), "[]");
+  append (KEY (o, "blockSignals"), "[]");
 
-  out = key (o, "coinbaseOutputs");
-  g_string_append (out, "[{\"value\":");
+  out = KEY (o, "coinbaseOutputs");
+  append (out, "[{\"value\":");
   pm_json_append_int (out, (gint64) user);
-  g_string_append (out, ",\"address\":");
+  append (out, ",\"address\":");
   append_wallet (out, pool);
   g_string_append_c (out, '}');
   if (total > user)
     {
-      g_string_append (out, ",{\"value\":");
+      append (out, ",{\"value\":");
       pm_json_append_int (out, (gint64) (total - user));
-      g_string_append (out, ",\"address\":\"" POOL_FEE_ADDRESS "\"}");
+      append (out, ",\"address\":\"" POOL_FEE_ADDRESS "\"}");
     }
   g_string_append_c (out, ']');
 
@@ -607,7 +629,7 @@ pm_axeos_write_info (GString              *out,
   put_str (&o, "macAddr", view->mac);
   put_str (&o, "hostname", set->hostname);
   put_str (&o, "ipv4", view->ipv4);
-  append_link_local (key (&o, "ipv6"), view->mac);
+  append_link_local (KEY (&o, "ipv6"), view->mac);
   put_str (&o, "wifiStatus", "Connected!");
   put_int (&o, "wifiRSSI", s->wifi_rssi);
   /* Only while there is one. */
@@ -670,7 +692,7 @@ pm_axeos_write_info (GString              *out,
   write_hashrate_monitor (&o, board, s);
   if (http)
     {
-      GString *value = key (&o, "fullHostname");
+      GString *value = KEY (&o, "fullHostname");
       gsize start;
 
       pm_json_append_string (value, set->hostname != NULL ? set->hostname : "");
@@ -723,9 +745,9 @@ pm_axeos_write_asic (GString       *out,
   put_int (&o, "asicCount", board->asic_count);
   put_int (&o, "hashDomains", board->hash_domains);
   put_int (&o, "defaultFrequency", board->default_frequency);
-  append_uint_array (key (&o, "frequencyOptions"), board->frequency_options, board->n_frequency_options);
+  append_uint_array (KEY (&o, "frequencyOptions"), board->frequency_options, board->n_frequency_options);
   put_int (&o, "defaultVoltage", board->default_voltage);
-  append_uint_array (key (&o, "voltageOptions"), board->voltage_options, board->n_voltage_options);
+  append_uint_array (KEY (&o, "voltageOptions"), board->voltage_options, board->n_voltage_options);
   obj_end (&o);
 }
 
@@ -756,17 +778,17 @@ pm_axeos_write_scoreboard (GString            *out,
         g_string_append_c (out, ',');
       obj_begin (&o, out);
       put_number (&o, "difficulty", share->difficulty, 3);
-      g_string_append_c (key (&o, "job_id"), '"');
+      g_string_append_c (KEY (&o, "job_id"), '"');
       append_hex (out, share->job_id, 1, FALSE);
-      g_string_append (out, "\"");
-      g_string_append_c (key (&o, "extranonce2"), '"');
+      append (out, "\"");
+      g_string_append_c (KEY (&o, "extranonce2"), '"');
       append_hex (out, share->extranonce2, 16, FALSE);
       g_string_append_c (out, '"');
       put_int (&o, "ntime", share->ntime);
-      g_string_append_c (key (&o, "nonce"), '"');
+      g_string_append_c (KEY (&o, "nonce"), '"');
       append_hex (out, share->nonce, 8, TRUE);
       g_string_append_c (out, '"');
-      g_string_append_c (key (&o, "version_bits"), '"');
+      g_string_append_c (KEY (&o, "version_bits"), '"');
       append_hex (out, share->version_bits, 8, FALSE);
       g_string_append_c (out, '"');
       obj_end (&o);
@@ -788,13 +810,7 @@ pm_axeos_write_scoreboard (GString            *out,
 /* NerdQAxe+ floats: three decimals are all its UI shows. */
 #define NERD_DECIMALS 3
 
-static void
-put_nerd (Obj        *o,
-          const char *name,
-          double      value)
-{
-  put_number (o, name, value, NERD_DECIMALS);
-}
+#define put_nerd(o, name, value) put_number (o, name, value, NERD_DECIMALS)
 
 /* The i18n key of the reset reason, from the ESP-IDF reason the view
  * carries as AxeOS words it. */
@@ -846,7 +862,7 @@ write_nerd_pid (Obj    *o,
 {
   Obj p;
 
-  obj_begin (&p, key (o, "pid"));
+  obj_begin (&p, KEY (o, "pid"));
   put_int (&p, "targetTemp", target);
   put_nerd (&p, "p", 6.0);
   put_nerd (&p, "i", 0.1);
@@ -861,7 +877,7 @@ write_nerd_fans (Obj                *o,
                  const PmMinerState *s,
                  const PmSettings   *set)
 {
-  GString *out = key (o, "fans");
+  GString *out = KEY (o, "fans");
   Obj f;
 
   g_string_append_c (out, '[');
@@ -897,13 +913,13 @@ write_nerd_stratum (Obj                *o,
   GString *out;
   Obj st, p;
 
-  obj_begin (&st, key (o, "stratum"));
+  obj_begin (&st, KEY (o, "stratum"));
   put_int (&st, "poolMode", 0);
   put_int (&st, "activePoolMode", 0);
   put_int (&st, "poolBalance", NERD_POOL_BALANCE);
   put_number (&st, "totalBestDiff", (double) whole (s->best_diff), 0);
   put_bool (&st, "usingFallback", s->using_fallback);
-  out = key (&st, "pools");
+  out = KEY (&st, "pools");
   g_string_append_c (out, '[');
   obj_begin (&p, out);
   put_bool (&p, "connected", pool_is_set (active) && s->pool_connected);
@@ -930,11 +946,11 @@ write_nerd_flat_pool (Obj          *o,
 {
   gboolean set = pool_is_set (pool);
 
-  pm_json_append_string (key2 (o, prefix, "URL"), set ? pool->url : "");
-  pm_json_append_int (key2 (o, prefix, "Port"), set ? pool->port : 0);
-  pm_json_append_string (key2 (o, prefix, "User"), set && pool->user != NULL ? pool->user : "");
-  g_string_append (key2 (o, prefix, "EnonceSubscribe"), set && pool->extranonce_subscribe ? "true" : "false");
-  g_string_append (key2 (o, prefix, "TLS"), set && pool->tls > 0 ? "true" : "false");
+  pm_json_append_string (KEY2 (o, prefix, "URL"), set ? pool->url : "");
+  pm_json_append_int (KEY2 (o, prefix, "Port"), set ? pool->port : 0);
+  pm_json_append_string (KEY2 (o, prefix, "User"), set && pool->user != NULL ? pool->user : "");
+  append_bool (KEY2 (o, prefix, "EnonceSubscribe"), set && pool->extranonce_subscribe);
+  append_bool (KEY2 (o, prefix, "TLS"), set && pool->tls > 0);
 }
 
 static void
@@ -998,7 +1014,7 @@ write_nerd_info (GString              *out,
   put_nerd (&o, "lastpingrtt", s->response_time);
   put_nerd (&o, "recentpingloss", 0.0);
   put_bool (&o, "shutdown", shutdown);
-  g_string_append (key (&o, "can"), "{\"hasExtension\":false,\"enabled\":false}");
+  append (KEY (&o, "can"), "{\"hasExtension\":false,\"enabled\":false}");
   put_int (&o, "duplicateHWNonces", 0);
 
   write_nerd_stratum (&o, s, primary, secondary);
@@ -1011,7 +1027,7 @@ write_nerd_info (GString              *out,
   put_number (&o, "bestDiff", (double) whole (s->best_diff), 0);
   put_number (&o, "bestSessionDiff", (double) whole (s->best_session_diff), 0);
 
-  value = key (&o, "blockHeaders");
+  value = KEY (&o, "blockHeaders");
   g_string_append_c (value, '[');
   if (s->block_height > 0)
     {
@@ -1032,7 +1048,7 @@ write_nerd_info (GString              *out,
   put_nerd (&o, "fallbackCoinbaseMaxFee", 0.0);
   put_bool (&o, "fallbackCoinbaseVerifyForce", FALSE);
 
-  value = key (&o, "asicTemps");
+  value = KEY (&o, "asicTemps");
   g_string_append_c (value, '[');
   for (i = 0; i < n_asics; i++)
     {
@@ -1043,7 +1059,7 @@ write_nerd_info (GString              *out,
   g_string_append_c (value, ']');
 
   if (stats != NULL && !shutdown)
-    pm_nerdqaxe_write_history (key (&o, "history"), stats, ts_ms, limit, span_ms, cur_ms, s->ms_since_boot);
+    pm_nerdqaxe_write_history (KEY (&o, "history"), stats, ts_ms, limit, span_ms, cur_ms, s->ms_since_boot);
 
   put_int (&o, "pidTargetTemp", set->temp_target);
   put_nerd (&o, "pidP", 6.0);
@@ -1153,8 +1169,8 @@ pm_nerdqaxe_write_asic (GString       *out,
   put_int (&o, "ecoFrequency", 0);
   put_int (&o, "ecoVoltage", 0);
   put_str (&o, "swarmColor", board->swarm_color != NULL ? board->swarm_color : NERD_SWARM_COLOR);
-  append_uint_array (key (&o, "frequencyOptions"), board->frequency_options, board->n_frequency_options);
-  append_uint_array (key (&o, "voltageOptions"), board->voltage_options, board->n_voltage_options);
+  append_uint_array (KEY (&o, "frequencyOptions"), board->frequency_options, board->n_frequency_options);
+  append_uint_array (KEY (&o, "voltageOptions"), board->voltage_options, board->n_voltage_options);
   obj_end (&o);
 }
 
@@ -1204,8 +1220,8 @@ append_history_column (GString       *out,
   guint r;
 
   g_string_append_c (out, '"');
-  g_string_append (out, name);
-  g_string_append (out, "\":[");
+  append (out, name);
+  append (out, "\":[");
   for (r = 0; r < n; r++)
     {
       float v = (float) pm_stats_get_value (stats, first + r, column);
@@ -1215,7 +1231,7 @@ append_history_column (GString       *out,
       /* The firmware's (int) (value * 100.0f): truncated. */
       pm_json_append_int (out, isfinite (v) ? (gint64) (v * 100.0f) : 0);
     }
-  g_string_append (out, "],");
+  append (out, "],");
 }
 
 void
@@ -1261,19 +1277,19 @@ pm_nerdqaxe_write_history (GString       *out,
   append_history_column (out, "hashrate_10m", stats, first, n, PM_STATS_HASHRATE_10M);
   append_history_column (out, "hashrate_1h", stats, first, n, PM_STATS_HASHRATE_1H);
   append_history_column (out, "hashrate_1d", stats, first, n, PM_STATS_HASHRATE_1D);
-  g_string_append (out, "\"timestamps\":[");
+  append (out, "\"timestamps\":[");
   for (r = 0; r < n; r++)
     {
       if (r > 0)
         g_string_append_c (out, ',');
       pm_json_append_int (out, pm_stats_get_timestamp (stats, first + r) - sys_start);
     }
-  g_string_append (out, "],");
+  append (out, "],");
   append_history_column (out, "vregTemp", stats, first, n, PM_STATS_VR_TEMP);
   append_history_column (out, "asicTemp", stats, first, n, PM_STATS_ASIC_TEMP);
-  g_string_append (out, "\"timestampBase\":");
+  append (out, "\"timestampBase\":");
   pm_json_append_int (out, (gint64) ts_ms);
-  g_string_append (out, ",\"hasMore\":");
-  g_string_append (out, has_more ? "true" : "false");
+  append (out, ",\"hasMore\":");
+  append_bool (out, has_more);
   g_string_append_c (out, '}');
 }

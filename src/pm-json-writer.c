@@ -8,6 +8,35 @@
 
 #include "pm-json-writer.h"
 
+/* g_string_append_len(), copying straight in while there is room, as
+ * g_string_append_c() does.  In GLib before 2.76 g_string_append_len()
+ * is a call to g_string_insert_len(), whose checks cost more than
+ * copying the few bytes of a name or a number, and a reply is hundreds
+ * of such pieces. */
+static inline void
+append_len (GString    *out,
+            const char *text,
+            gsize       len)
+{
+  if (G_LIKELY (out->len + len < out->allocated_len))
+    {
+      memcpy (out->str + out->len, text, len);
+      out->len += len;
+      out->str[out->len] = '\0';
+    }
+  else
+    {
+      g_string_append_len (out, text, (gssize) len);
+    }
+}
+
+static inline void
+append (GString    *out,
+        const char *text)
+{
+  append_len (out, text, strlen (text));
+}
+
 void
 pm_json_append_string (GString    *out,
                        const char *text)
@@ -65,11 +94,11 @@ pm_json_append_string (GString    *out,
             }
           break;
         }
-      g_string_append_len (out, run, p - run);
-      g_string_append (out, escape);
+      append_len (out, run, p - run);
+      append (out, escape);
       run = p + 1;
     }
-  g_string_append_len (out, run, p - run);
+  append_len (out, run, p - run);
   g_string_append_c (out, '"');
 }
 
@@ -133,7 +162,7 @@ pm_json_append_int (GString *out,
   start = format_digits (end, magnitude, 1);
   if (value < 0)
     *--start = '-';
-  g_string_append_len (out, start, end - start);
+  append_len (out, start, end - start);
 }
 
 #ifdef __SIZEOF_INT128__
@@ -159,24 +188,22 @@ static const guint64 powers_of_ten[] = {
 };
 #endif
 
-/* Writes |@value| rounded to @decimals places into the end of @buf, as
- * "%.*f" prints it in the C locale under the default rounding mode.  A
- * double is exactly m·2^-s with an integer m < 2^53, so m·10^decimals is
- * computed in 128 bits and shifted right by s; the bits shifted out decide
- * the rounding, ties to even, as printf rounds the exact value.  Returns
- * where the text starts, or NULL when this cannot be exact (values of
- * 2^52 and above, or more than 64 bits of digits): the caller then asks
- * printf. */
-static char *
-format_fixed_fast (char  *end,
-                   double value,
-                   guint  decimals)
+/* Rounds |@value| × 10^@decimals to an integer, as "%.*f" rounds in the
+ * C locale under the default rounding mode.  A double is exactly m·2^-s
+ * with an integer m < 2^53, so m·10^decimals is computed in 128 bits and
+ * shifted right by s; the bits shifted out decide the rounding, ties to
+ * even, as printf rounds the exact value.  Returns %FALSE when this
+ * cannot be exact (values of 2^52 and above, or more than 64 bits of
+ * digits): the caller then asks printf. */
+static gboolean
+scale_round (double   value,
+             guint    decimals,
+             guint64 *out)
 {
 #ifdef __SIZEOF_INT128__
   guint64 bits, mantissa;
   int biased, shift;
   unsigned __int128 product, quotient;
-  char *p;
 
   memcpy (&bits, &value, sizeof bits);
   biased = (int) ((bits >> 52) & 0x7ff);
@@ -191,7 +218,7 @@ format_fixed_fast (char  *end,
       shift = 1075 - biased;
     }
   if (shift <= 0)
-    return NULL;
+    return FALSE;
 
   product = (unsigned __int128) mantissa * powers_of_ten[decimals];
   if (shift >= 127)
@@ -210,9 +237,30 @@ format_fixed_fast (char  *end,
         quotient++;
     }
   if ((quotient >> 64) != 0)
+    return FALSE;
+  *out = (guint64) quotient;
+  return TRUE;
+#else
+  return FALSE;
+#endif
+}
+
+/* Writes |@value| rounded to @decimals places into the end of @buf, as
+ * "%.*f" prints it in the C locale under the default rounding mode.
+ * Returns where the text starts, or NULL when scale_round() cannot do it
+ * exactly. */
+static char *
+format_fixed_fast (char  *end,
+                   double value,
+                   guint  decimals)
+{
+  guint64 quotient;
+  char *p;
+
+  if (!scale_round (value, decimals, &quotient))
     return NULL;
 
-  p = format_digits (end, (guint64) quotient, decimals + 1);
+  p = format_digits (end, quotient, decimals + 1);
   if (decimals > 0)
     {
       /* Moves the integer digits one to the left for the point. */
@@ -223,9 +271,6 @@ format_fixed_fast (char  *end,
       point[-1] = '.';
     }
   return p;
-#else
-  return NULL;
-#endif
 }
 
 /* "%.*f" of @value without the locale: by hand where that is exact, by
@@ -272,7 +317,7 @@ pm_json_append_fixed (GString *out,
 
   g_return_if_fail (decimals <= 17);
 
-  g_string_append (out, format_fixed (buf, sizeof buf, value, decimals));
+  append (out, format_fixed (buf, sizeof buf, value, decimals));
 }
 
 /**
@@ -292,9 +337,45 @@ pm_json_append_double (GString *out,
   char buf[G_ASCII_DTOSTR_BUF_SIZE + 320];
   const char *text;
   gsize len;
+  guint64 quotient;
 
   g_return_if_fail (decimals <= 17);
   g_return_if_fail (isfinite (value));
+
+  if (scale_round (value, decimals, &quotient))
+    {
+      /* What the trimming below makes of "%.*f", written directly: the
+       * zeros at the end of the fraction are dropped before they are
+       * written, and a point with them when none is left. */
+      char digits[48];
+      char *end = digits + sizeof digits;
+      char *p = end;
+      gboolean zero = quotient == 0;
+      guint kept = decimals;
+
+      while (kept > 0 && quotient % 10 == 0)
+        {
+          quotient /= 10;
+          kept--;
+        }
+      if (kept > 0)
+        {
+          guint i;
+
+          for (i = 0; i < kept; i++)
+            {
+              *--p = (char) ('0' + quotient % 10);
+              quotient /= 10;
+            }
+          *--p = '.';
+        }
+      p = format_digits (p, quotient, 1);
+      /* A negative zero is "0". */
+      if (signbit (value) && !zero)
+        *--p = '-';
+      append_len (out, p, end - p);
+      return;
+    }
 
   text = format_fixed (buf, sizeof buf, value, decimals);
   len = strlen (text);
@@ -310,7 +391,7 @@ pm_json_append_double (GString *out,
       text++;
       len--;
     }
-  g_string_append_len (out, text, len);
+  append_len (out, text, len);
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double. */
@@ -322,14 +403,14 @@ append_any_double (GString *out,
 
   if (!isfinite (value))
     {
-      g_string_append (out, "null");
+      append (out, "null");
       return;
     }
   g_ascii_formatd (buf, sizeof buf, "%.15g", value);
   if (g_ascii_strtod (buf, NULL) != value)
     g_ascii_formatd (buf, sizeof buf, "%.17g", value);
   trim_number (buf);
-  g_string_append (out, buf);
+  append (out, buf);
 }
 
 /* A double as it was written, kept to be copied when the same double
@@ -357,7 +438,7 @@ append_cached_double (GString    *out,
   written = g_hash_table_lookup (doubles, &bits);
   if (written != NULL)
     {
-      g_string_append_len (out, written->text, written->length);
+      append_len (out, written->text, written->length);
       return;
     }
   append_any_double (out, value);
@@ -382,11 +463,11 @@ append_value (GString    *out,
   else if (type == G_TYPE_DOUBLE)
     append_any_double (out, json_node_get_double (node));
   else if (type == G_TYPE_BOOLEAN)
-    g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+    append (out, json_node_get_boolean (node) ? "true" : "false");
   else if (type == G_TYPE_STRING)
     pm_json_append_string (out, json_node_get_string (node));
   else
-    g_string_append (out, "null");
+    append (out, "null");
 }
 
 static void
@@ -440,7 +521,7 @@ append_node (GString    *out,
 
     case JSON_NODE_NULL:
     default:
-      g_string_append (out, "null");
+      append (out, "null");
       break;
     }
 }

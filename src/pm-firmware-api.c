@@ -445,25 +445,17 @@ current_view (const PmApiHost   *host,
   pm_sim_get_view (host->sim, host->firmware, ipv4, view);
 }
 
-static GBytes *
-body_of (SoupServerMessage *msg)
-{
-  return pm_http_get_body (msg);
-}
-
 static gboolean
 body_too_long (SoupServerMessage *msg)
 {
-  g_autoptr(GBytes) body = body_of (msg);
-
-  return g_bytes_get_size (body) >= PM_FIRMWARE_PATCH_LIMIT;
+  return pm_http_get_body_length (msg) >= PM_FIRMWARE_PATCH_LIMIT;
 }
 
 /* Parses a request body as the firmware's cJSON would accept it. */
 static JsonNode *
 parse_body (SoupServerMessage *msg)
 {
-  g_autoptr(GBytes) body = body_of (msg);
+  g_autoptr(GBytes) body = pm_http_get_body (msg);
   gsize length;
   const char *data = g_bytes_get_data (body, &length);
 
@@ -586,10 +578,8 @@ handle_boot (const PmApiHost   *host,
 
   if (root == NULL)
     {
-      g_autoptr(GBytes) body = body_of (msg);
-
       reply_esp_error (msg, SOUP_STATUS_BAD_REQUEST,
-                       g_bytes_get_size (body) == 0 ? "Empty request body" : "Invalid JSON");
+                       pm_http_get_body_length (msg) == 0 ? "Empty request body" : "Invalid JSON");
       return;
     }
   label = JSON_NODE_HOLDS_OBJECT (root) ? json_object_get_member (json_node_get_object (root), "partition")
@@ -853,7 +843,7 @@ pm_firmware_api_handle (const PmApiHost   *host,
 
     case ROUTE_BLOCK_DISMISS:
       out = g_string_new ("{\"blockFound\":");
-      pm_json_append_int (out, pm_sim_get_block_found (host->sim));
+      pm_json_append_int (out, 0);
       g_string_append (out, ",\"showNewBlock\":false,\"message\":\"Block found notification dismissed\"}");
       reply_take (msg, SOUP_STATUS_OK, "application/json", out);
       break;

@@ -231,6 +231,22 @@ pm_http_get_body (SoupServerMessage *msg)
   return soup_message_body_flatten (soup_server_message_get_request_body (msg));
 }
 
+/**
+ * pm_http_get_body_length:
+ * @msg: a message whose body has been read
+ *
+ * Returns: the length of the request body, without copying it
+ */
+gsize
+pm_http_get_body_length (SoupServerMessage *msg)
+{
+  BodyCollector *collector = g_object_get_data (G_OBJECT (msg), BODY_KEY);
+
+  if (collector != NULL)
+    return collector->data->len;
+  return (gsize) soup_server_message_get_request_body (msg)->length;
+}
+
 /* Whether @method is one of the comma-separated @methods.  Each listed
  * name is compared whole, so an empty method, or one that is a prefix or
  * a part of a listed name, never matches. */

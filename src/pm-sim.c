@@ -27,7 +27,6 @@ struct _PmSim
   gint64           next_sample_ms;  /* since boot */
 
   gint64           identify_until_us;
-  guint            block_found;
 
   guint            settings_serial; /* the miner's own writes, as far as copied */
 
@@ -223,7 +222,8 @@ pm_sim_get_view (PmSim          *self,
     .running_partition = "ota_0",
     .state = pm_miner_get_state (self->miner),
     .settings = self->settings,
-    .block_found = self->block_found,
+    /* At network difficulty a Bitaxe finds no block in a mock's life. */
+    .block_found = 0,
     .show_new_block = FALSE,
   };
 }
@@ -386,12 +386,6 @@ pm_sim_toggle_identify (PmSim *self,
     }
   self->identify_until_us = now_us + 30 * G_USEC_PER_SEC;
   return TRUE;
-}
-
-guint
-pm_sim_get_block_found (PmSim *self)
-{
-  return self->block_found;
 }
 
 /* The ASIC reports every nonce at or above this difficulty, and the

@@ -89,7 +89,6 @@ JsonObject  *pm_sim_dup_live_state (PmSim      *self,
 
 gboolean     pm_sim_toggle_identify (PmSim *self,
                                      gint64 now_us);
-guint        pm_sim_get_block_found (PmSim *self);
 
 /**
  * PmSimLogFunc:

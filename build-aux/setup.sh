@@ -2,14 +2,19 @@
 # Installs what plutomock needs on Debian 12 (or a derivative), then
 # configures and builds it in _build.  Safe to run again.
 #
-#   bash build-aux/setup.sh            # install, configure, build
+#   bash build-aux/setup.sh            # install, configure, build the daemon and plutomockctl
+#   PLUTOMOCK_TESTS=1 bash ...         # also what the test suite needs, and the tests
 #   PLUTOMOCK_SKIP_DEPS=1 bash ...     # skip the package install
 #   PLUTOMOCK_BUILD_DIR=dir bash ...   # build somewhere else
+#
+# Further arguments go to meson setup.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build_dir=${PLUTOMOCK_BUILD_DIR:-_build}
+with_tests=${PLUTOMOCK_TESTS:-}
 
+# What building and running needs.
 packages=(
   gcc
   libc6-dev
@@ -21,17 +26,27 @@ packages=(
   libglib2.0-bin
   libsoup-3.0-dev
   libjson-glib-dev
-  util-linux
-  python3
-  python3-websocket
-  python3-gi    # the D-Bus script test
-  dbus-daemon   # private session buses in the tests
-  systemd       # systemd-analyze checks the user unit
-  curl
-  clang              # the libFuzzer targets (fuzz/, bench/fuzz.sh)
-  libclang-rt-14-dev # libFuzzer and clang's sanitizer runtimes
-  llvm               # llvm-symbolizer: sanitizer reports with file:line
 )
+
+# What the test suite needs besides.
+if [ -n "$with_tests" ]; then
+  packages+=(
+    util-linux
+    python3
+    python3-websocket
+    python3-gi    # the D-Bus script test
+    dbus-daemon   # private session buses in the tests
+    systemd       # systemd-analyze checks the user unit
+    curl
+    clang              # the libFuzzer targets (fuzz/, bench/fuzz.sh)
+    libclang-rt-14-dev # libFuzzer and clang's sanitizer runtimes
+    llvm               # llvm-symbolizer: sanitizer reports with file:line
+    python3-docutils   # rst2man: the man pages
+    groff-base         # the man-page test renders them
+    man-db
+    chromium           # the fleet page's browser test
+  )
+fi
 
 if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then
   missing=()
@@ -49,9 +64,14 @@ if [ -z "${PLUTOMOCK_SKIP_DEPS:-}" ]; then
   fi
 fi
 
-if [ -f "$build_dir/build.ninja" ]; then
-  meson setup --reconfigure "$build_dir" "$@"
+if [ -n "$with_tests" ]; then
+  tests=true
 else
-  meson setup "$build_dir" "$@"
+  tests=false
+fi
+if [ -f "$build_dir/build.ninja" ]; then
+  meson setup --reconfigure "$build_dir" -Dtests=$tests "$@"
+else
+  meson setup "$build_dir" -Dtests=$tests "$@"
 fi
 meson compile -C "$build_dir"

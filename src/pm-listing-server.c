@@ -4,10 +4,12 @@
 #include "config.h"
 
 #include "pm-device.h"
+#include "pm-fleet-page.h"
 #include "pm-http.h"
 #include "pm-json-writer.h"
 #include "pm-limits.h"
 #include "pm-listing-server.h"
+#include "pm-quote.h"
 
 /**
  * PmListingServer:
@@ -19,6 +21,7 @@
  */
 
 #define PATH_SERVERS "/servers"
+#define PATH_FLEET_PREFIX "/fleet/"
 
 /* The largest request body the listing server reads; it needs none. */
 
@@ -154,6 +157,13 @@ build_servers (PmListingServer *self)
   return g_string_free_to_bytes (out);
 }
 
+/* Whether @path is one of the fleet page's: `/` or under `/fleet/`. */
+static gboolean
+is_fleet_page_path (const char *path)
+{
+  return g_str_equal (path, "/") || g_str_has_prefix (path, PATH_FLEET_PREFIX);
+}
+
 static void
 on_early_request (SoupServer        *server,
                   SoupServerMessage *msg,
@@ -161,6 +171,14 @@ on_early_request (SoupServer        *server,
                   GHashTable        *query,
                   gpointer           user_data)
 {
+  if (is_fleet_page_path (path))
+    {
+      /* The page's files are answered to anyone, as /servers is. */
+      const PmRoute page = { path, "GET, HEAD" };
+
+      pm_http_route_check (&page, 1, msg, PM_LIMIT_LISTING_BODY_BYTES);
+      return;
+    }
   pm_http_route_check (listing_routes, G_N_ELEMENTS (listing_routes), msg, PM_LIMIT_LISTING_BODY_BYTES);
 }
 
@@ -173,6 +191,19 @@ on_request (SoupServer        *server,
 {
   PmListingServer *self = PM_LISTING_SERVER (user_data);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+
+  if (is_fleet_page_path (path))
+    {
+      if (!pm_fleet_page_serve (msg, path))
+        {
+          g_autofree char *quoted_method = pm_quote (soup_server_message_get_method (msg), -1);
+          g_autofree char *quoted_path = pm_quote (path, -1);
+
+          pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s %s",
+                               quoted_method, quoted_path);
+        }
+      return;
+    }
 
   /* As pm_http_reply_json(), but the reply holds a reference to the body
    * instead of a copy: the body of a large fleet is hundreds of kB, and

@@ -95,7 +95,9 @@ test_listing_routes (Fixture      *fixture,
 
   g_assert_cmpuint (get_status (fixture, port, "/serversx"), ==, 404);
   g_assert_cmpuint (get_status (fixture, port, "/servers/1"), ==, 404);
-  g_assert_cmpuint (get_status (fixture, port, "/"), ==, 404);
+  g_assert_cmpuint (get_status (fixture, port, "/"), ==, 200);  /* the fleet page */
+  g_assert_cmpuint (get_status (fixture, port, "/fleet"), ==, 404);
+  g_assert_cmpuint (get_status (fixture, port, "/index.html"), ==, 404);
   g_assert_cmpuint (get_status (fixture, port, "/api/system/info"), ==, 404);
   g_assert_cmpuint (post->status, ==, 405);
   g_assert_cmpstr (soup_message_headers_get_one (post->headers, "Allow"), ==, "GET, HEAD, OPTIONS");

@@ -17,9 +17,10 @@ static const GDBusErrorEntry error_entries[] = {
   { PM_ERROR_NO_SUCH_DEVICE, PM_DBUS_ERROR_PREFIX "NoSuchDevice" },
   { PM_ERROR_HOSTNAME_IN_USE, PM_DBUS_ERROR_PREFIX "HostnameInUse" },
   { PM_ERROR_FAILED, PM_DBUS_ERROR_PREFIX "Failed" },
+  { PM_ERROR_FORBIDDEN, PM_DBUS_ERROR_PREFIX "Forbidden" },
 };
 
-G_STATIC_ASSERT (G_N_ELEMENTS (error_entries) == PM_ERROR_FAILED + 1);
+G_STATIC_ASSERT (G_N_ELEMENTS (error_entries) == PM_ERROR_FORBIDDEN + 1);
 
 /* Registering the domain maps every value to its D-Bus error name both
  * ways: a reply carries the name, and a client gets a PM_ERROR back. */

@@ -17,6 +17,7 @@ G_BEGIN_DECLS
  * @PM_ERROR_NO_SUCH_DEVICE: no device matches
  * @PM_ERROR_HOSTNAME_IN_USE: a device with that hostname exists already
  * @PM_ERROR_FAILED: anything else
+ * @PM_ERROR_FORBIDDEN: the client may not do that from where it is
  *
  * Errors of plutomock's own making, shared by HTTP, D-Bus and the command
  * line.  On the bus each is org.pluto.Mock1.Error.NAME, NAME being the
@@ -34,6 +35,7 @@ typedef enum
   PM_ERROR_NO_SUCH_DEVICE,
   PM_ERROR_HOSTNAME_IN_USE,
   PM_ERROR_FAILED,
+  PM_ERROR_FORBIDDEN,
 } PmError;
 
 #define PM_ERROR (pm_error_quark ())

@@ -7,6 +7,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 
 #include <glib-unix.h>
@@ -38,6 +39,7 @@ typedef struct
   gboolean      stopping;     /* a signal or a lost name asked to stop */
   gboolean      started;
   int           status;
+  char         *no_bus;       /* (owned) (nullable): why there is no session bus */
 } Daemon;
 
 /* Every device holds a listening socket and every client a connection:
@@ -94,6 +96,34 @@ on_name_lost (PmBus   *bus,
   daemon_stop (daemon, 0);
 }
 
+/* Says that D-Bus control is off for want of a session bus, once the
+ * listing server (which serves control over HTTP) has its port. */
+static void
+log_no_bus (Daemon *daemon)
+{
+  const char *bind = pm_manager_get_bind_address (daemon->manager);
+  guint port = pm_manager_get_listing_port (daemon->manager);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind);
+  g_autofree char *url = NULL;
+
+  if (port == 0)
+    {
+      g_message (_("D-Bus control is off: no session bus (%s); run plutomock under dbus-run-session "
+                   "to control it over D-Bus"), daemon->no_bus);
+      return;
+    }
+  /* 0.0.0.0 and :: are nobody's address: the loopback is. */
+  if (address != NULL && g_inet_address_get_is_any (address))
+    bind = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1";
+  if (strchr (bind, ':') != NULL)
+    url = g_strdup_printf ("http://[%s]:%u", bind, port);
+  else
+    url = g_strdup_printf ("http://%s:%u", bind, port);
+  g_message (_("D-Bus control is off: no session bus (%s); control over HTTP is at %s/control/v1 "
+               "(plutomockctl --http %s), or run plutomock under dbus-run-session"),
+             daemon->no_bus, url, url);
+}
+
 /* The fleet, then its objects on the bus, which then asks for the name. */
 static void
 start_fleet (Daemon *daemon)
@@ -109,6 +139,8 @@ start_fleet (Daemon *daemon)
   daemon->started = TRUE;
   if (daemon->bus != NULL)
     pm_bus_export (daemon->bus, daemon->manager);
+  else if (daemon->no_bus != NULL)
+    log_no_bus (daemon);
 }
 
 static void
@@ -192,7 +224,8 @@ main (int   argc,
               daemon.status = 1;
               goto out;
             }
-          g_message (_("D-Bus control is off: no session bus (%s)"), error->message);
+          /* Said once the fleet runs, with where control over HTTP is. */
+          daemon.no_bus = g_strdup (error->message);
           g_clear_error (&error);
           g_clear_object (&daemon.bus);
         }
@@ -233,5 +266,6 @@ out:
   g_clear_object (&daemon.manager);
   g_clear_object (&daemon.cancellable);
   g_clear_pointer (&daemon.loop, g_main_loop_unref);
+  g_clear_pointer (&daemon.no_bus, g_free);
   return daemon.status;
 }

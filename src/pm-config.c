@@ -172,8 +172,8 @@ pm_config_load (PmConfig           *self,
   g_autoptr(GOptionContext) context = NULL;
   GOptionGroup *group;
   const char *value, *source;
-  const char *listing_source = _("the default listing port");
-  const char *ports_source = _("the default ports");
+  const char *listing_source = NULL;  /* NULL: the default */
+  const char *ports_source = NULL;
   g_autoptr(GError) local_error = NULL;
   const GOptionEntry entries[] = {
     { "listing-port", 'l', 0, G_OPTION_ARG_STRING, &options.listing_port,
@@ -269,9 +269,20 @@ pm_config_load (PmConfig           *self,
     }
   if (array_contains (self->ports, self->listing_port))
     {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("%s: the listing port %u is also a device port in %s"),
-                   listing_source, self->listing_port, ports_source);
+      /* One sentence: which list has the port, and the two ways out.
+       * With the default listing port, LISTING_PORT is the one to set. */
+      if (ports_source != NULL)
+        g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                     _("%s includes %u, the listing port; set %s to another port or leave %u out of %s"),
+                     ports_source, self->listing_port,
+                     listing_source != NULL ? listing_source : "LISTING_PORT",
+                     self->listing_port, ports_source);
+      else
+        g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                     _("%s is %u, one of the default device ports %u-%u; set %s to another port or set PORTS without %u"),
+                     listing_source, self->listing_port,
+                     PM_DEFAULT_FIRST_PORT, PM_DEFAULT_LAST_PORT,
+                     listing_source, self->listing_port);
       return FALSE;
     }
 

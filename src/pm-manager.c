@@ -78,10 +78,36 @@ config_copy (const PmConfig *config)
   return copy;
 }
 
-static void
-log_device_started (PmDevice *device)
+/* Whether @bind_address is 0.0.0.0 or ::, where no one can connect to. */
+static gboolean
+is_any_address (const char *bind_address)
 {
-  g_autofree char *url = pm_device_dup_url (device);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind_address);
+
+  return address != NULL && g_inet_address_get_is_any (address);
+}
+
+/* A URL one can open from this machine for a server bound to
+ * @bind_address: the loopback address of its family for 0.0.0.0 and ::. */
+static char *
+dup_url (const char *bind_address,
+         guint       port,
+         const char *path)
+{
+  const char *host = bind_address;
+
+  if (is_any_address (bind_address))
+    host = strchr (bind_address, ':') != NULL ? "::1" : "127.0.0.1";
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf ("http://[%s]:%u%s", host, port, path);
+  return g_strdup_printf ("http://%s:%u%s", host, port, path);
+}
+
+static void
+log_device_started (PmManager *self,
+                    PmDevice  *device)
+{
+  g_autofree char *url = dup_url (self->config->bind_address, pm_device_get_port (device), "");
 
   if (pm_device_get_profile (device)->family == PM_PROFILE_FAMILY_PLUTO)
     g_message (_("%s (%s API, firmware %s) listening on %s"),
@@ -149,8 +175,62 @@ start_device (PmManager          *self,
   index_hostname (self, device);
   g_signal_connect_object (device, "notify::hostname", G_CALLBACK (on_device_renamed), self, 0);
   g_list_store_append (self->devices, device);
-  log_device_started (device);
+  log_device_started (self, device);
   return device;
+}
+
+static int
+compare_ports (gconstpointer a,
+               gconstpointer b)
+{
+  guint port_a = *(const guint *) a;
+  guint port_b = *(const guint *) b;
+
+  return (port_a > port_b) - (port_a < port_b);
+}
+
+/* "7751-7760", "7751, 7753-7755": @ports (in any order) as runs of
+ * consecutive ports, the first few of them. */
+static char *
+dup_port_ranges (GArray *ports)
+{
+  g_autoptr(GArray) sorted = g_array_copy (ports);
+  GString *text = g_string_new (NULL);
+  guint i = 0, runs = 0;
+
+  g_array_sort (sorted, compare_ports);
+  while (i < sorted->len)
+    {
+      guint first = g_array_index (sorted, guint, i);
+      guint last = first;
+
+      while (i + 1 < sorted->len && g_array_index (sorted, guint, i + 1) == last + 1)
+        last = g_array_index (sorted, guint, ++i);
+      i++;
+      if (runs++ == 6)
+        {
+          g_string_append (text, ", …");
+          break;
+        }
+      if (text->len > 0)
+        g_string_append (text, ", ");
+      if (first == last)
+        g_string_append_printf (text, "%u", first);
+      else
+        g_string_append_printf (text, "%u-%u", first, last);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* Logs the warnings held back while no device had started. */
+static void
+warn_held (GPtrArray *held)
+{
+  guint i;
+
+  for (i = 0; i < held->len; i++)
+    g_warning ("%s", (const char *) g_ptr_array_index (held, i));
+  g_ptr_array_set_size (held, 0);
 }
 
 /**
@@ -160,6 +240,9 @@ start_device (PmManager          *self,
  *
  * Starts the configured devices, in order, and the listing server.  A
  * device or listing port that cannot be bound is logged and left out.
+ * When every port is in use (another daemon on the same ports, most
+ * likely), it logs nothing per device (but at debug level) and fails
+ * with one #PM_ERROR_PORT_IN_USE that says so.
  *
  * Returns: %TRUE; %FALSE only if nothing at all could be started
  */
@@ -169,12 +252,23 @@ pm_manager_start (PmManager *self,
 {
   g_autoptr(GError) listing_error = NULL;
   g_autofree char *seed = NULL;
+  /* Each device's "not started" line, held back until one has started:
+   * if none does, it may be that every port is taken. */
+  g_autoptr(GPtrArray) held = g_ptr_array_new_with_free_func (g_free);
+  gboolean all_in_use = TRUE;
   guint i, started = 0;
 
   g_return_val_if_fail (PM_IS_MANAGER (self), FALSE);
 
   seed = g_strdup_printf ("%" G_GUINT64_FORMAT, self->seed);
   g_message (_("Seed %s (run with --seed %s to get the same fleet again)"), seed, seed);
+  if (is_any_address (self->config->bind_address))
+    {
+      g_message (_("Listening on every %s address (%s): the URLs below use %s, from this machine"),
+                 strchr (self->config->bind_address, ':') != NULL ? "IPv6" : "IPv4",
+                 self->config->bind_address,
+                 strchr (self->config->bind_address, ':') != NULL ? "[::1]" : "127.0.0.1");
+    }
 
   for (i = 0; i < self->config->ports->len; i++)
     {
@@ -188,14 +282,39 @@ pm_manager_start (PmManager *self,
                                  pm_profile_list_pick (self->config->profiles, i + 1, self->seed),
                                  NULL);
       if (start_device (self, spec, &local_error) == NULL)
-        g_warning (_("%s: not started: %s"), hostname, local_error->message);
+        {
+          char *line = g_strdup_printf (_("%s: not started: %s"), hostname, local_error->message);
+
+          if (!g_error_matches (local_error, PM_ERROR, PM_ERROR_PORT_IN_USE))
+            all_in_use = FALSE;
+          g_ptr_array_add (held, line);
+          if (started > 0)
+            warn_held (held);
+        }
       else
-        started++;
+        {
+          warn_held (held);
+          started++;
+        }
     }
 
   if (!pm_listing_server_start (self->listing, self->config->bind_address,
                                 self->config->listing_port, &listing_error))
     {
+      if (started == 0 && self->config->ports->len > 0 && all_in_use &&
+          g_error_matches (listing_error, PM_ERROR, PM_ERROR_PORT_IN_USE))
+        {
+          g_autofree char *ranges = dup_port_ranges (self->config->ports);
+
+          for (i = 0; i < held->len; i++)
+            g_debug ("%s", (const char *) g_ptr_array_index (held, i));
+          g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
+                       _("ports %s and %u are all in use: is another plutomock running? "
+                         "(plutomockctl status, or ss -ltnp)"),
+                       ranges, self->config->listing_port);
+          return FALSE;
+        }
+      warn_held (held);
       if (started == 0 && self->config->ports->len > 0)
         {
           g_set_error (error, PM_ERROR, PM_ERROR_PORT_IN_USE,
@@ -208,12 +327,13 @@ pm_manager_start (PmManager *self,
     }
   else
     {
-      g_autofree char *address = g_strdup (self->config->bind_address);
+      g_autofree char *url = dup_url (self->config->bind_address,
+                                      pm_listing_server_get_port (self->listing), "/servers");
 
-      g_message (ngettext ("Listing server on http://%s%s%s:%u/servers (%u device)",
-                           "Listing server on http://%s%s%s:%u/servers (%u devices)", started),
-                 strchr (address, ':') ? "[" : "", address, strchr (address, ':') ? "]" : "",
-                 pm_listing_server_get_port (self->listing), started);
+      warn_held (held);
+      g_message (ngettext ("Listing server on %s (%u device)",
+                           "Listing server on %s (%u devices)", started),
+                 url, started);
     }
 
   if (self->config->scenario != NULL)

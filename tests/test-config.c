@@ -856,18 +856,38 @@ test_error_port_lists (void)
 }
 
 /* The listing port cannot also be a device port, whichever way each was
- * given. */
+ * given; the message says which list has it and what to change. */
 static void
 test_error_listing_in_ports (void)
 {
-  assert_load_fails (ENV ("LISTING_PORT=7755"), NULL, WORDS ("LISTING_PORT", "7755"));
-  assert_load_fails (ENV ("PORTS=7769-7771"), NULL, WORDS ("PORTS", "7770"));
+  assert_load_fails (ENV ("LISTING_PORT=7755"), NULL,
+                     WORDS ("LISTING_PORT is 7755", "default device ports 7751-7760",
+                            "set LISTING_PORT to another port", "set PORTS without 7755"));
+  assert_load_fails (ENV ("PORTS=7769-7771"), NULL,
+                     WORDS ("PORTS includes 7770, the listing port",
+                            "set LISTING_PORT to another port", "leave 7770 out of PORTS"));
+  assert_load_fails (ENV ("PORTS=7770"), NULL,
+                     WORDS ("PORTS includes 7770, the listing port",
+                            "set LISTING_PORT to another port", "leave 7770 out of PORTS"));
   assert_load_fails (NULL, ARGS ("--listing-port", "8001", "--ports", "8000-8002"),
-                     WORDS ("--listing-port", "--ports", "8001"));
+                     WORDS ("--ports includes 8001", "set --listing-port to another port",
+                            "leave 8001 out of --ports"));
   assert_load_fails (ENV ("LISTING_PORT=9000"), ARGS ("--ports", "9000"),
-                     WORDS ("LISTING_PORT", "--ports", "9000"));
+                     WORDS ("--ports includes 9000", "set LISTING_PORT to another port",
+                            "leave 9000 out of --ports"));
   assert_load_fails (ENV ("PORTS=9100,9101"), ARGS ("--listing-port=9101"),
-                     WORDS ("--listing-port", "PORTS", "9101"));
+                     WORDS ("PORTS includes 9101", "set --listing-port to another port",
+                            "leave 9101 out of PORTS"));
+
+  /* One sentence, not prefixed with where the listing port came from. */
+  {
+    g_autoptr(PmConfig) config = pm_config_new ();
+    g_autoptr(GError) error = NULL;
+
+    g_assert_false (load (config, ENV ("PORTS=7770"), NULL, &error));
+    g_assert_true (g_str_has_prefix (error->message, "PORTS includes 7770"));
+    g_assert_null (strchr (error->message, ':'));
+  }
 }
 
 static void

@@ -12,6 +12,8 @@
 #include <sys/resource.h>
 #include <sys/types.h>
 
+#include <glib/gstdio.h>
+
 #include "pm-test-util.h"
 
 /*
@@ -164,6 +166,18 @@ assert_servers (JsonArray   *servers,
       g_assert_cmpint (skew, <, 60 * G_TIME_SPAN_SECOND);
       g_assert_cmpint (skew, >, -60 * G_TIME_SPAN_SECOND);
     }
+}
+
+static void
+assert_info_hostname_at (SoupSession *session,
+                         const char  *host,
+                         guint        port,
+                         guint        number)
+{
+  g_autoptr(JsonObject) info = pm_test_get_info (session, host, port);
+  g_autofree char *hostname = g_strdup_printf ("mockaxe%u", number);
+
+  g_assert_cmpstr (json_object_get_string_member_with_default (info, "hostname", NULL), ==, hostname);
 }
 
 static void
@@ -673,6 +687,18 @@ occupy_port (guint port)
   return g_steal_pointer (&socket);
 }
 
+static gboolean
+array_holds (GArray *ports,
+             guint   port)
+{
+  guint i;
+
+  for (i = 0; i < ports->len; i++)
+    if (g_array_index (ports, guint, i) == port)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 test_device_port_taken (void)
 {
@@ -733,6 +759,58 @@ test_listing_port_taken (void)
   assert_info_hostname (session, g_array_index (ports, guint, 1), 2);
 
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* A second daemon on the same ports (no D-Bus to stop it before): one
+ * message that says the ports are taken and what probably runs, exit
+ * status 1, and the first daemon goes on. */
+static void
+test_all_ports_taken (void)
+{
+  g_autoptr(PmTestDaemon) first = pm_test_daemon_start (3, NULL, NULL);
+  g_autoptr(PmTestDaemon) second = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *listing_text = g_strdup_printf ("and %u are all in use", first->listing_port);
+  const char *const needles[] = { listing_text, "is another plutomock running?", "plutomockctl status", NULL };
+  g_auto(GStrv) lines = NULL;
+  guint i, n_lines = 0;
+
+  second = pm_test_daemon_spawn_on_ports (first->listing_port, first->ports, NULL, NULL);
+  g_assert_cmpint (pm_test_daemon_wait (second), ==, 1);
+  if (!output_has_line_with (second, needles))
+    fail_with_output (second, "No line says that every port is in use");
+  /* That line names every device port, alone or in a range. */
+  for (i = 0; i < first->ports->len; i++)
+    {
+      guint port = g_array_index (first->ports, guint, i);
+      g_autofree char *text = g_strdup_printf ("%u", port);
+
+      if (strstr (second->output->str, text) == NULL)
+        {
+          guint lower = port - 1, upper = port + 1;
+          g_autofree char *range = NULL;
+
+          /* Within a FIRST-LAST run: FIRST and LAST are device ports. */
+          while (array_holds (first->ports, lower))
+            lower--;
+          while (array_holds (first->ports, upper))
+            upper++;
+          range = g_strdup_printf ("%u-%u", lower + 1, upper - 1);
+          if (strstr (second->output->str, range) == NULL)
+            fail_with_output (second, "The message does not name port %u", port);
+        }
+    }
+  /* Nothing else: no warning per device. */
+  lines = g_strsplit (second->output->str, "\n", -1);
+  for (i = 0; lines[i] != NULL; i++)
+    if (lines[i][0] != '\0' && strstr (lines[i], "Seed ") == NULL)
+      n_lines++;
+  if (n_lines != 1 || strstr (second->output->str, "WARNING") != NULL)
+    fail_with_output (second, "The daemon said more than the one message");
+
+  /* The first one runs on. */
+  assert_info_hostname (session, g_array_index (first->ports, guint, 0), 1);
+  g_assert_cmpint (pm_test_daemon_stop (first), ==, 0);
 }
 
 /* ---- --seed ---------------------------------------------------------------- */
@@ -1203,6 +1281,75 @@ test_bind_ipv6 (void)
   g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
 }
 
+/* Bound to every address, it logs URLs one can open: the loopback's. */
+static void
+test_bind_any (gconstpointer data)
+{
+  const char *any = data;
+  gboolean ipv6 = strchr (any, ':') != NULL;
+  const char *const args[] = { "--bind", any, NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *device_url = NULL;
+  g_autofree char *listing_url = NULL;
+  g_autofree char *any_url = NULL;
+  g_autofree char *every = g_strdup_printf ("every %s address", ipv6 ? "IPv6" : "IPv4");
+  guint port;
+
+  if (ipv6 && !ipv6_loopback_works ())
+    {
+      g_test_skip ("IPv6 loopback is not available");
+      return;
+    }
+
+  daemon = pm_test_daemon_start (1, args, NULL);
+  port = g_array_index (daemon->ports, guint, 0);
+  device_url = g_strdup_printf (ipv6 ? "listening on http://[::1]:%u" : "listening on http://127.0.0.1:%u",
+                                port);
+  listing_url = g_strdup_printf (ipv6 ? "Listing server on http://[::1]:%u/servers"
+                                      : "Listing server on http://127.0.0.1:%u/servers",
+                                 daemon->listing_port);
+  any_url = g_strdup_printf (ipv6 ? "http://[%s]:" : "http://%s:", any);
+
+  wait_for_output (daemon, listing_url);
+  wait_for_output (daemon, device_url);
+  wait_for_output (daemon, every);
+  if (strstr (daemon->output->str, any_url) != NULL)
+    fail_with_output (daemon, "The daemon logged a URL on %s", any);
+
+  /* And the URL it logged does open. */
+  assert_info_hostname_at (session, ipv6 ? "[::1]" : "127.0.0.1", port, 1);
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
+/* Without a session bus it says that D-Bus control is off, why, and
+ * where control over HTTP is. */
+static void
+test_no_bus_hint (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("plutomock-XXXXXX", NULL);
+  g_autofree char *bus = g_strdup_printf ("DBUS_SESSION_BUS_ADDRESS=unix:path=%s/missing", dir);
+  const char *const env[] = { bus, NULL };
+  g_autoptr(PmTestDaemon) daemon = NULL;
+  g_autofree char *control = NULL;
+  g_autofree char *http = NULL;
+
+  g_assert_nonnull (dir);
+  daemon = pm_test_daemon_start (1, NULL, env);
+  control = g_strdup_printf ("control over HTTP is at http://127.0.0.1:%u/control/v1", daemon->listing_port);
+  http = g_strdup_printf ("plutomockctl --http http://127.0.0.1:%u", daemon->listing_port);
+  wait_for_output (daemon, "dbus-run-session");
+  {
+    const char *const needles[] = { "D-Bus control is off", "no session bus", control, http,
+                                    "dbus-run-session", NULL };
+
+    if (!output_has_line_with (daemon, needles))
+      fail_with_output (daemon, "No line says D-Bus control is off, why, and where HTTP control is");
+  }
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+  g_assert_cmpint (g_rmdir (dir), ==, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1236,6 +1383,10 @@ main (int   argc,
     g_test_add_func ("/daemon/body-limit", test_body_limit);
   g_test_add_func ("/daemon/out-of-fds", test_out_of_fds);
   g_test_add_func ("/daemon/bind-ipv6", test_bind_ipv6);
+  g_test_add_data_func ("/daemon/bind-any/ipv4", "0.0.0.0", test_bind_any);
+  g_test_add_data_func ("/daemon/bind-any/ipv6", "::", test_bind_any);
+  g_test_add_func ("/daemon/port-taken/all", test_all_ports_taken);
+  g_test_add_func ("/daemon/no-bus-hint", test_no_bus_hint);
 
   return g_test_run ();
 }

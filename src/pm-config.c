@@ -35,6 +35,7 @@ pm_config_new (void)
   self->profiles = pm_profile_list_new_default ();
   self->bind_address = g_strdup (PM_DEFAULT_BIND_ADDRESS);
   self->dbus_enabled = TRUE;
+  self->control_allow = pm_allow_list_new_loopback ();
 
   return self;
 }
@@ -48,6 +49,7 @@ pm_config_free (PmConfig *self)
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->profiles, pm_profile_list_free);
   g_clear_pointer (&self->scenario, pm_scenario_unref);
+  g_clear_pointer (&self->control_allow, pm_allow_list_unref);
   g_free (self);
 }
 
@@ -75,6 +77,7 @@ typedef struct
   char     *telemetry;
   char     *network_gate;
   char     *scenario;
+  char     *control_allow;
   gboolean  no_dbus;
   gboolean  replace;
   gboolean  version;
@@ -92,6 +95,7 @@ options_clear (Options *options)
   g_clear_pointer (&options->telemetry, g_free);
   g_clear_pointer (&options->network_gate, g_free);
   g_clear_pointer (&options->scenario, g_free);
+  g_clear_pointer (&options->control_allow, g_free);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Options, options_clear)
@@ -194,6 +198,8 @@ pm_config_load (PmConfig           *self,
       N_("Refuse AxeOS and NerdQAxe API requests from outside private networks with 401, loopback included, as the firmware does (NETWORK_GATE, default false)"), N_("[true|false]") },
     { "scenario", 0, 0, G_OPTION_ARG_FILENAME, &options.scenario,
       N_("Run the scenario in FILE from the start: faults and restarts on a timeline (SCENARIO)"), N_("FILE") },
+    { "control-allow", 0, 0, G_OPTION_ARG_STRING, &options.control_allow,
+      N_("Who may use control over HTTP (/control/v1 on the listing port): comma-separated IP addresses and CIDR prefixes, 'any' or 'none' (CONTROL_ALLOW, default loopback)"), N_("LIST") },
     { "no-dbus", 0, 0, G_OPTION_ARG_NONE, &options.no_dbus,
       N_("Do not offer control over D-Bus (org.pluto.Mock1 on the session bus)"), NULL },
     { "replace", 'r', 0, G_OPTION_ARG_NONE, &options.replace,
@@ -344,6 +350,22 @@ pm_config_load (PmConfig           *self,
         }
       g_clear_pointer (&self->scenario, pm_scenario_unref);
       self->scenario = scenario;
+    }
+
+  value = pick (options.control_allow, "--control-allow", envp, "CONTROL_ALLOW", &source);
+  if (value != NULL)
+    {
+      g_autoptr(GError) allow_error = NULL;
+      PmAllowList *allow = pm_allow_list_parse (value, &allow_error);
+
+      if (allow == NULL)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, "%s: %s",
+                       source, allow_error->message);
+          return FALSE;
+        }
+      g_clear_pointer (&self->control_allow, pm_allow_list_unref);
+      self->control_allow = allow;
     }
 
   if (options.bind_address != NULL)

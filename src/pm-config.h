@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "pm-allow.h"
 #include "pm-profile.h"
 #include "pm-scenario.h"
 
@@ -26,6 +27,7 @@ G_BEGIN_DECLS
  * @show_version: whether `--version` was given
  * @scenario: (nullable): the scenario to run from the start, loaded and
  *   checked
+ * @control_allow: who may use control over HTTP on the listing port
  *
  * The daemon's start-up configuration: built-in defaults, overridden by
  * the environment, overridden by the command line.
@@ -45,6 +47,7 @@ typedef struct
   gboolean  replace;
   gboolean  show_version;
   PmScenario *scenario;      /* (owned) (nullable) */
+  PmAllowList *control_allow; /* (owned) */
 } PmConfig;
 
 PmConfig *pm_config_new (void);

@@ -75,6 +75,8 @@ config_copy (const PmConfig *config)
   copy->network_gate = config->network_gate;
   if (config->scenario != NULL)
     copy->scenario = pm_scenario_ref (config->scenario);
+  pm_allow_list_unref (copy->control_allow);
+  copy->control_allow = pm_allow_list_ref (config->control_allow);
   return copy;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pm-bus-device.h"
+#include "pm-control.h"
 #include "pm-error.h"
 #include "pm-names.h"
 #include "pm-quote.h"
@@ -38,7 +39,7 @@ handle_restart (PmDBusDevice          *object,
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
 
-  if (!pm_device_restart (self->device, &error))
+  if (!pm_control_restart (self->device, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_device_complete_restart (object, invocation);
@@ -50,19 +51,14 @@ handle_get_info (PmDBusDevice          *object,
                  GDBusMethodInvocation *invocation)
 {
   PmBusDevice *self = PM_BUS_DEVICE (object);
-  g_autofree char *info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *info = pm_control_get_info (self->device, &error);
 
   /* As GET /api/system/info, which answers 503 during a restart. */
-  if (pm_device_get_restarting (self->device))
-    {
-      g_dbus_method_invocation_return_error (invocation, PM_ERROR, PM_ERROR_RESTARTING,
-                                             "%s is restarting",
-                                             pm_device_get_hostname (self->device));
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  info = pm_device_dup_info (self->device);
-  pm_dbus_device_complete_get_info (object, invocation, info);
+  if (info == NULL)
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_device_complete_get_info (object, invocation, info);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -74,7 +70,7 @@ handle_update (PmDBusDevice          *object,
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
 
-  if (!pm_device_update (self->device, json, strlen (json), &error))
+  if (!pm_control_update (self->device, json, strlen (json), &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_device_complete_update (object, invocation);
@@ -89,29 +85,12 @@ handle_set_fault (PmDBusDevice          *object,
 {
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(PmFault) fault = pm_fault_new_from_variant (kind, parameters, &error);
 
-  if (fault == NULL || !pm_device_set_fault (self->device, fault, &error))
+  if (!pm_control_set_fault (self->device, kind, parameters, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_device_complete_set_fault (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* Reads a kind of fault as a client names it. */
-gboolean
-pm_bus_device_parse_fault_kind (const char  *name,
-                                PmFaultKind *out_kind,
-                                GError     **error)
-{
-  if (pm_fault_kind_from_string (name, out_kind))
-    return TRUE;
-  {
-    g_autofree char *quoted = pm_quote (name, -1);
-
-    g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT, "unknown fault '%s'", quoted);
-  }
-  return FALSE;
 }
 
 static gboolean
@@ -121,15 +100,11 @@ handle_clear_fault (PmDBusDevice          *object,
 {
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
-  PmFaultKind parsed;
 
-  if (!pm_bus_device_parse_fault_kind (kind, &parsed, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  pm_device_clear_fault (self->device, parsed);
-  pm_dbus_device_complete_clear_fault (object, invocation);
+  if (!pm_control_clear_fault (self->device, kind, &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_device_complete_clear_fault (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -139,7 +114,7 @@ handle_clear_faults (PmDBusDevice          *object,
 {
   PmBusDevice *self = PM_BUS_DEVICE (object);
 
-  pm_device_clear_faults (self->device);
+  pm_control_clear_faults (self->device);
   pm_dbus_device_complete_clear_faults (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -16,8 +16,4 @@ char     *pm_bus_device_dup_object_path (guint port);
 gboolean  pm_bus_device_parse_object_path (const char *object_path,
                                            guint      *out_port);
 
-gboolean pm_bus_device_parse_fault_kind (const char  *name,
-                                         PmFaultKind *out_kind,
-                                         GError     **error);
-
 G_END_DECLS

@@ -7,6 +7,7 @@
 
 #include "pm-bus-device.h"
 #include "pm-bus-manager.h"
+#include "pm-control.h"
 #include "pm-error.h"
 #include "pm-quote.h"
 
@@ -30,29 +31,13 @@ static void pm_bus_manager_iface_init (PmDBusManagerIface *iface);
 G_DEFINE_FINAL_TYPE_WITH_CODE (PmBusManager, pm_bus_manager, PM_DBUS_TYPE_MANAGER_SKELETON,
                                G_IMPLEMENT_INTERFACE (PM_DBUS_TYPE_MANAGER, pm_bus_manager_iface_init))
 
-static const struct
-{
-  const char *name;
-  const char *type;
-} known_options[] = {
-  { "port", "u" },
-  { "hostname", "s" },
-  { "api-version", "s" },
-  { "firmware", "s" },
-  { "profile", "s" },
-};
-
 /**
  * pm_bus_manager_parse_add_options:
  * @options: AddDevice's options, a{sv}, as the bus delivered them
  * @out: (out caller-allocates): the options read
  * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
  *
- * Reads @options into @out; the strings point into @options.  Unknown
- * names, wrong types, names given twice and unknown API versions are
- * errors.  The hostname and firmware are not checked here: the manager
- * does that (pm_identity_check_hostname(), pm_identity_check_firmware()).
- * Needs no bus and no fleet.
+ * pm_control_parse_add_options() for options that came over the bus.
  *
  * Returns: whether @options could be read
  */
@@ -61,115 +46,7 @@ pm_bus_manager_parse_add_options (GVariant     *options,
                                   PmAddOptions *out,
                                   GError      **error)
 {
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
-  GVariantIter iter;
-  const char *name;
-  GVariant *next;
-
-  g_return_val_if_fail (options != NULL, FALSE);
-  g_return_val_if_fail (g_variant_is_of_type (options, G_VARIANT_TYPE_VARDICT), FALSE);
-  g_return_val_if_fail (out != NULL, FALSE);
-
-  *out = (PmAddOptions) { 0, NULL, NULL, NULL };
-
-  g_variant_iter_init (&iter, options);
-  while (g_variant_iter_next (&iter, "{&sv}", &name, &next))
-    {
-      g_autoptr(GVariant) value = next;
-      const char *type = NULL;
-      gsize i;
-
-      for (i = 0; i < G_N_ELEMENTS (known_options); i++)
-        if (g_str_equal (name, known_options[i].name))
-          type = known_options[i].type;
-      if (type == NULL)
-        {
-          g_autofree char *quoted = pm_quote (name, -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "unknown option '%s' (the options are port, hostname, profile, api-version and firmware)",
-                       quoted);
-          return FALSE;
-        }
-      if (!g_hash_table_add (seen, (gpointer) name))
-        {
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "option '%s' is given twice", name);
-          return FALSE;
-        }
-      if (!g_variant_is_of_type (value, G_VARIANT_TYPE (type)))
-        {
-          g_autofree char *quoted = pm_quote (g_variant_get_type_string (value), -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "option '%s' has type '%s'; it must be '%s'",
-                       name, quoted, type);
-          return FALSE;
-        }
-
-      if (g_str_equal (name, "port"))
-        {
-          out->port = g_variant_get_uint32 (value);
-        }
-      else if (g_str_equal (name, "hostname"))
-        {
-          out->hostname = g_variant_get_string (value, NULL);
-        }
-      else if (g_str_equal (name, "firmware"))
-        {
-          out->firmware = g_variant_get_string (value, NULL);
-        }
-      else if (g_str_equal (name, "profile"))
-        {
-          const char *text = g_variant_get_string (value, NULL);
-          const PmProfile *profile = pm_profile_lookup (text);
-
-          if (profile == NULL)
-            {
-              g_autofree char *quoted = pm_quote (text, -1);
-              g_autofree char *known = pm_profile_dup_names (", ");
-
-              /* `mixed` is a way to assign profiles to a fleet, not one. */
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "unknown profile '%s' (a device takes one of %s)",
-                           quoted, known);
-              return FALSE;
-            }
-          if (out->profile != NULL && out->profile != profile)
-            {
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "profile '%s' does not go with api-version '%s'",
-                           profile->name, pm_api_version_to_string (out->profile->api_version));
-              return FALSE;
-            }
-          out->profile = profile;
-        }
-      else
-        {
-          const char *text = g_variant_get_string (value, NULL);
-          const PmProfile *profile;
-          PmApiVersion api_version;
-
-          if (!pm_api_version_from_string (text, &api_version))
-            {
-              g_autofree char *quoted = pm_quote (text, -1);
-
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "api-version '%s' is neither 'legacy' nor 'new'", quoted);
-              return FALSE;
-            }
-          profile = pm_profile_for_api_version (api_version);
-          if (out->profile != NULL && out->profile != profile)
-            {
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "profile '%s' does not go with api-version '%s'",
-                           out->profile->name, text);
-              return FALSE;
-            }
-          out->profile = profile;
-        }
-    }
-  return TRUE;
+  return pm_control_parse_add_options (options, PM_CONTROL_NONE, out, error);
 }
 
 static gboolean
@@ -180,20 +57,11 @@ handle_add_device (PmDBusManager         *object,
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
   g_autofree char *object_path = NULL;
-  g_autoptr(PmDeviceSpec) spec = NULL;
-  PmAddOptions add;
   PmDevice *device;
-
-  if (!pm_bus_manager_parse_add_options (options, &add, &error))
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
 
   /* The device is started, listed and (by PmBus, which follows the
    * fleet) exported when this returns. */
-  spec = pm_device_spec_new (add.port, add.hostname, add.profile, add.firmware);
-  device = pm_manager_add_device (self->manager, spec, &error);
+  device = pm_control_add_device (self->manager, options, PM_CONTROL_NONE, &error);
   if (device == NULL)
     {
       g_dbus_method_invocation_return_gerror (invocation, error);
@@ -205,6 +73,25 @@ handle_add_device (PmDBusManager         *object,
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
+/* The device at @object_path: a #PmControlFindFunc. */
+static PmDevice *
+find_device (PmManager  *manager,
+             const char *object_path,
+             GError    **error)
+{
+  g_autofree char *quoted = NULL;
+  PmDevice *device = NULL;
+  guint port;
+
+  if (pm_bus_device_parse_object_path (object_path, &port))
+    device = pm_manager_find_device (manager, port, NULL);
+  if (device != NULL)
+    return device;
+  quoted = pm_quote (object_path, -1);
+  g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE, "no device at %s", quoted);
+  return NULL;
+}
+
 static gboolean
 handle_remove_device (PmDBusManager         *object,
                       GDBusMethodInvocation *invocation,
@@ -212,60 +99,13 @@ handle_remove_device (PmDBusManager         *object,
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
-  PmDevice *device = NULL;
-  guint port;
+  PmDevice *device = find_device (self->manager, object_path, &error);
 
-  if (pm_bus_device_parse_object_path (object_path, &port))
-    device = pm_manager_find_device (self->manager, port, NULL);
-  if (device == NULL)
-    {
-      g_autofree char *quoted = pm_quote (object_path, -1);
-
-      g_dbus_method_invocation_return_error (invocation, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                                             "no device at %s", quoted);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-
-  if (!pm_manager_remove_device (self->manager, device, &error))
+  if (device == NULL || !pm_control_remove_device (self->manager, device, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_manager_complete_remove_device (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
-}
-
-/* The devices @paths name, or with none every device of the fleet. */
-static GPtrArray *
-find_devices (PmBusManager       *self,
-              const char *const  *paths,
-              GError            **error)
-{
-  g_autoptr(GPtrArray) devices = g_ptr_array_new_with_free_func (g_object_unref);
-  GListModel *fleet = pm_manager_get_devices (self->manager);
-  guint i;
-
-  if (paths[0] == NULL)
-    {
-      for (i = 0; i < g_list_model_get_n_items (fleet); i++)
-        g_ptr_array_add (devices, g_list_model_get_item (fleet, i));
-      return g_steal_pointer (&devices);
-    }
-  for (i = 0; paths[i] != NULL; i++)
-    {
-      PmDevice *device = NULL;
-      guint port;
-
-      if (pm_bus_device_parse_object_path (paths[i], &port))
-        device = pm_manager_find_device (self->manager, port, NULL);
-      if (device == NULL)
-        {
-          g_autofree char *quoted = pm_quote (paths[i], -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE, "no device at %s", quoted);
-          return NULL;
-        }
-      g_ptr_array_add (devices, g_object_ref (device));
-    }
-  return g_steal_pointer (&devices);
 }
 
 static gboolean
@@ -277,34 +117,13 @@ handle_set_fault (PmDBusManager         *object,
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(PmFault) fault = pm_fault_new_from_variant (kind, parameters, &error);
-  g_autoptr(GPtrArray) devices = NULL;
-  guint i;
+  g_autoptr(GPtrArray) devices = pm_control_set_fleet_fault (self->manager, paths, find_device,
+                                                              kind, parameters, &error);
 
-  if (fault != NULL)
-    devices = find_devices (self, paths, &error);
-  /* All or nothing: a miner fault needs every device to have a miner. */
-  for (i = 0; devices != NULL && i < devices->len; i++)
-    {
-      PmDevice *device = g_ptr_array_index (devices, i);
-
-      if (pm_fault_kind_needs_miner (fault->kind) &&
-          !pm_profile_is_simulated (pm_device_get_profile (device)))
-        {
-          g_set_error (&error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "fault '%s' acts on a simulated miner, and %s (%s) has none",
-                       kind, pm_device_get_hostname (device), pm_device_get_profile (device)->name);
-          g_clear_pointer (&devices, g_ptr_array_unref);
-        }
-    }
   if (devices == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  for (i = 0; i < devices->len; i++)
-    pm_device_set_fault (g_ptr_array_index (devices, i), fault, NULL);
-  pm_dbus_manager_complete_set_fault (object, invocation);
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_manager_complete_set_fault (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -316,20 +135,13 @@ handle_clear_fault (PmDBusManager         *object,
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
-  PmFaultKind parsed;
-  guint i;
+  g_autoptr(GPtrArray) devices = pm_control_clear_fleet_fault (self->manager, paths, find_device,
+                                                                kind, &error);
 
-  if (pm_bus_device_parse_fault_kind (kind, &parsed, &error))
-    devices = find_devices (self, paths, &error);
   if (devices == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  for (i = 0; i < devices->len; i++)
-    pm_device_clear_fault (g_ptr_array_index (devices, i), parsed);
-  pm_dbus_manager_complete_clear_fault (object, invocation);
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_manager_complete_clear_fault (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -340,17 +152,13 @@ handle_clear_faults (PmDBusManager         *object,
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) devices = find_devices (self, paths, &error);
-  guint i;
+  g_autoptr(GPtrArray) devices = pm_control_clear_fleet_fault (self->manager, paths, find_device,
+                                                                NULL, &error);
 
   if (devices == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  for (i = 0; i < devices->len; i++)
-    pm_device_clear_faults (g_ptr_array_index (devices, i));
-  pm_dbus_manager_complete_clear_faults (object, invocation);
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_manager_complete_clear_faults (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -361,15 +169,11 @@ handle_run_scenario (PmDBusManager         *object,
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
   g_autoptr(GError) error = NULL;
-  g_autoptr(PmScenario) scenario = pm_scenario_new_from_data (text, strlen (text), &error);
 
-  if (scenario == NULL)
-    {
-      g_dbus_method_invocation_return_gerror (invocation, error);
-      return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
-  pm_manager_run_scenario (self->manager, scenario);
-  pm_dbus_manager_complete_run_scenario (object, invocation);
+  if (!pm_control_run_scenario (self->manager, text, strlen (text), &error))
+    g_dbus_method_invocation_return_gerror (invocation, error);
+  else
+    pm_dbus_manager_complete_run_scenario (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -378,7 +182,7 @@ handle_stop_scenario (PmDBusManager         *object,
                       GDBusMethodInvocation *invocation)
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
-  gboolean stopped = pm_manager_stop_scenario (self->manager);
+  gboolean stopped = pm_control_stop_scenario (self->manager);
 
   pm_dbus_manager_complete_stop_scenario (object, invocation, stopped);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

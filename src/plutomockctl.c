@@ -10,18 +10,19 @@
 #include <glib/gi18n.h>
 #include <json-glib/json-glib.h>
 
-#include "pm-dbus-generated.h"
+#include "ctl-client.h"
 #include "pm-error.h"
-#include "pm-names.h"
 #include "pm-quote.h"
 #include "pm-scenario.h"
 
 /*
- * plutomockctl: the command-line client of plutomock's D-Bus interface
- * (org.pluto.Mock1 on the session bus).  Every command is one or two
- * calls of the generated proxies; the bus starts the daemon if it is not
- * running.  Exit status: 0 on success, 1 when the daemon or the bus says
- * no, 2 for a command line that is wrong.
+ * plutomockctl: the command-line client of plutomock, over its D-Bus
+ * interface (org.pluto.Mock1 on the session bus, which starts the daemon
+ * if it is not running) or, with --http URL or PLUTOMOCK_URL, over the
+ * control API on its listing server.  The commands speak to a CtlClient
+ * (ctl-client.h) and print the same whichever way it goes.  Exit status:
+ * 0 on success, 1 when the daemon, the bus or the network says no, 2 for
+ * a command line that is wrong.
  */
 
 #define EXIT_FAILED 1
@@ -80,6 +81,12 @@ static const GOptionEntry fault_entries[] = {
   G_OPTION_ENTRY_NULL
 };
 
+static const GOptionEntry status_entries[] = {
+  { "json", 'j', 0, G_OPTION_ARG_NONE, &opt.json,
+    N_("Print the status as a JSON object instead of a table"), NULL },
+  G_OPTION_ENTRY_NULL
+};
+
 static const GOptionEntry scenario_entries[] = {
   { "stop", 0, 0, G_OPTION_ARG_NONE, &opt.stop,
     N_("Stop the running scenario and clear the faults it set; leave FILE out"), NULL },
@@ -124,115 +131,80 @@ usage_error (const char *command,
   return EXIT_USAGE;
 }
 
-/* Prints a failure: a D-Bus error without its remote prefix. */
+/* Prints a failure: the daemon's error without its remote prefix, over
+ * D-Bus as over HTTP.  When the bus is not there, says what else works. */
 static int
 fail (GError *error)
 {
   g_dbus_error_strip_remote_error (error);
   g_printerr (_("plutomockctl: %s\n"), error->message);
+  if (g_error_matches (error, CTL_ERROR, CTL_ERROR_NO_BUS))
+    g_printerr (_("plutomockctl: run plutomock under dbus-run-session, or control it over HTTP on its listing port: plutomockctl --http http://127.0.0.1:7770 COMMAND\n"));
   return EXIT_FAILED;
 }
 
 /* ---- the daemon ------------------------------------------------------------ */
 
-/* Connects to the session bus and reads the daemon's objects, the bus
- * starting the daemon if need be. */
-static GDBusObjectManager *
-connect_to_daemon (GError **error)
+/* The listing server's URL from --http or PLUTOMOCK_URL, checked; NULL
+ * for D-Bus. */
+static char *http_url;
+
+/* Connects to the daemon the way the command line says. */
+static CtlClient *
+open_client (GError **error)
 {
-  g_autoptr(GDBusConnection) connection = NULL;
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autofree char *owner = NULL;
-  g_autoptr(GError) local_error = NULL;
-
-  connection = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, &local_error);
-  if (connection == NULL)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                   _("cannot connect to the session bus: %s"), local_error->message);
-      return NULL;
-    }
-
-  objects = pm_dbus_object_manager_client_new_sync (connection,
-                                                    G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE,
-                                                    PM_DBUS_NAME, PM_DBUS_PATH,
-                                                    NULL, &local_error);
-  if (objects == NULL)
-    {
-      g_dbus_error_strip_remote_error (local_error);
-      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                   _("cannot reach plutomock (%s) on the session bus: %s"),
-                   PM_DBUS_NAME, local_error->message);
-      return NULL;
-    }
-
-  /* No owner: the bus could not start the daemon (it has no service
-   * file for it, say). */
-  owner = g_dbus_object_manager_client_get_name_owner (G_DBUS_OBJECT_MANAGER_CLIENT (objects));
-  if (owner == NULL)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                   _("plutomock is not running, and the session bus could not start it (nobody owns %s)"),
-                   PM_DBUS_NAME);
-      return NULL;
-    }
-
-  return g_steal_pointer (&objects);
+  if (http_url != NULL)
+    return ctl_http_client_new (http_url);
+  return ctl_dbus_client_new (error);
 }
 
-static PmDBusManager *
-get_manager (GDBusObjectManager *objects,
-             GError            **error)
+/* Connects to the daemon and finds the device @which names. */
+static JsonObject *
+open_device (const char *which,
+             CtlClient **out_client,
+             GError    **error)
 {
-  g_autoptr(PmDBusObject) object = NULL;
-  PmDBusManager *manager = NULL;
+  g_autoptr(CtlClient) client = open_client (error);
+  JsonObject *device;
 
-  object = PM_DBUS_OBJECT (g_dbus_object_manager_get_object (objects, PM_DBUS_MANAGER_PATH));
-  if (object != NULL)
-    manager = pm_dbus_object_get_manager (object);
-  if (manager == NULL)
-    g_set_error (error, PM_ERROR, PM_ERROR_FAILED,
-                 _("plutomock has no manager object at %s"), PM_DBUS_MANAGER_PATH);
-  return manager;
+  if (client == NULL)
+    return NULL;
+  device = client->klass->get_device (client, which, error);
+  if (device != NULL)
+    *out_client = g_steal_pointer (&client);
+  return device;
 }
 
-static int
-compare_ports (gconstpointer a,
-               gconstpointer b)
-{
-  guint port_a = pm_dbus_device_get_port (*(PmDBusDevice *const *) a);
-  guint port_b = pm_dbus_device_get_port (*(PmDBusDevice *const *) b);
-
-  return (port_a > port_b) - (port_a < port_b);
-}
-
-/* Returns: (transfer full) (element-type PmDBusDevice): the devices,
- * sorted by port */
-static GPtrArray *
-list_devices (GDBusObjectManager *objects)
-{
-  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
-  GList *list = g_dbus_object_manager_get_objects (objects);
-  GList *l;
-
-  for (l = list; l != NULL; l = l->next)
-    {
-      PmDBusDevice *device = pm_dbus_object_get_device (PM_DBUS_OBJECT (l->data));
-
-      if (device != NULL)
-        g_ptr_array_add (devices, device);
-    }
-  g_list_free_full (list, g_object_unref);
-
-  g_ptr_array_sort (devices, compare_ports);
-  return devices;
-}
-
-/* A string property the daemon left unset reads as NULL. */
 static const char *
-nonnull (const char *text)
+get_string (JsonObject *object,
+            const char *name)
 {
-  return text != NULL ? text : "";
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_STRING)
+    return "";
+  return json_node_get_string (node);
+}
+
+static gint64
+get_int (JsonObject *object,
+         const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || json_node_get_value_type (node) != G_TYPE_INT64)
+    return 0;
+  return json_node_get_int (node);
+}
+
+static gboolean
+get_boolean (JsonObject *object,
+             const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  return node != NULL && json_node_get_value_type (node) == G_TYPE_BOOLEAN &&
+         json_node_get_boolean (node);
 }
 
 /* A table cell: "-" for nothing, so that every row has every column. */
@@ -242,71 +214,12 @@ cell (const char *text)
   return text != NULL && text[0] != '\0' ? text : "-";
 }
 
-static gboolean
-is_all_digits (const char *text)
+/* "plutomock-1 (port 7751)" */
+static char *
+dup_target (JsonObject *device)
 {
-  const char *p;
-
-  if (text[0] == '\0')
-    return FALSE;
-  for (p = text; *p != '\0'; p++)
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-  return TRUE;
-}
-
-/* Finds the device that @which names: all digits is a port, anything else
- * a hostname, in any case. */
-static PmDBusDevice *
-find_device (GDBusObjectManager *objects,
-             const char         *which,
-             GError            **error)
-{
-  g_autoptr(GPtrArray) devices = list_devices (objects);
-  gboolean by_port = is_all_digits (which);
-  g_autofree char *quoted = NULL;
-  guint64 port = 0;
-  guint i;
-
-  /* A number too large for a port matches no device. */
-  if (by_port && !g_ascii_string_to_unsigned (which, 10, 1, 65535, &port, NULL))
-    port = 0;
-
-  for (i = 0; i < devices->len; i++)
-    {
-      PmDBusDevice *device = g_ptr_array_index (devices, i);
-
-      if (by_port ? pm_dbus_device_get_port (device) == port
-                  : g_ascii_strcasecmp (nonnull (pm_dbus_device_get_hostname (device)), which) == 0)
-        return g_object_ref (device);
-    }
-
-  quoted = pm_quote (which, -1);
-  if (by_port)
-    g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                 _("no device with port %s"), quoted);
-  else
-    g_set_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE,
-                 _("no device named '%s'"), quoted);
-  return NULL;
-}
-
-/* Connects to the daemon and finds the device @which names; the device
- * lives as long as *@out_objects. */
-static PmDBusDevice *
-open_device (const char          *which,
-             GDBusObjectManager **out_objects,
-             GError             **error)
-{
-  g_autoptr(GDBusObjectManager) objects = connect_to_daemon (error);
-  PmDBusDevice *device;
-
-  if (objects == NULL)
-    return NULL;
-  device = find_device (objects, which, error);
-  if (device != NULL)
-    *out_objects = g_steal_pointer (&objects);
-  return device;
+  return g_strdup_printf (_("%s (port %u)"), get_string (device, "hostname"),
+                          (guint) get_int (device, "port"));
 }
 
 /* ---- output ------------------------------------------------------------------ */
@@ -403,86 +316,162 @@ format_json (const char *text,
   return g_string_free (out, FALSE);
 }
 
-static const char *
-device_state (PmDBusDevice *device)
+/* A double as JSON: the shortest text that reads back as the same
+ * number, with a '.' or an exponent so that it stays a double; json-glib
+ * would write 5.1 as 5.0999999999999996. */
+static void
+append_double (GString *out,
+               double   value)
 {
-  return pm_dbus_device_get_restarting (device) ? "restarting" : "running";
-}
+  char text[G_ASCII_DTOSTR_BUF_SIZE];
+  int precision;
 
-/* The device's Faults, a{sa{sv}}: an empty dictionary if it has none or
- * the daemon did not say. */
-static GVariant *
-dup_faults (PmDBusDevice *device)
-{
-  GVariant *faults = pm_dbus_device_dup_faults (device);
-
-  if (faults == NULL || !g_variant_is_of_type (faults, G_VARIANT_TYPE ("a{sa{sv}}")))
+  if (!isfinite (value))
     {
-      g_clear_pointer (&faults, g_variant_unref);
-      faults = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sa{sv}}"), NULL, 0));
+      g_string_append (out, "null");
+      return;
     }
-  return faults;
-}
-
-/* "faults" in list --json: each kind's parameters, numbers as numbers. */
-static JsonNode *
-faults_to_json (PmDBusDevice *device)
-{
-  g_autoptr(GVariant) faults = dup_faults (device);
-
-  return json_gvariant_serialize (faults);
-}
-
-/* The FAULTS cell: the kinds, comma-separated, or "-". */
-static char *
-dup_faults_cell (PmDBusDevice *device)
-{
-  g_autoptr(GVariant) faults = dup_faults (device);
-  GString *text = g_string_new (NULL);
-  GVariantIter iter;
-  const char *kind;
-
-  g_variant_iter_init (&iter, faults);
-  while (g_variant_iter_next (&iter, "{&s@a{sv}}", &kind, NULL))
+  for (precision = 15; precision <= 17; precision++)
     {
-      g_autofree char *quoted = pm_quote (kind, -1);
+      char format[8];
 
-      if (text->len > 0)
-        g_string_append_c (text, ',');
-      g_string_append (text, quoted);
+      g_snprintf (format, sizeof (format), "%%.%dg", precision);
+      g_ascii_formatd (text, sizeof (text), format, value);
+      if (g_ascii_strtod (text, NULL) == value)
+        break;
     }
-  if (text->len == 0)
-    g_string_append (text, "-");
-  return g_string_free (text, FALSE);
+  g_string_append (out, text);
+  if (strpbrk (text, ".eE") == NULL)
+    g_string_append (out, ".0");
 }
 
-static JsonNode *
-device_to_json (PmDBusDevice *device)
+static void
+append_json_string (GString    *out,
+                    const char *text)
 {
-  g_autoptr(JsonObject) object = json_object_new ();
+  const char *p;
 
-  json_object_set_int_member (object, "port", pm_dbus_device_get_port (device));
-  json_object_set_string_member (object, "hostname", pm_dbus_device_get_hostname (device));
-  json_object_set_string_member (object, "profile", pm_dbus_device_get_profile (device));
-  /* "" for the profiles other than pluto-*, as on the bus. */
-  json_object_set_string_member (object, "apiVersion", pm_dbus_device_get_api_version (device));
-  json_object_set_string_member (object, "firmware", pm_dbus_device_get_firmware (device));
-  json_object_set_string_member (object, "state", device_state (device));
-  json_object_set_int_member (object, "startTime", pm_dbus_device_get_start_time (device));
-  json_object_set_string_member (object, "url", pm_dbus_device_get_url (device));
-  json_object_set_member (object, "faults", faults_to_json (device));
-
-  return json_node_init_object (json_node_alloc (), object);
+  g_string_append_c (out, '"');
+  for (p = text; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"':
+          g_string_append (out, "\\\"");
+          break;
+        case '\\':
+          g_string_append (out, "\\\\");
+          break;
+        case '\n':
+          g_string_append (out, "\\n");
+          break;
+        case '\r':
+          g_string_append (out, "\\r");
+          break;
+        case '\t':
+          g_string_append (out, "\\t");
+          break;
+        default:
+          if ((guchar) *p < 0x20 || *p == 0x7f)
+            g_string_append_printf (out, "\\u%04x", (guchar) *p);
+          else
+            g_string_append_c (out, *p);
+          break;
+        }
+    }
+  g_string_append_c (out, '"');
 }
 
-/* Prints @node as info does: "key": value, two spaces an indent. */
+/* Writes @node as info does: "key": value, two spaces an indent, members
+ * in their order. */
+static void
+append_json (GString  *out,
+             JsonNode *node,
+             guint     depth)
+{
+  switch (JSON_NODE_TYPE (node))
+    {
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *object = json_node_get_object (node);
+        g_autoptr(GList) members = json_object_get_members (object);
+        GList *l;
+
+        g_string_append_c (out, '{');
+        for (l = members; l != NULL; l = l->next)
+          {
+            add_newline (out, depth + 1, TRUE);
+            append_json_string (out, l->data);
+            g_string_append (out, ": ");
+            append_json (out, json_object_get_member (object, l->data), depth + 1);
+            if (l->next != NULL)
+              g_string_append_c (out, ',');
+          }
+        if (members != NULL)
+          add_newline (out, depth, TRUE);
+        g_string_append_c (out, '}');
+      }
+      break;
+    case JSON_NODE_ARRAY:
+      {
+        JsonArray *array = json_node_get_array (node);
+        guint i, n = json_array_get_length (array);
+
+        g_string_append_c (out, '[');
+        for (i = 0; i < n; i++)
+          {
+            add_newline (out, depth + 1, TRUE);
+            append_json (out, json_array_get_element (array, i), depth + 1);
+            if (i + 1 < n)
+              g_string_append_c (out, ',');
+          }
+        if (n > 0)
+          add_newline (out, depth, TRUE);
+        g_string_append_c (out, ']');
+      }
+      break;
+    case JSON_NODE_VALUE:
+      switch (json_node_get_value_type (node))
+        {
+        case G_TYPE_INT64:
+          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
+          break;
+        case G_TYPE_DOUBLE:
+          append_double (out, json_node_get_double (node));
+          break;
+        case G_TYPE_BOOLEAN:
+          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
+          break;
+        case G_TYPE_STRING:
+          append_json_string (out, json_node_get_string (node));
+          break;
+        default:
+          g_string_append (out, "null");
+          break;
+        }
+      break;
+    case JSON_NODE_NULL:
+    default:
+      g_string_append (out, "null");
+      break;
+    }
+}
+
 static void
 print_json_node (JsonNode *node)
 {
-  g_autofree char *compact = json_to_string (node, FALSE);
-  g_autofree char *text = format_json (compact, TRUE);
+  g_autoptr(GString) out = g_string_new (NULL);
 
-  g_print ("%s\n", text);
+  append_json (out, node, 0);
+  g_print ("%s\n", out->str);
+}
+
+static void
+print_json_object (JsonObject *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+
+  print_json_node (node);
 }
 
 static void
@@ -493,7 +482,7 @@ print_devices_json (GPtrArray *devices)
   guint i;
 
   for (i = 0; i < devices->len; i++)
-    json_array_add_element (array, device_to_json (g_ptr_array_index (devices, i)));
+    json_array_add_object_element (array, json_object_ref (g_ptr_array_index (devices, i)));
   node = json_node_init_array (json_node_alloc (), array);
   print_json_node (node);
 }
@@ -547,6 +536,43 @@ print_columns (GPtrArray *rows)
     }
 }
 
+/* The FAULTS cell: the kinds, comma-separated, or "-". */
+static char *
+dup_faults_cell (JsonObject *device)
+{
+  JsonNode *faults = json_object_get_member (device, "faults");
+  g_autoptr(GList) kinds = NULL;
+  GString *text = g_string_new (NULL);
+  GList *l;
+
+  if (faults != NULL && JSON_NODE_HOLDS_OBJECT (faults))
+    kinds = json_object_get_members (json_node_get_object (faults));
+  for (l = kinds; l != NULL; l = l->next)
+    {
+      g_autofree char *quoted = pm_quote (l->data, -1);
+
+      if (text->len > 0)
+        g_string_append_c (text, ',');
+      g_string_append (text, quoted);
+    }
+  if (text->len == 0)
+    g_string_append (text, "-");
+  return g_string_free (text, FALSE);
+}
+
+static const char *
+state_cell (JsonObject *device)
+{
+  const char *state = get_string (device, "state");
+
+  /* TRANSLATORS: a device's state in 'plutomockctl list' */
+  if (g_str_equal (state, "restarting"))
+    return C_("state", "restarting");
+  if (g_str_equal (state, "running"))
+    return C_("state", "running");
+  return cell (state);
+}
+
 static void
 print_devices_table (GPtrArray *devices)
 {
@@ -562,32 +588,21 @@ print_devices_table (GPtrArray *devices)
   g_ptr_array_add (rows, g_strdupv ((char **) header));
   for (i = 0; i < devices->len; i++)
     {
-      PmDBusDevice *device = g_ptr_array_index (devices, i);
+      JsonObject *device = g_ptr_array_index (devices, i);
       char **row = g_new0 (char *, G_N_ELEMENTS (header));
 
-      row[0] = g_strdup_printf ("%u", pm_dbus_device_get_port (device));
-      row[1] = g_strdup (nonnull (pm_dbus_device_get_hostname (device)));
-      row[2] = g_strdup (cell (pm_dbus_device_get_profile (device)));
+      row[0] = g_strdup_printf ("%u", (guint) get_int (device, "port"));
+      row[1] = g_strdup (get_string (device, "hostname"));
+      row[2] = g_strdup (cell (get_string (device, "profile")));
       /* Only the pluto-* profiles have an API version. */
-      row[3] = g_strdup (cell (pm_dbus_device_get_api_version (device)));
-      row[4] = g_strdup (nonnull (pm_dbus_device_get_firmware (device)));
-      /* TRANSLATORS: a device's state in 'plutomockctl list' */
-      row[5] = g_strdup (pm_dbus_device_get_restarting (device) ? C_("state", "restarting") : C_("state", "running"));
-      row[6] = g_strdup (nonnull (pm_dbus_device_get_url (device)));
+      row[3] = g_strdup (cell (get_string (device, "apiVersion")));
+      row[4] = g_strdup (get_string (device, "firmware"));
+      row[5] = g_strdup (state_cell (device));
+      row[6] = g_strdup (get_string (device, "url"));
       row[7] = dup_faults_cell (device);
       g_ptr_array_add (rows, row);
     }
   print_columns (rows);
-}
-
-static void
-print_devices (GPtrArray *devices,
-               gboolean   json)
-{
-  if (json)
-    print_devices_json (devices);
-  else
-    print_devices_table (devices);
 }
 
 /* ---- the commands ------------------------------------------------------------ */
@@ -595,16 +610,21 @@ print_devices (GPtrArray *devices,
 static int
 run_list (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
+  g_autoptr(CtlClient) client = NULL;
   g_autoptr(GPtrArray) devices = NULL;
   g_autoptr(GError) error = NULL;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
+  client = open_client (&error);
+  if (client == NULL)
+    return fail (error);
+  devices = client->klass->list_devices (client, &error);
+  if (devices == NULL)
     return fail (error);
 
-  devices = list_devices (objects);
-  print_devices (devices, opt.json);
+  if (opt.json)
+    print_devices_json (devices);
+  else
+    print_devices_table (devices);
   return 0;
 }
 
@@ -616,7 +636,7 @@ parse_add_port (const char *text,
 
   /* Digits only: g_ascii_string_to_unsigned() lets a leading vertical
    * tab, and a '+' after it, through. */
-  if (!is_all_digits (text) || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
+  if (!ctl_is_all_digits (text) || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
     return FALSE;
   *out_port = (guint) port;
   return TRUE;
@@ -625,13 +645,11 @@ parse_add_port (const char *text,
 static int
 run_add (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusManager) manager = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *object_path = NULL;
-  g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT (G_VARIANT_TYPE_VARDICT);
+  g_autoptr(GVariant) options = NULL;
   guint port = 0;
 
   /* Check everything before starting the daemon. */
@@ -651,46 +669,33 @@ run_add (char **args)
 
   /* Only what was given: the daemon picks the rest. */
   if (opt.port != NULL)
-    g_variant_builder_add (&options, "{sv}", "port", g_variant_new_uint32 (port));
+    g_variant_builder_add (&builder, "{sv}", "port", g_variant_new_uint32 (port));
   if (opt.hostname != NULL)
-    g_variant_builder_add (&options, "{sv}", "hostname", g_variant_new_string (opt.hostname));
+    g_variant_builder_add (&builder, "{sv}", "hostname", g_variant_new_string (opt.hostname));
   if (opt.api != NULL)
-    g_variant_builder_add (&options, "{sv}", "api-version", g_variant_new_string (opt.api));
+    g_variant_builder_add (&builder, "{sv}", "api-version", g_variant_new_string (opt.api));
   if (opt.firmware != NULL)
-    g_variant_builder_add (&options, "{sv}", "firmware", g_variant_new_string (opt.firmware));
+    g_variant_builder_add (&builder, "{sv}", "firmware", g_variant_new_string (opt.firmware));
   /* The daemon knows the profiles, and says what is wrong with a name. */
   if (opt.profile != NULL)
-    g_variant_builder_add (&options, "{sv}", "profile", g_variant_new_string (opt.profile));
+    g_variant_builder_add (&builder, "{sv}", "profile", g_variant_new_string (opt.profile));
+  options = g_variant_ref_sink (g_variant_builder_end (&builder));
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
+  client = open_client (&error);
+  if (client == NULL)
     return fail (error);
-  manager = get_manager (objects, &error);
-  if (manager == NULL)
-    return fail (error);
-
-  if (!pm_dbus_manager_call_add_device_sync (manager, g_variant_builder_end (&options),
-                                             G_DBUS_CALL_FLAGS_NONE, -1,
-                                             &object_path, NULL, &error))
-    return fail (error);
-
-  /* The object manager hears of the device only on the main loop: ask the
-   * device itself. */
-  device = pm_dbus_device_proxy_new_sync (g_dbus_object_manager_client_get_connection (G_DBUS_OBJECT_MANAGER_CLIENT (objects)),
-                                          G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                          PM_DBUS_NAME, object_path, NULL, &error);
+  device = client->klass->add_device (client, options, &error);
   if (device == NULL)
     return fail (error);
 
   if (opt.json)
     {
-      g_autoptr(JsonNode) node = device_to_json (device);
-
-      print_json_node (node);
+      print_json_object (device);
     }
   else
     {
-      devices = g_ptr_array_new ();
+      g_autoptr(GPtrArray) devices = g_ptr_array_new ();
+
       g_ptr_array_add (devices, device);
       print_devices_table (devices);
     }
@@ -700,71 +705,59 @@ run_add (char **args)
 static int
 run_remove (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusManager) manager = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *hostname = NULL;
-  guint port;
 
-  device = open_device (args[0], &objects, &error);
+  device = open_device (args[0], &client, &error);
   if (device == NULL)
     return fail (error);
-  manager = get_manager (objects, &error);
-  if (manager == NULL)
+  if (!client->klass->remove_device (client, device, &error))
     return fail (error);
 
-  hostname = pm_dbus_device_dup_hostname (device);
-  port = pm_dbus_device_get_port (device);
-  if (!pm_dbus_manager_call_remove_device_sync (manager,
-                                                g_dbus_proxy_get_object_path (G_DBUS_PROXY (device)),
-                                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
-    return fail (error);
-
-  g_print (_("Removed %s (port %u)\n"), nonnull (hostname), port);
+  g_print (_("Removed %s (port %u)\n"), get_string (device, "hostname"), (guint) get_int (device, "port"));
   return 0;
 }
 
 static int
 run_restart (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(GError) error = NULL;
 
-  device = open_device (args[0], &objects, &error);
+  device = open_device (args[0], &client, &error);
   if (device == NULL)
     return fail (error);
-
-  if (!pm_dbus_device_call_restart_sync (device, G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error))
+  if (!client->klass->restart (client, device, &error))
     return fail (error);
 
   /* The Pluto shapes answer 503; firmware profiles go off the network as
    * hardware does. */
-  if (g_str_has_prefix (nonnull (pm_dbus_device_get_profile (device)), "pluto-"))
+  if (g_str_has_prefix (get_string (device, "profile"), "pluto-"))
     g_print (_("Restarting %s (port %u): HTTP answers 503 for 5 seconds\n"),
-             nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
+             get_string (device, "hostname"), (guint) get_int (device, "port"));
   else
     g_print (_("Restarting %s (port %u): in 1 second its connections are cut and its port is closed for 5 seconds\n"),
-             nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
+             get_string (device, "hostname"), (guint) get_int (device, "port"));
   return 0;
 }
 
 static int
 run_info (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(JsonNode) node = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *json = NULL;
   g_autofree char *text = NULL;
 
-  device = open_device (args[0], &objects, &error);
+  device = open_device (args[0], &client, &error);
   if (device == NULL)
     return fail (error);
-
-  if (!pm_dbus_device_call_get_info_sync (device, G_DBUS_CALL_FLAGS_NONE, -1, &json, NULL, &error))
+  json = client->klass->get_info (client, device, &error);
+  if (json == NULL)
     return fail (error);
 
   node = json_from_string (json, &error);
@@ -775,6 +768,7 @@ run_info (char **args)
       return EXIT_FAILED;
     }
 
+  /* Every token as the daemon wrote it. */
   text = format_json (json, !opt.compact);
   g_print ("%s\n", text);
   return 0;
@@ -783,22 +777,20 @@ run_info (char **args)
 static int
 run_update (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(GError) error = NULL;
 
-  device = open_device (args[0], &objects, &error);
+  device = open_device (args[0], &client, &error);
   if (device == NULL)
     return fail (error);
 
   /* The daemon checks the JSON as PATCH /api/system does, and says what
    * is wrong with it. */
-  if (!pm_dbus_device_call_update_sync (device, args[1], G_DBUS_CALL_FLAGS_NONE, -1,
-                                        NULL, &error))
+  if (!client->klass->update (client, device, args[1], &error))
     return fail (error);
 
-  g_print (_("Updated %s (port %u)\n"),
-           nonnull (pm_dbus_device_get_hostname (device)), pm_dbus_device_get_port (device));
+  g_print (_("Updated %s (port %u)\n"), get_string (device, "hostname"), (guint) get_int (device, "port"));
   return 0;
 }
 
@@ -815,14 +807,14 @@ parse_parameter_value (const char *text)
     return g_variant_new_boolean (TRUE);
   if (strcmp (text, "false") == 0)
     return g_variant_new_boolean (FALSE);
-  if (text[0] == '-' && is_all_digits (text + 1))
+  if (text[0] == '-' && ctl_is_all_digits (text + 1))
     {
       gint64 value;
 
       if (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value, NULL))
         return g_variant_new_int64 (value);
     }
-  else if (is_all_digits (text))
+  else if (ctl_is_all_digits (text))
     {
       guint64 value;
 
@@ -881,13 +873,11 @@ parse_parameters (char *const *args,
 static int
 run_fault (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusManager) manager = NULL;
-  g_autoptr(PmDBusDevice) device = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) device = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GVariant) parameters = NULL;
   g_autofree char *target = NULL;
-  const char *const no_paths[] = { NULL };
   const char *which = NULL, *kind = NULL;
   guint n_args = g_strv_length (args), next = 0;
   int status;
@@ -917,58 +907,33 @@ run_fault (char **args)
 
   if (opt.all)
     {
-      objects = connect_to_daemon (&error);
-      if (objects == NULL)
-        return fail (error);
-      manager = get_manager (objects, &error);
-      if (manager == NULL)
+      client = open_client (&error);
+      if (client == NULL)
         return fail (error);
       target = g_strdup (_("every device"));
     }
   else
     {
-      device = open_device (which, &objects, &error);
+      device = open_device (which, &client, &error);
       if (device == NULL)
         return fail (error);
-      target = g_strdup_printf (_("%s (port %u)"), nonnull (pm_dbus_device_get_hostname (device)),
-                                pm_dbus_device_get_port (device));
+      target = dup_target (device);
     }
 
   if (!opt.clear)
     {
-      gboolean done = opt.all
-                        ? pm_dbus_manager_call_set_fault_sync (manager, no_paths, kind, parameters,
-                                                               G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
-                        : pm_dbus_device_call_set_fault_sync (device, kind, parameters,
-                                                              G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-      if (!done)
+      if (!client->klass->set_fault (client, device, kind, parameters, &error))
         return fail (error);
       g_print (_("Set fault %s on %s\n"), kind, target);
     }
-  else if (kind != NULL)
-    {
-      gboolean done = opt.all
-                        ? pm_dbus_manager_call_clear_fault_sync (manager, no_paths, kind,
-                                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
-                        : pm_dbus_device_call_clear_fault_sync (device, kind,
-                                                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-      if (!done)
-        return fail (error);
-      g_print (_("Cleared fault %s on %s\n"), kind, target);
-    }
   else
     {
-      gboolean done = opt.all
-                        ? pm_dbus_manager_call_clear_faults_sync (manager, no_paths,
-                                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error)
-                        : pm_dbus_device_call_clear_faults_sync (device,
-                                                                 G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
-
-      if (!done)
+      if (!client->klass->clear_fault (client, device, kind, &error))
         return fail (error);
-      g_print (_("Cleared every fault on %s\n"), target);
+      if (kind != NULL)
+        g_print (_("Cleared fault %s on %s\n"), kind, target);
+      else
+        g_print (_("Cleared every fault on %s\n"), target);
     }
   return 0;
 }
@@ -1014,12 +979,11 @@ read_scenario (const char *path,
 static int
 run_scenario (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusManager) manager = NULL;
+  g_autoptr(CtlClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_autofree char *quoted = NULL;
-  gboolean stopped;
+  gboolean stopped = FALSE;
 
   if (opt.stop && args[0] != NULL)
     {
@@ -1039,17 +1003,13 @@ run_scenario (char **args)
       quoted = pm_quote (args[0], -1);
     }
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
-    return fail (error);
-  manager = get_manager (objects, &error);
-  if (manager == NULL)
+  client = open_client (&error);
+  if (client == NULL)
     return fail (error);
 
   if (opt.stop)
     {
-      if (!pm_dbus_manager_call_stop_scenario_sync (manager, G_DBUS_CALL_FLAGS_NONE, -1,
-                                                    &stopped, NULL, &error))
+      if (!client->klass->stop_scenario (client, &stopped, &error))
         return fail (error);
       if (stopped)
         g_print (_("Scenario stopped; the faults it set are cleared\n"));
@@ -1058,33 +1018,30 @@ run_scenario (char **args)
       return 0;
     }
 
-  if (!pm_dbus_manager_call_run_scenario_sync (manager, text, G_DBUS_CALL_FLAGS_NONE, -1,
-                                               NULL, &error))
+  if (!client->klass->run_scenario (client, text, &error))
     {
-      /* The daemon's message names the group and key; add the file. */
-      g_dbus_error_strip_remote_error (error);
-      g_prefix_error (&error, "'%s': ", quoted);
+      /* The daemon's message names the group and key; add the file.  Not
+       * to a failure to reach it. */
+      if (error->domain != CTL_ERROR)
+        {
+          g_dbus_error_strip_remote_error (error);
+          g_prefix_error (&error, "'%s': ", quoted);
+        }
       return fail (error);
     }
   g_print (_("Running the scenario in '%s'\n"), quoted);
   return 0;
 }
 
-/* The listing server's URL: on the host the devices' URLs name, as it
- * binds to the same address. */
+/* The listing server's URL: on the address the daemon binds to. */
 static char *
-dup_listing_url (GPtrArray *devices,
-                 guint      listing_port)
+dup_listing_url (JsonObject *status)
 {
-  g_autoptr(GUri) device_uri = NULL;
   g_autoptr(GUri) uri = NULL;
+  const char *host = get_string (status, "bindAddress");
 
-  if (devices->len > 0)
-    device_uri = g_uri_parse (nonnull (pm_dbus_device_get_url (g_ptr_array_index (devices, 0))),
-                              G_URI_FLAGS_NONE, NULL);
-  uri = g_uri_build (G_URI_FLAGS_NONE, "http", NULL,
-                     device_uri != NULL ? g_uri_get_host (device_uri) : "127.0.0.1",
-                     (int) listing_port, "/servers", NULL, NULL);
+  uri = g_uri_build (G_URI_FLAGS_NONE, "http", NULL, host[0] != '\0' ? host : "127.0.0.1",
+                     (int) get_int (status, "listingPort"), "/servers", NULL, NULL);
   return g_uri_to_string (uri);
 }
 
@@ -1108,28 +1065,34 @@ compare_names (gconstpointer a,
   return strcmp (*(const char *const *) a, *(const char *const *) b);
 }
 
-/* Returns: (transfer full): how many of @devices have each profile, by
- * name: "2 axeos-gamma, 1 pluto-new"; "-" for no device */
+/* Returns: (transfer full): how many devices have each profile, by name:
+ * "2 axeos-gamma, 1 pluto-new"; "-" for no device */
 static char *
-dup_profile_counts (GPtrArray *devices)
+dup_profile_counts (JsonObject *status)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_sized_new (devices->len);
+  JsonNode *member = json_object_get_member (status, "profiles");
+  g_autoptr(GList) names = NULL;
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+  JsonObject *profiles;
   GString *out = g_string_new (NULL);
-  guint i, n;
+  GList *l;
+  guint i;
 
-  for (i = 0; i < devices->len; i++)
-    g_ptr_array_add (names, (gpointer) cell (pm_dbus_device_get_profile (g_ptr_array_index (devices, i))));
-  g_ptr_array_sort (names, compare_names);
-
-  for (i = 0; i < names->len; i += n)
+  if (member != NULL && JSON_NODE_HOLDS_OBJECT (member))
     {
-      const char *name = g_ptr_array_index (names, i);
+      profiles = json_node_get_object (member);
+      names = json_object_get_members (profiles);
+      for (l = names; l != NULL; l = l->next)
+        g_ptr_array_add (sorted, l->data);
+      g_ptr_array_sort (sorted, compare_names);
+      for (i = 0; i < sorted->len; i++)
+        {
+          const char *name = g_ptr_array_index (sorted, i);
 
-      for (n = 1; i + n < names->len && strcmp (g_ptr_array_index (names, i + n), name) == 0; n++)
-        ;
-      if (out->len > 0)
-        g_string_append (out, ", ");
-      g_string_append_printf (out, "%u %s", n, name);
+          if (out->len > 0)
+            g_string_append (out, ", ");
+          g_string_append_printf (out, "%" G_GINT64_FORMAT " %s", get_int (profiles, name), cell (name));
+        }
     }
   if (out->len == 0)
     g_string_append (out, "-");
@@ -1139,13 +1102,13 @@ dup_profile_counts (GPtrArray *devices)
 /* Returns: (transfer full): the running scenario's name, "(unnamed)" or
  * "none" */
 static char *
-dup_scenario_state (PmDBusManager *manager)
+dup_scenario_state (JsonObject *status)
 {
-  const char *name = pm_dbus_manager_get_scenario (manager);
+  const char *name = get_string (status, "scenario");
 
-  if (!pm_dbus_manager_get_scenario_running (manager))
+  if (!get_boolean (status, "scenarioRunning"))
     return g_strdup (C_("scenario", "none"));
-  if (name == NULL || name[0] == '\0')
+  if (name[0] == '\0')
     return g_strdup (_("(unnamed)"));
   return pm_quote (name, -1);
 }
@@ -1153,46 +1116,47 @@ dup_scenario_state (PmDBusManager *manager)
 static int
 run_status (char **args)
 {
-  g_autoptr(GDBusObjectManager) objects = NULL;
-  g_autoptr(PmDBusManager) manager = NULL;
-  g_autoptr(GPtrArray) devices = NULL;
+  g_autoptr(CtlClient) client = NULL;
+  g_autoptr(JsonObject) status = NULL;
   g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   g_autoptr(GError) error = NULL;
-  guint listing_port;
   char *listing;
 
-  objects = connect_to_daemon (&error);
-  if (objects == NULL)
+  client = open_client (&error);
+  if (client == NULL)
     return fail (error);
-  manager = get_manager (objects, &error);
-  if (manager == NULL)
+  status = client->klass->get_status (client, &error);
+  if (status == NULL)
     return fail (error);
-  devices = list_devices (objects);
 
-  listing_port = pm_dbus_manager_get_listing_port (manager);
-  if (listing_port == 0)
+  if (opt.json)
+    {
+      print_json_object (status);
+      return 0;
+    }
+
+  if (get_int (status, "listingPort") == 0)
     {
       listing = g_strdup (_("not running"));
     }
   else
     {
-      g_autofree char *url = dup_listing_url (devices, listing_port);
+      g_autofree char *url = dup_listing_url (status);
 
-      listing = g_strdup_printf ("%u (%s)", listing_port, url);
+      listing = g_strdup_printf ("%u (%s)", (guint) get_int (status, "listingPort"), url);
     }
 
   /* TRANSLATORS: the labels of 'plutomockctl status' */
-  g_ptr_array_add (rows, make_pair (_("Version:"), g_strdup (pm_dbus_manager_get_version (manager))));
-  g_ptr_array_add (rows, make_pair (_("Seed:"),
-                                    g_strdup_printf ("%" G_GUINT64_FORMAT,
-                                                     pm_dbus_manager_get_seed (manager))));
+  g_ptr_array_add (rows, make_pair (_("Version:"), g_strdup (get_string (status, "version"))));
+  g_ptr_array_add (rows, make_pair (_("Seed:"), g_strdup (get_string (status, "seed"))));
   g_ptr_array_add (rows, make_pair (_("Listing port:"), listing));
   g_ptr_array_add (rows, make_pair (_("Logs:"),
-                                    g_strdup (pm_dbus_manager_get_logs_enabled (manager)
+                                    g_strdup (get_boolean (status, "logsEnabled")
                                               ? _("enabled") : _("disabled"))));
-  g_ptr_array_add (rows, make_pair (_("Devices:"), g_strdup_printf ("%u", devices->len)));
-  g_ptr_array_add (rows, make_pair (_("Profiles:"), dup_profile_counts (devices)));
-  g_ptr_array_add (rows, make_pair (_("Scenario:"), dup_scenario_state (manager)));
+  g_ptr_array_add (rows, make_pair (_("Devices:"),
+                                    g_strdup_printf ("%" G_GINT64_FORMAT, get_int (status, "devices"))));
+  g_ptr_array_add (rows, make_pair (_("Profiles:"), dup_profile_counts (status)));
+  g_ptr_array_add (rows, make_pair (_("Scenario:"), dup_scenario_state (status)));
   print_columns (rows);
   return 0;
 }
@@ -1228,7 +1192,7 @@ static const Command commands[] = {
        "JSON is an object, such as '{\"hostname\": \"rig-7\", \"hashRate\": 512.5}'."),
     no_entries, 2, run_update },
   { "status", NULL, N_("Show the daemon's version, seed, listing server, logs setting, device count, profiles and scenario"),
-    NULL, no_entries, 0, run_status },
+    NULL, status_entries, 0, run_status },
   { "fault", N_("PORT|HOSTNAME KIND [NAME=VALUE…]"), N_("Set or clear a fault on a device or on every device"),
     N_("PORT|HOSTNAME is the device's port, or its hostname in any case.\n"
        "KIND is latency, errors, offline, blackhole, flapping, corrupt, slow-body,\n"
@@ -1303,7 +1267,8 @@ run_command (const Command *command,
 
   if (!g_option_context_parse_strv (context, &args, &error))
     {
-      g_autofree char *quoted = pm_quote (error->message, -1);
+      g_autofree char *message = ctl_lowercase_first (error->message);
+      g_autofree char *quoted = pm_quote (message, -1);
 
       return usage_error (command->name, "%s", quoted);
     }
@@ -1346,12 +1311,17 @@ main (int   argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *commands_help = NULL;
+  g_autofree char *http = NULL;
   gboolean version = FALSE;
   const GOptionEntry entries[] = {
+    { "http", 0, 0, G_OPTION_ARG_STRING, &http,
+      N_("Control plutomock over HTTP on its listing server at URL, such as http://127.0.0.1:7770, instead of D-Bus (default: PLUTOMOCK_URL if set)"),
+      N_("URL") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version,
       N_("Print the version and exit"), NULL },
     G_OPTION_ENTRY_NULL
   };
+  const char *url_from = "--http";
   const Command *command;
   int status;
 
@@ -1366,7 +1336,7 @@ main (int   argc,
   g_set_prgname ("plutomockctl");
   context = g_option_context_new (N_("COMMAND [ARGUMENT…]"));
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  g_option_context_set_summary (context, N_("Controls plutomock, the mock fleet of Bitaxe miners, over D-Bus."));
+  g_option_context_set_summary (context, N_("Controls plutomock, the mock fleet of Bitaxe miners, over D-Bus, or over HTTP with --http or PLUTOMOCK_URL."));
   commands_help = dup_commands_help ();
   g_option_context_set_description (context, commands_help);
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
@@ -1375,8 +1345,10 @@ main (int   argc,
 
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      /* GOption quotes the argument whole ("Unknown option --x..."). */
-      g_autofree char *quoted = pm_quote (error->message, -1);
+      /* GOption quotes the argument whole ("Unknown option --x..."), and
+       * starts with a capital. */
+      g_autofree char *message = ctl_lowercase_first (error->message);
+      g_autofree char *quoted = pm_quote (message, -1);
 
       return usage_error (NULL, "%s", quoted);
     }
@@ -1388,6 +1360,19 @@ main (int   argc,
   if (argc < 2)
     return usage_error (NULL, _("no command given"));
 
+  /* The option wins over the environment; an empty variable is none. */
+  if (http == NULL && g_getenv ("PLUTOMOCK_URL") != NULL && g_getenv ("PLUTOMOCK_URL")[0] != '\0')
+    {
+      http = g_strdup (g_getenv ("PLUTOMOCK_URL"));
+      url_from = "PLUTOMOCK_URL";
+    }
+  if (http != NULL)
+    {
+      http_url = ctl_http_check_url (http, &error);
+      if (http_url == NULL)
+        return usage_error (NULL, "%s: %s", url_from, error->message);
+    }
+
   command = find_command (argv[1]);
   if (command == NULL)
     {
@@ -1398,5 +1383,6 @@ main (int   argc,
 
   status = run_command (command, argc - 2, argv + 2);
   opt_clear ();
+  g_clear_pointer (&http_url, g_free);
   return status;
 }

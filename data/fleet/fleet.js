@@ -23,6 +23,7 @@
   let pollAgain = false;
   let dismissedText = null;
   let removing = null;  // the device the remove dialog asks about
+  let changes = 0;  // actions taken: a poll older than the last one is stale
 
   const number1 = new Intl.NumberFormat('en', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const number2 = new Intl.NumberFormat('en', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
@@ -330,6 +331,7 @@
 
   // One device changed by an action: show it at once, before the next poll.
   function showDevice (device) {
+    changes++;
     const devices = Array.from(rows.values(), (row) => row.device).filter((d) => d && d.port !== device.port);
     devices.push(device);
     devices.sort((a, b) => a.port - b.port);
@@ -337,6 +339,7 @@
   }
 
   function forgetDevice (port) {
+    changes++;
     const row = rows.get(port);
     if (row) {
       row.tr.remove();
@@ -368,8 +371,15 @@
       return;
     }
     polling = true;
+    const started = changes;
     try {
       const [status, list] = await Promise.all([api('GET', ''), api('GET', '/devices')]);
+      if (started !== changes) {
+        // An action changed the fleet while this poll was under way: what
+        // it brought may not show that yet.
+        pollAgain = true;
+        return;
+      }
       showStatus(status);
       showDevices(Array.isArray(list.devices) ? list.devices : []);
       $('status-updated').textContent = new Date().toLocaleTimeString();

@@ -94,6 +94,27 @@ live_state (gpointer user_data)
                                 g_get_monotonic_time ());
 }
 
+/**
+ * pm_device_get_miner_state:
+ * @self: a #PmDevice
+ *
+ * What the device's simulated miner reports now: the numbers behind its
+ * info, without writing the info.
+ *
+ * Returns: (transfer none) (nullable): the state, valid until the next
+ *   call on @self, or %NULL for a device without a simulated miner
+ */
+const PmMinerState *
+pm_device_get_miner_state (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+
+  if (self->sim == NULL)
+    return NULL;
+  pm_sim_catch_up (self->sim, g_get_monotonic_time ());
+  return pm_miner_get_state (pm_sim_get_miner (self->sim));
+}
+
 /* ---- HTTP --------------------------------------------------------------- */
 
 static void restart_by_profile (gpointer device);

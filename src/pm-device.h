@@ -9,6 +9,7 @@
 #include "pm-fault.h"
 #include "pm-generator.h"
 #include "pm-log-stream.h"
+#include "pm-miner.h"
 #include "pm-profile.h"
 
 G_BEGIN_DECLS
@@ -58,5 +59,7 @@ gboolean  pm_device_clear_fault (PmDevice   *self,
                                  PmFaultKind kind);
 void      pm_device_clear_faults (PmDevice *self);
 GVariant *pm_device_dup_faults (PmDevice *self);
+
+const PmMinerState *pm_device_get_miner_state (PmDevice *self);
 
 G_END_DECLS

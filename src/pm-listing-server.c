@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include "pm-control-http.h"
 #include "pm-device.h"
 #include "pm-fleet-page.h"
 #include "pm-http.h"
@@ -37,6 +38,7 @@ struct _PmListingServer
   GListModel *devices;   /* (owned) (element-type PmDevice) */
   SoupServer *server;    /* (owned) */
   GSocket    *listener;  /* (owned) (nullable) */
+  PmControlHttp *control;  /* (owned) (nullable): control over HTTP */
   guint       port;
   GBytes     *servers;   /* (owned) (nullable): the /servers body, until the fleet changes */
   gulong      devices_changed_id;
@@ -171,6 +173,13 @@ on_early_request (SoupServer        *server,
                   GHashTable        *query,
                   gpointer           user_data)
 {
+  PmListingServer *self = PM_LISTING_SERVER (user_data);
+
+  if (self->control != NULL && pm_control_http_owns_path (path))
+    {
+      pm_control_http_early (self->control, msg, path);
+      return;
+    }
   if (is_fleet_page_path (path))
     {
       /* The page's files are answered to anyone, as /servers is. */
@@ -192,6 +201,11 @@ on_request (SoupServer        *server,
   PmListingServer *self = PM_LISTING_SERVER (user_data);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
+  if (self->control != NULL && pm_control_http_owns_path (path))
+    {
+      pm_control_http_handle (self->control, msg, path);
+      return;
+    }
   if (is_fleet_page_path (path))
     {
       if (!pm_fleet_page_serve (msg, path))
@@ -235,8 +249,12 @@ pm_listing_server_start (PmListingServer *self,
   g_return_val_if_fail (PM_IS_LISTING_SERVER (self), FALSE);
   g_return_val_if_fail (self->listener == NULL, FALSE);
 
+  /* Control takes bodies (a scenario's text the largest); the other
+   * routes are held to PM_LIMIT_LISTING_BODY_BYTES by the early handler. */
   listener = pm_acceptor_listen (self->acceptor, self->server, bind_address, port,
-                                 PM_LIMIT_LISTING_BODY_BYTES, error);
+                                 self->control != NULL ? pm_control_http_get_body_limit ()
+                                                       : PM_LIMIT_LISTING_BODY_BYTES,
+                                 error);
   if (listener == NULL)
     return FALSE;
   local = g_socket_get_local_address (listener, error);
@@ -263,6 +281,28 @@ pm_listing_server_stop (PmListingServer *self)
     }
   if (self->server != NULL)
     soup_server_disconnect (self->server);
+}
+
+/**
+ * pm_listing_server_set_control:
+ * @self: a stopped #PmListingServer
+ * @manager: the fleet its control endpoints act on; not referenced: it
+ *   must outlive @self's serving
+ * @allow: who may use them
+ *
+ * Serves control over HTTP (`/control/v1`, see #PmControlHttp) besides
+ * the listing and the fleet page.
+ */
+void
+pm_listing_server_set_control (PmListingServer *self,
+                               PmManager       *manager,
+                               PmAllowList     *allow)
+{
+  g_return_if_fail (PM_IS_LISTING_SERVER (self));
+  g_return_if_fail (self->listener == NULL);
+
+  g_clear_pointer (&self->control, pm_control_http_free);
+  self->control = pm_control_http_new (manager, allow);
 }
 
 /**
@@ -300,6 +340,7 @@ pm_listing_server_finalize (GObject *object)
   PmListingServer *self = PM_LISTING_SERVER (object);
 
   g_clear_pointer (&self->servers, g_bytes_unref);
+  g_clear_pointer (&self->control, pm_control_http_free);
 
   G_OBJECT_CLASS (pm_listing_server_parent_class)->finalize (object);
 }

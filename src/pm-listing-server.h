@@ -4,6 +4,8 @@
 #include <gio/gio.h>
 
 #include "pm-acceptor.h"
+#include "pm-allow.h"
+#include "pm-manager.h"
 
 G_BEGIN_DECLS
 
@@ -18,6 +20,9 @@ gboolean pm_listing_server_start (PmListingServer *self,
                                   guint            port,
                                   GError         **error);
 void     pm_listing_server_stop (PmListingServer *self);
+void     pm_listing_server_set_control (PmListingServer *self,
+                                        PmManager       *manager,
+                                        PmAllowList     *allow);
 guint    pm_listing_server_get_port (PmListingServer *self);
 char    *pm_listing_server_dup_servers (PmListingServer *self);
 

@@ -742,6 +742,7 @@ pm_manager_new (const PmConfig *config)
 
   self = g_object_new (PM_TYPE_MANAGER, NULL);
   self->config = config_copy (config);
+  pm_listing_server_set_control (self->listing, self, self->config->control_allow);
   if (config->seed_given)
     self->seed = config->seed;
   else

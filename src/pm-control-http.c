@@ -1,0 +1,1191 @@
+/* SPDX-License-Identifier: MIT */
+#define G_LOG_DOMAIN "pm-control-http"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "pm-control.h"
+#include "pm-control-http.h"
+#include "pm-error.h"
+#include "pm-http.h"
+#include "pm-limits.h"
+#include "pm-names.h"
+#include "pm-quote.h"
+#include "pm-scenario.h"
+#include "pm-update.h"
+
+/*
+ * Control over HTTP: every endpoint under /control/v1 does what a D-Bus
+ * method does, through pm-control.h, so an input gives the same error
+ * over both; an error is {"error": "<D-Bus error name>", "message": ...}
+ * with the status its kind maps to.  Only the peers of the allow list get
+ * in (403 for the others, before anything else is looked at), and a
+ * request a web page of another origin makes is refused as well: the
+ * replies carry no CORS grant, but a browser sends a cross-origin POST
+ * before it knows that, so its Origin is checked.
+ */
+
+/* The names of the two HTTP-only errors, in the same shape as PmError's. */
+#define ERROR_NOT_FOUND PM_DBUS_ERROR_PREFIX "NotFound"
+#define ERROR_METHOD_NOT_ALLOWED PM_DBUS_ERROR_PREFIX "MethodNotAllowed"
+
+G_STATIC_ASSERT (PM_SCENARIO_MAX_BYTES >= PM_LIMIT_BODY_BYTES);
+
+struct _PmControlHttp
+{
+  GWeakRef     manager;  /* PmManager: it owns what owns this */
+  PmAllowList *allow;    /* (owned) */
+};
+
+typedef enum
+{
+  ROUTE_NONE,
+  ROUTE_STATUS,         /* /control/v1 */
+  ROUTE_PROFILES,       /* /control/v1/profiles */
+  ROUTE_DEVICES,        /* /control/v1/devices */
+  ROUTE_DEVICE,         /* /control/v1/devices/{id} */
+  ROUTE_RESTART,        /* /control/v1/devices/{id}/restart */
+  ROUTE_INFO,           /* /control/v1/devices/{id}/info */
+  ROUTE_DEVICE_FAULTS,  /* /control/v1/devices/{id}/faults */
+  ROUTE_DEVICE_FAULT,   /* /control/v1/devices/{id}/faults/{kind} */
+  ROUTE_FAULTS,         /* /control/v1/faults */
+  ROUTE_FAULTS_CLEAR,   /* /control/v1/faults/clear */
+  ROUTE_SCENARIO,       /* /control/v1/scenario */
+} Route;
+
+/* What each route answers, as an Allow header lists them (OPTIONS
+ * aside). */
+static const char *const route_methods[] = {
+  [ROUTE_NONE] = NULL,
+  [ROUTE_STATUS] = "GET, HEAD",
+  [ROUTE_PROFILES] = "GET, HEAD",
+  [ROUTE_DEVICES] = "GET, HEAD, POST",
+  [ROUTE_DEVICE] = "GET, HEAD, DELETE",
+  [ROUTE_RESTART] = "POST",
+  [ROUTE_INFO] = "GET, HEAD, PATCH",
+  [ROUTE_DEVICE_FAULTS] = "DELETE",
+  [ROUTE_DEVICE_FAULT] = "PUT, DELETE",
+  [ROUTE_FAULTS] = "POST",
+  [ROUTE_FAULTS_CLEAR] = "POST",
+  [ROUTE_SCENARIO] = "GET, HEAD, PUT, DELETE",
+};
+
+typedef struct
+{
+  Route route;
+  char *id;    /* (owned) (nullable): the device, decoded */
+  char *kind;  /* (owned) (nullable): the fault, decoded */
+} Match;
+
+static void
+match_clear (Match *match)
+{
+  g_clear_pointer (&match->id, g_free);
+  g_clear_pointer (&match->kind, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Match, match_clear)
+
+/**
+ * pm_control_http_owns_path:
+ * @path: a request path on the listing port
+ *
+ * Returns: whether @path is control's: `/control` or under `/control/`
+ */
+gboolean
+pm_control_http_owns_path (const char *path)
+{
+  return g_str_equal (path, "/control") || g_str_has_prefix (path, "/control/");
+}
+
+/**
+ * pm_control_http_get_body_limit:
+ *
+ * Returns: the largest request body any endpoint takes: a scenario's
+ *   text, as large as RunScenario takes
+ */
+gsize
+pm_control_http_get_body_limit (void)
+{
+  return PM_SCENARIO_MAX_BYTES;
+}
+
+/* One path segment, percent-decoded; %NULL if empty or not decodable. */
+static char *
+decode_segment (const char *start,
+                const char *end)
+{
+  if (start == end)
+    return NULL;
+  return g_uri_unescape_segment (start, end, "/");
+}
+
+/* Matches @path to a route; ROUTE_NONE if it is none of them. */
+static void
+match_path (const char *path,
+            Match      *match)
+{
+  g_auto(GStrv) parts = NULL;
+  guint n;
+
+  *match = (Match) { ROUTE_NONE, NULL, NULL };
+  if (g_str_equal (path, PM_CONTROL_HTTP_PREFIX))
+    {
+      match->route = ROUTE_STATUS;
+      return;
+    }
+  if (!g_str_has_prefix (path, PM_CONTROL_HTTP_PREFIX "/"))
+    return;
+  parts = g_strsplit (path + strlen (PM_CONTROL_HTTP_PREFIX "/"), "/", 0);
+  n = g_strv_length (parts);
+
+  if (n == 1 && g_str_equal (parts[0], "profiles"))
+    match->route = ROUTE_PROFILES;
+  else if (n == 1 && g_str_equal (parts[0], "devices"))
+    match->route = ROUTE_DEVICES;
+  else if (n == 1 && g_str_equal (parts[0], "faults"))
+    match->route = ROUTE_FAULTS;
+  else if (n == 2 && g_str_equal (parts[0], "faults") && g_str_equal (parts[1], "clear"))
+    match->route = ROUTE_FAULTS_CLEAR;
+  else if (n == 1 && g_str_equal (parts[0], "scenario"))
+    match->route = ROUTE_SCENARIO;
+  else if (n >= 2 && n <= 4 && g_str_equal (parts[0], "devices"))
+    {
+      match->id = decode_segment (parts[1], parts[1] + strlen (parts[1]));
+      if (match->id == NULL)
+        return;
+      if (n == 2)
+        match->route = ROUTE_DEVICE;
+      else if (n == 3 && g_str_equal (parts[2], "restart"))
+        match->route = ROUTE_RESTART;
+      else if (n == 3 && g_str_equal (parts[2], "info"))
+        match->route = ROUTE_INFO;
+      else if (n == 3 && g_str_equal (parts[2], "faults"))
+        match->route = ROUTE_DEVICE_FAULTS;
+      else if (n == 4 && g_str_equal (parts[2], "faults"))
+        {
+          match->kind = decode_segment (parts[3], parts[3] + strlen (parts[3]));
+          if (match->kind != NULL)
+            match->route = ROUTE_DEVICE_FAULT;
+        }
+    }
+  if (match->route == ROUTE_NONE)
+    match_clear (match);
+}
+
+/* ---- replies -------------------------------------------------------------- */
+
+static void
+reply_node (SoupServerMessage *msg,
+            guint              status,
+            JsonNode          *node)
+{
+  pm_http_reply_json (msg, status, json_to_string (node, FALSE));
+}
+
+static void
+reply_builder (SoupServerMessage *msg,
+               guint              status,
+               JsonBuilder       *builder)
+{
+  g_autoptr(JsonNode) node = json_builder_get_root (builder);
+
+  reply_node (msg, status, node);
+}
+
+static void
+reply_problem (SoupServerMessage *msg,
+               guint              status,
+               const char        *name,
+               const char        *message)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "error");
+  json_builder_add_string_value (builder, name);
+  json_builder_set_member_name (builder, "message");
+  json_builder_add_string_value (builder, message);
+  json_builder_end_object (builder);
+  reply_builder (msg, status, builder);
+}
+
+static guint
+error_status (const GError *error)
+{
+  if (error->domain != PM_ERROR)
+    return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+  switch ((PmError) error->code)
+    {
+    case PM_ERROR_INVALID_ARGUMENT:
+    case PM_ERROR_INVALID_JSON:
+    case PM_ERROR_NOT_AN_OBJECT:
+    case PM_ERROR_TOO_DEEP:
+      return SOUP_STATUS_BAD_REQUEST;
+    case PM_ERROR_TOO_LARGE:
+      return SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE;
+    case PM_ERROR_NO_SUCH_DEVICE:
+      return SOUP_STATUS_NOT_FOUND;
+    case PM_ERROR_PORT_IN_USE:
+    case PM_ERROR_HOSTNAME_IN_USE:
+      return SOUP_STATUS_CONFLICT;
+    case PM_ERROR_RESTARTING:
+      return SOUP_STATUS_SERVICE_UNAVAILABLE;
+    case PM_ERROR_FORBIDDEN:
+      return SOUP_STATUS_FORBIDDEN;
+    case PM_ERROR_FAILED:
+    default:
+      return SOUP_STATUS_INTERNAL_SERVER_ERROR;
+    }
+}
+
+/* Answers @error as the D-Bus method would have failed. */
+static void
+reply_error (SoupServerMessage *msg,
+             const GError      *error)
+{
+  g_autofree char *name = NULL;
+
+  if (error->domain == PM_ERROR)
+    name = g_dbus_error_encode_gerror (error);
+  else
+    name = g_strdup (PM_DBUS_ERROR_PREFIX "Failed");
+  reply_problem (msg, error_status (error), name, error->message);
+}
+
+static void
+reply_pm_error (SoupServerMessage *msg,
+                PmError            code,
+                const char        *format,
+                ...) G_GNUC_PRINTF (3, 4);
+
+static void
+reply_pm_error (SoupServerMessage *msg,
+                PmError            code,
+                const char        *format,
+                ...)
+{
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, format);
+  error = g_error_new_valist (PM_ERROR, code, format, args);
+  va_end (args);
+  reply_error (msg, error);
+}
+
+/* ---- objects ------------------------------------------------------------ */
+
+static void
+add_device (JsonBuilder *builder,
+            PmDevice    *device)
+{
+  const PmProfile *profile = pm_device_get_profile (device);
+  g_autofree char *url = pm_device_dup_url (device);
+  g_autoptr(GVariant) faults = pm_device_dup_faults (device);
+  const PmMinerState *live = pm_device_get_miner_state (device);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, pm_device_get_port (device));
+  json_builder_set_member_name (builder, "hostname");
+  json_builder_add_string_value (builder, pm_device_get_hostname (device));
+  json_builder_set_member_name (builder, "profile");
+  json_builder_add_string_value (builder, profile->name);
+  /* "" for the profiles other than pluto-*, as on the bus. */
+  json_builder_set_member_name (builder, "apiVersion");
+  json_builder_add_string_value (builder, profile->family == PM_PROFILE_FAMILY_PLUTO
+                                            ? pm_api_version_to_string (profile->api_version) : "");
+  json_builder_set_member_name (builder, "firmware");
+  json_builder_add_string_value (builder, pm_device_get_firmware (device));
+  json_builder_set_member_name (builder, "state");
+  json_builder_add_string_value (builder, pm_device_get_restarting (device) ? "restarting" : "running");
+  json_builder_set_member_name (builder, "startTime");
+  json_builder_add_int_value (builder, pm_device_get_start_time (device));
+  json_builder_set_member_name (builder, "url");
+  json_builder_add_string_value (builder, url != NULL ? url : "");
+  json_builder_set_member_name (builder, "faults");
+  json_builder_add_value (builder, json_gvariant_serialize (faults));
+  if (live != NULL)
+    {
+      json_builder_set_member_name (builder, "live");
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "hashRate");
+      json_builder_add_double_value (builder, live->hashrate);
+      json_builder_set_member_name (builder, "temp");
+      json_builder_add_double_value (builder, live->temp);
+      json_builder_set_member_name (builder, "power");
+      json_builder_add_double_value (builder, live->power);
+      json_builder_set_member_name (builder, "fanrpm");
+      json_builder_add_int_value (builder, live->fan_rpm);
+      json_builder_set_member_name (builder, "sharesAccepted");
+      json_builder_add_int_value (builder, (gint64) live->shares_accepted);
+      json_builder_set_member_name (builder, "sharesRejected");
+      json_builder_add_int_value (builder, (gint64) live->shares_rejected);
+      json_builder_set_member_name (builder, "uptimeSeconds");
+      json_builder_add_int_value (builder, (gint64) live->uptime_seconds);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+}
+
+static void
+reply_device (SoupServerMessage *msg,
+              guint              status,
+              PmDevice          *device)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+  add_device (builder, device);
+  reply_builder (msg, status, builder);
+}
+
+/* {"devices": [ports]} */
+static void
+reply_ports (SoupServerMessage *msg,
+             GPtrArray         *devices)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  guint i;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (i = 0; i < devices->len; i++)
+    json_builder_add_int_value (builder, pm_device_get_port (g_ptr_array_index (devices, i)));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+static int
+compare_ports (gconstpointer a,
+               gconstpointer b)
+{
+  guint port_a = pm_device_get_port (*(PmDevice *const *) a);
+  guint port_b = pm_device_get_port (*(PmDevice *const *) b);
+
+  return (port_a > port_b) - (port_a < port_b);
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(const char *const *) a, *(const char *const *) b);
+}
+
+static GPtrArray *
+dup_fleet (PmManager *manager)
+{
+  GListModel *fleet = pm_manager_get_devices (manager);
+  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
+  guint i;
+
+  for (i = 0; i < g_list_model_get_n_items (fleet); i++)
+    g_ptr_array_add (devices, g_list_model_get_item (fleet, i));
+  return devices;
+}
+
+static void
+reply_status (PmControlHttp     *self,
+              SoupServerMessage *msg,
+              PmManager         *manager)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(GPtrArray) devices = dup_fleet (manager);
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, pm_manager_get_seed (manager));
+  g_auto(GStrv) allow = pm_allow_list_dup_entries (self->allow);
+  PmScenario *scenario = pm_manager_get_scenario (manager);
+  const char *scenario_name = scenario != NULL ? pm_scenario_get_name (scenario) : NULL;
+  guint i, n;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_string_value (builder, PACKAGE_VERSION);
+  json_builder_set_member_name (builder, "seed");
+  json_builder_add_string_value (builder, seed);
+  json_builder_set_member_name (builder, "listingPort");
+  json_builder_add_int_value (builder, pm_manager_get_listing_port (manager));
+  json_builder_set_member_name (builder, "bindAddress");
+  json_builder_add_string_value (builder, pm_manager_get_bind_address (manager));
+  json_builder_set_member_name (builder, "logsEnabled");
+  json_builder_add_boolean_value (builder, pm_manager_get_logs_enabled (manager));
+  json_builder_set_member_name (builder, "devices");
+  json_builder_add_int_value (builder, devices->len);
+
+  /* How many devices have each profile, by name. */
+  json_builder_set_member_name (builder, "profiles");
+  json_builder_begin_object (builder);
+  for (i = 0; i < devices->len; i++)
+    g_ptr_array_add (names, (gpointer) pm_device_get_profile (g_ptr_array_index (devices, i))->name);
+  g_ptr_array_sort (names, compare_strings);
+  for (i = 0; i < names->len; i += n)
+    {
+      const char *name = g_ptr_array_index (names, i);
+
+      for (n = 1; i + n < names->len && strcmp (g_ptr_array_index (names, i + n), name) == 0; n++)
+        ;
+      json_builder_set_member_name (builder, name);
+      json_builder_add_int_value (builder, n);
+    }
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "scenarioRunning");
+  json_builder_add_boolean_value (builder, scenario != NULL);
+  json_builder_set_member_name (builder, "scenario");
+  json_builder_add_string_value (builder, scenario_name != NULL ? scenario_name : "");
+  json_builder_set_member_name (builder, "controlAllow");
+  json_builder_begin_array (builder);
+  for (i = 0; allow[i] != NULL; i++)
+    json_builder_add_string_value (builder, allow[i]);
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+static void
+reply_profiles (SoupServerMessage *msg)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  gsize i, n;
+  const PmProfile *const *profiles = pm_profile_list_all (&n);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "profiles");
+  json_builder_begin_array (builder);
+  for (i = 0; i < n; i++)
+    {
+      const PmProfile *profile = profiles[i];
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, profile->name);
+      json_builder_set_member_name (builder, "summary");
+      json_builder_add_string_value (builder, profile->summary);
+      json_builder_set_member_name (builder, "apiVersion");
+      json_builder_add_string_value (builder, profile->family == PM_PROFILE_FAMILY_PLUTO
+                                                ? pm_api_version_to_string (profile->api_version) : "");
+      /* null: drawn for each device */
+      json_builder_set_member_name (builder, "firmware");
+      if (profile->firmware != NULL)
+        json_builder_add_string_value (builder, profile->firmware);
+      else
+        json_builder_add_null_value (builder);
+      json_builder_set_member_name (builder, "simulated");
+      json_builder_add_boolean_value (builder, pm_profile_is_simulated (profile));
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+static void
+reply_devices (SoupServerMessage *msg,
+               PmManager         *manager)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  g_autoptr(GPtrArray) devices = dup_fleet (manager);
+  guint i;
+
+  g_ptr_array_sort (devices, compare_ports);
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "devices");
+  json_builder_begin_array (builder);
+  for (i = 0; i < devices->len; i++)
+    add_device (builder, g_ptr_array_index (devices, i));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  reply_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+static void
+reply_scenario (SoupServerMessage *msg,
+                PmManager         *manager)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+  PmScenario *scenario = pm_manager_get_scenario (manager);
+  const char *name = scenario != NULL ? pm_scenario_get_name (scenario) : NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "running");
+  json_builder_add_boolean_value (builder, scenario != NULL);
+  json_builder_set_member_name (builder, "name");
+  json_builder_add_string_value (builder, name != NULL ? name : "");
+  json_builder_end_object (builder);
+  reply_builder (msg, SOUP_STATUS_OK, builder);
+}
+
+/* ---- request bodies ----------------------------------------------------- */
+
+static gboolean
+is_blank (const char *data,
+          gsize       length)
+{
+  gsize i;
+
+  for (i = 0; i < length; i++)
+    if (data[i] != ' ' && data[i] != '\t' && data[i] != '\n' && data[i] != '\r')
+      return FALSE;
+  return TRUE;
+}
+
+/* The body as a JSON object, checked as PATCH /api/system checks its
+ * own; an empty body is {} where @empty_ok. */
+static JsonObject *
+parse_body (SoupServerMessage *msg,
+            gboolean           empty_ok,
+            GError           **error)
+{
+  g_autoptr(GBytes) body = pm_http_get_body (msg);
+  gsize length;
+  const char *data = g_bytes_get_data (body, &length);
+
+  if (empty_ok && is_blank (data, length))
+    return json_object_new ();
+  return pm_update_parse (data != NULL ? data : "", length, error);
+}
+
+/* A JSON object's members as a{sv}: integers as x, other numbers as d. */
+static GVariant *
+object_to_vardict (JsonObject *object,
+                   GError    **error)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+  g_autoptr(GError) local_error = NULL;
+  GVariant *variant = json_gvariant_deserialize (node, "a{sv}", &local_error);
+
+  if (variant == NULL)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "the object's members cannot be read: %s", local_error->message);
+      return NULL;
+    }
+  return g_variant_ref_sink (variant);
+}
+
+/* The "devices" member of a fleet request: ports and hostnames, or none
+ * for every device. */
+static GStrv
+read_device_ids (JsonObject *object,
+                 GError    **error)
+{
+  g_autoptr(GStrvBuilder) ids = g_strv_builder_new ();
+  JsonNode *member = json_object_get_member (object, "devices");
+  JsonArray *array;
+  guint i;
+
+  if (member == NULL)
+    return g_strv_builder_end (ids);
+  if (!JSON_NODE_HOLDS_ARRAY (member))
+    goto bad;
+  array = json_node_get_array (member);
+  for (i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonNode *element = json_array_get_element (array, i);
+
+      if (!JSON_NODE_HOLDS_VALUE (element))
+        goto bad;
+      if (json_node_get_value_type (element) == G_TYPE_STRING)
+        g_strv_builder_add (ids, json_node_get_string (element));
+      else if (json_node_get_value_type (element) == G_TYPE_INT64)
+        {
+          g_autofree char *text = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (element));
+
+          g_strv_builder_add (ids, text);
+        }
+      else
+        goto bad;
+    }
+  return g_strv_builder_end (ids);
+
+bad:
+  g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "member 'devices' must be an array of ports and hostnames");
+  return NULL;
+}
+
+/* Refuses members other than @known (NULL-terminated). */
+static gboolean
+check_members (JsonObject        *object,
+               const char *const *known,
+               const char        *listed,
+               GError           **error)
+{
+  g_autoptr(GList) names = json_object_get_members (object);
+  GList *l;
+
+  for (l = names; l != NULL; l = l->next)
+    if (!g_strv_contains (known, l->data))
+      {
+        g_autofree char *quoted = pm_quote (l->data, -1);
+
+        g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                     "unknown member '%s' (the members are %s)", quoted, listed);
+        return FALSE;
+      }
+  return TRUE;
+}
+
+/* The "kind" member: a string, or absent where not @required. */
+static gboolean
+read_kind (JsonObject  *object,
+           gboolean     required,
+           const char **out_kind,
+           GError     **error)
+{
+  JsonNode *member = json_object_get_member (object, "kind");
+
+  *out_kind = NULL;
+  if (member == NULL && !required)
+    return TRUE;
+  if (member == NULL)
+    {
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "member 'kind' is missing: it names the fault");
+      return FALSE;
+    }
+  if (!JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
+    {
+      g_set_error_literal (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "member 'kind' must be a string");
+      return FALSE;
+    }
+  *out_kind = json_node_get_string (member);
+  return TRUE;
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+static void
+post_device (SoupServerMessage *msg,
+             PmManager         *manager)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = parse_body (msg, TRUE, &error);
+  g_autoptr(GVariant) options = NULL;
+  g_autofree char *location = NULL;
+  PmDevice *device = NULL;
+
+  if (object != NULL)
+    options = object_to_vardict (object, &error);
+  if (options != NULL)
+    device = pm_control_add_device (manager, options, PM_CONTROL_JSON, &error);
+  if (device == NULL)
+    {
+      reply_error (msg, error);
+      return;
+    }
+  location = g_strdup_printf (PM_CONTROL_HTTP_PREFIX "/devices/%u", pm_device_get_port (device));
+  reply_device (msg, SOUP_STATUS_CREATED, device);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Location", location);
+}
+
+static void
+put_fault (SoupServerMessage *msg,
+           PmDevice          *device,
+           const char        *kind)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = parse_body (msg, TRUE, &error);
+  g_autoptr(GVariant) parameters = NULL;
+
+  if (object != NULL)
+    parameters = object_to_vardict (object, &error);
+  if (parameters == NULL || !pm_control_set_fault (device, kind, parameters, &error))
+    reply_error (msg, error);
+  else
+    reply_device (msg, SOUP_STATUS_OK, device);
+}
+
+static void
+post_fleet_fault (SoupServerMessage *msg,
+                  PmManager         *manager,
+                  gboolean           clear)
+{
+  static const char *const set_members[] = { "kind", "parameters", "devices", NULL };
+  static const char *const clear_members[] = { "kind", "devices", NULL };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) object = parse_body (msg, TRUE, &error);
+  g_autoptr(GVariant) parameters = NULL;
+  g_autoptr(GPtrArray) devices = NULL;
+  g_auto(GStrv) ids = NULL;
+  const char *kind = NULL;
+
+  if (object == NULL ||
+      !check_members (object, clear ? clear_members : set_members,
+                      clear ? "kind and devices" : "kind, parameters and devices", &error) ||
+      !read_kind (object, !clear, &kind, &error))
+    goto fail;
+  ids = read_device_ids (object, &error);
+  if (ids == NULL)
+    goto fail;
+  if (clear)
+    {
+      devices = pm_control_clear_fleet_fault (manager, (const char *const *) ids,
+                                              pm_control_find_device, kind, &error);
+    }
+  else
+    {
+      JsonNode *member = json_object_get_member (object, "parameters");
+
+      if (member != NULL && !JSON_NODE_HOLDS_OBJECT (member))
+        {
+          g_set_error_literal (&error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                               "member 'parameters' must be an object");
+          goto fail;
+        }
+      if (member != NULL)
+        parameters = object_to_vardict (json_node_get_object (member), &error);
+      else
+        parameters = g_variant_ref_sink (g_variant_new_array (G_VARIANT_TYPE ("{sv}"), NULL, 0));
+      if (parameters == NULL)
+        goto fail;
+      devices = pm_control_set_fleet_fault (manager, (const char *const *) ids,
+                                            pm_control_find_device, kind, parameters, &error);
+    }
+  if (devices == NULL)
+    goto fail;
+  reply_ports (msg, devices);
+  return;
+
+fail:
+  reply_error (msg, error);
+}
+
+static void
+put_scenario (SoupServerMessage *msg,
+              PmManager         *manager)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) body = pm_http_get_body (msg);
+  gsize length;
+  const char *data = g_bytes_get_data (body, &length);
+
+  if (!pm_control_run_scenario (manager, data != NULL ? data : "", length, &error))
+    reply_error (msg, error);
+  else
+    reply_scenario (msg, manager);
+}
+
+static void
+handle_device (SoupServerMessage *msg,
+               PmManager         *manager,
+               const Match       *match,
+               const char        *method)
+{
+  g_autoptr(GError) error = NULL;
+  PmDevice *device = pm_control_find_device (manager, match->id, &error);
+  gboolean get = g_str_equal (method, SOUP_METHOD_GET) || g_str_equal (method, SOUP_METHOD_HEAD);
+  gboolean delete = g_str_equal (method, SOUP_METHOD_DELETE);
+
+  if (device == NULL)
+    {
+      reply_error (msg, error);
+      return;
+    }
+  /* The device stays alive through the call, whatever it does. */
+  g_object_ref (device);
+
+  switch (match->route)
+    {
+    case ROUTE_DEVICE:
+      if (get)
+        reply_device (msg, SOUP_STATUS_OK, device);
+      else if (!pm_control_remove_device (manager, device, &error))
+        reply_error (msg, error);
+      else
+        soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
+      break;
+
+    case ROUTE_RESTART:
+      if (!pm_control_restart (device, &error))
+        reply_error (msg, error);
+      else
+        reply_device (msg, SOUP_STATUS_ACCEPTED, device);
+      break;
+
+    case ROUTE_INFO:
+      {
+        g_autofree char *info = NULL;
+
+        if (!get)
+          {
+            g_autoptr(GBytes) body = pm_http_get_body (msg);
+            gsize length;
+            const char *data = g_bytes_get_data (body, &length);
+
+            if (!pm_control_update (device, data != NULL ? data : "", length, &error))
+              {
+                reply_error (msg, error);
+                break;
+              }
+          }
+        info = pm_control_get_info (device, &error);
+        if (info == NULL)
+          reply_error (msg, error);
+        else
+          pm_http_reply_json (msg, SOUP_STATUS_OK, g_steal_pointer (&info));
+      }
+      break;
+
+    case ROUTE_DEVICE_FAULTS:
+      pm_control_clear_faults (device);
+      reply_device (msg, SOUP_STATUS_OK, device);
+      break;
+
+    case ROUTE_DEVICE_FAULT:
+      if (!delete)
+        put_fault (msg, device, match->kind);
+      else if (!pm_control_clear_fault (device, match->kind, &error))
+        reply_error (msg, error);
+      else
+        reply_device (msg, SOUP_STATUS_OK, device);
+      break;
+
+    case ROUTE_NONE:
+    case ROUTE_STATUS:
+    case ROUTE_PROFILES:
+    case ROUTE_DEVICES:
+    case ROUTE_FAULTS:
+    case ROUTE_FAULTS_CLEAR:
+    case ROUTE_SCENARIO:
+    default:
+      g_assert_not_reached ();
+    }
+  g_object_unref (device);
+}
+
+/* ---- gatekeeping -------------------------------------------------------- */
+
+/* Whether @method is one of the comma-separated @methods. */
+static gboolean
+method_listed (const char *methods,
+               const char *method)
+{
+  g_auto(GStrv) names = g_strsplit (methods, ", ", -1);
+
+  return g_strv_contains ((const char *const *) names, method);
+}
+
+/* The host:port an Origin or Host names, lower case, with the port. */
+static char *
+dup_authority (const char *host,
+               int         port)
+{
+  g_autofree char *lower = g_ascii_strdown (host, -1);
+
+  if (strchr (lower, ':') != NULL && lower[0] != '[')
+    return g_strdup_printf ("[%s]:%d", lower, port);
+  return g_strdup_printf ("%s:%d", lower, port);
+}
+
+/* Whether a browser made the request from a page of another origin: its
+ * Origin, if any, is not the origin the request went to. */
+static gboolean
+is_cross_origin (SoupServerMessage *msg,
+                 const char       **out_origin)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *origin = soup_message_headers_get_one (headers, "Origin");
+  const char *host = soup_message_headers_get_one (headers, "Host");
+  g_autoptr(GUri) origin_uri = NULL;
+  g_autoptr(GUri) host_uri = NULL;
+  g_autofree char *host_url = NULL;
+  g_autofree char *a = NULL;
+  g_autofree char *b = NULL;
+
+  *out_origin = origin;
+  if (origin == NULL)
+    return FALSE;
+  if (host == NULL)
+    return TRUE;
+  origin_uri = g_uri_parse (origin, G_URI_FLAGS_NONE, NULL);
+  host_url = g_strconcat ("http://", host, NULL);
+  host_uri = g_uri_parse (host_url, G_URI_FLAGS_NONE, NULL);
+  if (origin_uri == NULL || host_uri == NULL ||
+      g_ascii_strcasecmp (g_uri_get_scheme (origin_uri), "http") != 0 ||
+      g_uri_get_host (origin_uri) == NULL || g_uri_get_host (host_uri) == NULL)
+    return TRUE;
+  a = dup_authority (g_uri_get_host (origin_uri),
+                     g_uri_get_port (origin_uri) > 0 ? g_uri_get_port (origin_uri) : 80);
+  b = dup_authority (g_uri_get_host (host_uri),
+                     g_uri_get_port (host_uri) > 0 ? g_uri_get_port (host_uri) : 80);
+  return strcmp (a, b) != 0;
+}
+
+/* Refuses the request with 403 if its peer may not use control, or a
+ * page of another origin made it. */
+static gboolean
+check_peer (PmControlHttp     *self,
+            SoupServerMessage *msg)
+{
+  GSocketAddress *remote = soup_server_message_get_remote_address (msg);
+  GInetAddress *address = NULL;
+  g_autofree char *peer = NULL;
+  const char *origin;
+
+  if (remote != NULL && G_IS_INET_SOCKET_ADDRESS (remote))
+    address = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (remote));
+  if (address == NULL)
+    {
+      reply_pm_error (msg, PM_ERROR_FORBIDDEN,
+                      "control over HTTP needs to know the client's address, and this connection has none");
+      return FALSE;
+    }
+  peer = g_inet_address_to_string (address);
+  if (pm_allow_list_is_none (self->allow))
+    {
+      reply_pm_error (msg, PM_ERROR_FORBIDDEN,
+                      "control over HTTP is off (--control-allow none), also for %s; "
+                      "start plutomock with --control-allow (CONTROL_ALLOW) to allow it", peer);
+      return FALSE;
+    }
+  if (!pm_allow_list_allows (self->allow, address))
+    {
+      g_autofree char *who = pm_allow_list_describe (self->allow);
+
+      reply_pm_error (msg, PM_ERROR_FORBIDDEN,
+                      "control over HTTP is allowed from %s only, not from %s; "
+                      "start plutomock with --control-allow (CONTROL_ALLOW) to allow it", who, peer);
+      return FALSE;
+    }
+  if (is_cross_origin (msg, &origin))
+    {
+      g_autofree char *quoted = pm_quote (origin, -1);
+
+      reply_pm_error (msg, PM_ERROR_FORBIDDEN,
+                      "control over HTTP does not take requests from web pages of other origins (Origin: %s)",
+                      quoted);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* The largest body @match takes with @method. */
+static gsize
+body_limit (const Match *match,
+            const char  *method)
+{
+  if (match->route == ROUTE_SCENARIO && g_str_equal (method, SOUP_METHOD_PUT))
+    return PM_SCENARIO_MAX_BYTES;
+  return PM_LIMIT_BODY_BYTES;
+}
+
+static void
+too_large (SoupServerMessage *msg,
+           gboolean           scenario,
+           gint64             length,
+           gsize              limit)
+{
+  /* The messages the scenario parser and the JSON checker give. */
+  if (scenario && length >= 0)
+    reply_pm_error (msg, PM_ERROR_TOO_LARGE, "the scenario is %" G_GINT64_FORMAT " bytes long, more than %" G_GSIZE_FORMAT,
+                    length, limit);
+  else if (scenario)
+    reply_pm_error (msg, PM_ERROR_TOO_LARGE, "the scenario is more than %" G_GSIZE_FORMAT " bytes long", limit);
+  else if (length >= 0)
+    reply_pm_error (msg, PM_ERROR_TOO_LARGE, "body of %" G_GINT64_FORMAT " bytes is over the limit of %" G_GSIZE_FORMAT " bytes",
+                    length, limit);
+  else
+    reply_pm_error (msg, PM_ERROR_TOO_LARGE, "body is over the limit of %" G_GSIZE_FORMAT " bytes", limit);
+}
+
+/* After pm_http_limit_body()'s collector refused a chunked body with its
+ * own reply, says it in control's shape. */
+static void
+on_got_chunk (SoupServerMessage *msg,
+              GBytes            *chunk,
+              gpointer           user_data)
+{
+  if (soup_server_message_get_status (msg) != SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE)
+    return;
+  g_signal_handlers_disconnect_by_func (msg, on_got_chunk, user_data);
+  too_large (msg, GPOINTER_TO_INT (user_data) != 0, -1,
+             GPOINTER_TO_INT (user_data) != 0 ? PM_SCENARIO_MAX_BYTES : PM_LIMIT_BODY_BYTES);
+}
+
+/**
+ * pm_control_http_early:
+ * @self: control
+ * @msg: a request whose path pm_control_http_owns_path() owns, its
+ *   headers read
+ * @path: its path
+ *
+ * What is checked before the body is read: the peer (403), the path
+ * (404), the method (405, or the answer to OPTIONS) and the body's size
+ * (413).  Call it from the server's early handler; a refused request
+ * gets its reply here.
+ */
+void
+pm_control_http_early (PmControlHttp     *self,
+                       SoupServerMessage *msg,
+                       const char        *path)
+{
+  SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
+  SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  g_auto(Match) match = { ROUTE_NONE, NULL, NULL };
+  g_autofree char *allow = NULL;
+  gsize limit;
+
+  /* No CORS grant: control is for its own page and for programs. */
+  pm_http_prepare_connection (msg);
+  if (!check_peer (self, msg))
+    return;
+
+  match_path (path, &match);
+  if (match.route == ROUTE_NONE)
+    {
+      g_autofree char *quoted_method = pm_quote (method, -1);
+      g_autofree char *quoted_path = pm_quote (path, -1);
+      g_autofree char *message = g_strdup_printf ("no such endpoint: %s %s", quoted_method, quoted_path);
+
+      reply_problem (msg, SOUP_STATUS_NOT_FOUND, ERROR_NOT_FOUND, message);
+      return;
+    }
+
+  allow = g_strconcat (route_methods[match.route], ", OPTIONS", NULL);
+  if (g_str_equal (method, SOUP_METHOD_OPTIONS))
+    {
+      soup_message_headers_replace (response, "Allow", allow);
+      soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+      soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+      return;
+    }
+  if (!method_listed (route_methods[match.route], method))
+    {
+      g_autofree char *quoted_method = pm_quote (method, -1);
+      g_autofree char *message = g_strdup_printf ("method %s is not allowed on %s (allowed: %s)",
+                                                  quoted_method, path, allow);
+
+      soup_message_headers_replace (response, "Allow", allow);
+      reply_problem (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, ERROR_METHOD_NOT_ALLOWED, message);
+      return;
+    }
+
+  limit = body_limit (&match, method);
+  if (soup_message_headers_get_encoding (request) == SOUP_ENCODING_CONTENT_LENGTH &&
+      (guint64) soup_message_headers_get_content_length (request) > limit)
+    {
+      too_large (msg, limit == PM_SCENARIO_MAX_BYTES,
+                 soup_message_headers_get_content_length (request), limit);
+      return;
+    }
+  if (pm_http_limit_body (msg, limit) &&
+      soup_message_headers_get_encoding (request) != SOUP_ENCODING_CONTENT_LENGTH &&
+      soup_message_headers_get_encoding (request) != SOUP_ENCODING_NONE)
+    g_signal_connect (msg, "got-chunk", G_CALLBACK (on_got_chunk),
+                      GINT_TO_POINTER (limit == PM_SCENARIO_MAX_BYTES));
+}
+
+/**
+ * pm_control_http_handle:
+ * @self: control
+ * @msg: a request that passed pm_control_http_early(), its body read
+ * @path: its path
+ *
+ * Does what the request asks and answers.
+ */
+void
+pm_control_http_handle (PmControlHttp     *self,
+                        SoupServerMessage *msg,
+                        const char        *path)
+{
+  const char *method = soup_server_message_get_method (msg);
+  g_auto(Match) match = { ROUTE_NONE, NULL, NULL };
+  g_autoptr(PmManager) manager = g_weak_ref_get (&self->manager);
+  gboolean get = g_str_equal (method, SOUP_METHOD_GET) || g_str_equal (method, SOUP_METHOD_HEAD);
+
+  match_path (path, &match);
+  g_return_if_fail (match.route != ROUTE_NONE);
+  if (manager == NULL)
+    {
+      reply_pm_error (msg, PM_ERROR_FAILED, "the fleet is shutting down");
+      return;
+    }
+
+  switch (match.route)
+    {
+    case ROUTE_STATUS:
+      reply_status (self, msg, manager);
+      break;
+    case ROUTE_PROFILES:
+      reply_profiles (msg);
+      break;
+    case ROUTE_DEVICES:
+      if (get)
+        reply_devices (msg, manager);
+      else
+        post_device (msg, manager);
+      break;
+    case ROUTE_DEVICE:
+    case ROUTE_RESTART:
+    case ROUTE_INFO:
+    case ROUTE_DEVICE_FAULTS:
+    case ROUTE_DEVICE_FAULT:
+      handle_device (msg, manager, &match, method);
+      break;
+    case ROUTE_FAULTS:
+      post_fleet_fault (msg, manager, FALSE);
+      break;
+    case ROUTE_FAULTS_CLEAR:
+      post_fleet_fault (msg, manager, TRUE);
+      break;
+    case ROUTE_SCENARIO:
+      if (get)
+        {
+          reply_scenario (msg, manager);
+        }
+      else if (g_str_equal (method, SOUP_METHOD_PUT))
+        {
+          put_scenario (msg, manager);
+        }
+      else
+        {
+          g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
+
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "stopped");
+          json_builder_add_boolean_value (builder, pm_control_stop_scenario (manager));
+          json_builder_end_object (builder);
+          reply_builder (msg, SOUP_STATUS_OK, builder);
+        }
+      break;
+    case ROUTE_NONE:
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/**
+ * pm_control_http_new:
+ * @manager: the fleet; not referenced (it owns the listing server that
+ *   owns this)
+ * @allow: who may
+ *
+ * Returns: (transfer full): control over HTTP for @manager
+ */
+PmControlHttp *
+pm_control_http_new (PmManager   *manager,
+                     PmAllowList *allow)
+{
+  PmControlHttp *self = g_new0 (PmControlHttp, 1);
+
+  g_weak_ref_init (&self->manager, manager);
+  self->allow = pm_allow_list_ref (allow);
+  return self;
+}
+
+void
+pm_control_http_free (PmControlHttp *self)
+{
+  if (self == NULL)
+    return;
+  g_weak_ref_clear (&self->manager);
+  pm_allow_list_unref (self->allow);
+  g_free (self);
+}

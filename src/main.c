@@ -40,6 +40,7 @@ typedef struct
   gboolean      started;
   int           status;
   char         *no_bus;       /* (owned) (nullable): why there is no session bus */
+  PmAllowList  *control_allow;  /* (unowned): who may use control over HTTP */
 } Daemon;
 
 /* Every device holds a listening socket and every client a connection:
@@ -124,6 +125,32 @@ log_no_bus (Daemon *daemon)
              daemon->no_bus, url, url);
 }
 
+/* Says where control over HTTP is, and for whom, next to the listing
+ * server's line. */
+static void
+log_control (Daemon *daemon)
+{
+  const char *bind = pm_manager_get_bind_address (daemon->manager);
+  guint port = pm_manager_get_listing_port (daemon->manager);
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind);
+  g_autofree char *who = NULL;
+
+  if (port == 0)
+    return;
+  if (pm_allow_list_is_none (daemon->control_allow))
+    {
+      g_message (_("Control over HTTP is off (--control-allow none)"));
+      return;
+    }
+  if (address != NULL && g_inet_address_get_is_any (address))
+    bind = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1";
+  who = pm_allow_list_describe (daemon->control_allow);
+  if (strchr (bind, ':') != NULL)
+    g_message (_("Control over HTTP on http://[%s]:%u/control/v1 (from %s)"), bind, port, who);
+  else
+    g_message (_("Control over HTTP on http://%s:%u/control/v1 (from %s)"), bind, port, who);
+}
+
 /* The fleet, then its objects on the bus, which then asks for the name. */
 static void
 start_fleet (Daemon *daemon)
@@ -137,6 +164,7 @@ start_fleet (Daemon *daemon)
       return;
     }
   daemon->started = TRUE;
+  log_control (daemon);
   if (daemon->bus != NULL)
     pm_bus_export (daemon->bus, daemon->manager);
   else if (daemon->no_bus != NULL)
@@ -204,6 +232,7 @@ main (int   argc,
   raise_fd_limit ();
   daemon.loop = g_main_loop_new (NULL, FALSE);
   daemon.manager = pm_manager_new (config);
+  daemon.control_allow = config->control_allow;
   daemon.cancellable = g_cancellable_new ();
   /* From here on SIGINT and SIGTERM stop the daemon cleanly; one that
    * comes while the ports are being bound is dispatched by the loop's

@@ -3297,6 +3297,8 @@ test_no_bus (void)
   g_autoptr(SoupSession) session = soup_session_new ();
 
   assert_said (daemon, SAYS_LISTING);
+  /* Said once the listing server runs, with its URL. */
+  assert_said (daemon, "dbus-run-session");
 
   /* One line says so, and nothing else about the bus. */
   g_assert_cmpuint (count_lines_with (daemon, "D-Bus control is off"), ==, 1);

@@ -1101,6 +1101,80 @@ test_error_then_success (void)
   g_assert_cmpstr (config->bind_address, ==, "::1");
 }
 
+/* --control-allow and CONTROL_ALLOW: addresses and prefixes, any, none;
+ * loopback by default; each entry given back normalised. */
+static void
+assert_allow (PmConfig          *config,
+              const char *const *expected)
+{
+  g_auto(GStrv) entries = pm_allow_list_dup_entries (config->control_allow);
+
+  g_assert_cmpstrv (entries, expected);
+}
+
+static gboolean
+allows (PmConfig   *config,
+        const char *address)
+{
+  g_autoptr(GInetAddress) inet = g_inet_address_new_from_string (address);
+
+  g_assert_nonnull (inet);
+  return pm_allow_list_allows (config->control_allow, inet);
+}
+
+static void
+test_control_allow (void)
+{
+  g_autoptr(PmConfig) defaults = load_ok (NULL, NULL);
+  g_autoptr(PmConfig) list = load_ok (NULL, ARGS ("--control-allow", " 10.0.0.0/8 , 192.168.1.5,FD00::/8,::1 "));
+  g_autoptr(PmConfig) env = load_ok (ENV ("CONTROL_ALLOW=any"), NULL);
+  g_autoptr(PmConfig) beaten = load_ok (ENV ("CONTROL_ALLOW=any"), ARGS ("--control-allow", "none"));
+
+  assert_allow (defaults, WORDS ("127.0.0.0/8", "::1"));
+  g_assert_true (pm_allow_list_is_loopback (defaults->control_allow));
+  g_assert_true (allows (defaults, "127.0.0.1"));
+  g_assert_true (allows (defaults, "127.200.0.9"));
+  g_assert_true (allows (defaults, "::1"));
+  g_assert_true (allows (defaults, "::ffff:127.0.0.1"));
+  g_assert_false (allows (defaults, "10.0.0.1"));
+  g_assert_false (allows (defaults, "::ffff:10.0.0.1"));
+  g_assert_false (allows (defaults, "::2"));
+
+  assert_allow (list, WORDS ("10.0.0.0/8", "192.168.1.5", "fd00::/8", "::1"));
+  g_assert_false (pm_allow_list_is_loopback (list->control_allow));
+  g_assert_true (allows (list, "10.255.1.2"));
+  g_assert_true (allows (list, "::ffff:10.1.1.1"));
+  g_assert_true (allows (list, "192.168.1.5"));
+  g_assert_false (allows (list, "192.168.1.6"));
+  g_assert_true (allows (list, "fd12::1"));
+  g_assert_false (allows (list, "127.0.0.1"));
+
+  assert_allow (env, WORDS ("any"));
+  g_assert_true (allows (env, "203.0.113.7"));
+  g_assert_true (allows (env, "2001:db8::1"));
+
+  assert_allow (beaten, WORDS ("none"));
+  g_assert_true (pm_allow_list_is_none (beaten->control_allow));
+  g_assert_false (allows (beaten, "127.0.0.1"));
+  g_assert_false (allows (beaten, "::1"));
+}
+
+static void
+test_control_allow_bad (void)
+{
+  assert_load_fails (NULL, ARGS ("--control-allow", "foo"), WORDS ("--control-allow", "'foo'", "not an IP address"));
+  assert_load_fails (ENV ("CONTROL_ALLOW=10.0.0.0/8,bar"), NULL, WORDS ("CONTROL_ALLOW", "'bar'"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "10.0.0.1/8"), WORDS ("'10.0.0.1/8'", "bits set"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "10.0.0.0/33"), WORDS ("'10.0.0.0/33'", "0 to 32"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "fd00::/129"), WORDS ("'fd00::/129'", "0 to 128"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "10.0.0.0/"), WORDS ("'10.0.0.0/'"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "10.0.0.0/x"), WORDS ("'10.0.0.0/x'"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "1.2.3.4,,5.6.7.8"), WORDS ("empty entry"));
+  assert_load_fails (NULL, ARGS ("--control-allow", " "), WORDS ("empty"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "any,10.0.0.0/8"), WORDS ("'any'", "alone"));
+  assert_load_fails (NULL, ARGS ("--control-allow", "::1,none"), WORDS ("'none'", "alone"));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1108,6 +1182,8 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/control-allow", test_control_allow);
+  g_test_add_func ("/config/control-allow/bad", test_control_allow_bad);
   g_test_add_func ("/config/load/nothing-given", test_nothing_given);
   g_test_add_func ("/config/load/env-only", test_env_only);
   g_test_add_func ("/config/load/options-only", test_options_only);

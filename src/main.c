@@ -107,7 +107,8 @@ log_no_bus (Daemon *daemon)
   g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind);
   g_autofree char *url = NULL;
 
-  if (port == 0)
+  /* No listing server, or control over HTTP off: the bus is the way. */
+  if (port == 0 || (daemon->control_allow != NULL && pm_allow_list_is_none (daemon->control_allow)))
     {
       g_message (_("D-Bus control is off: no session bus (%s); run plutomock under dbus-run-session "
                    "to control it over D-Bus"), daemon->no_bus);

@@ -51,8 +51,12 @@
     } catch (e) {
       throw new ApiError(0, 'network', 'cannot reach plutomock (' + e.message + ')');
     }
-    if (response.status === 204)
+    if (response.status === 204) {
+      // Read the empty body all the same: a reply left unread counts as
+      // a cancelled request.
+      await response.text();
       return null;
+    }
     let data = null;
     try {
       data = await response.json();
@@ -70,21 +74,20 @@
 
   // ---- the banner --------------------------------------------------------
 
-  function showError (error, doing) {
-    const title = doing ? 'Could not ' + doing + ':' : 'Error:';
+  function showError (error, doing, fromPoll) {
+    const title = 'Could not ' + doing + ':';
     const message = error instanceof ApiError ? error.message : String(error);
     const name = error instanceof ApiError && error.status ? ' (' + error.name + ')' : '';
     const hint = error instanceof ApiError && error.status === 403 ? FORBIDDEN_HINT : '';
-    const text = title + ' ' + message + name;
-
     // A poll that keeps failing the same way does not bring back a
     // banner that was dismissed.
-    if (!doing && text === dismissedText)
+    if (fromPoll && message + name === dismissedText)
       return;
     $('banner-title').textContent = title;
     $('banner-message').textContent = message + name;
     $('banner-hint').textContent = hint;
     $('banner').dataset.status = error instanceof ApiError ? String(error.status) : '';
+    $('banner').dataset.fromPoll = fromPoll ? 'yes' : 'no';
     $('banner').hidden = false;
   }
 
@@ -98,7 +101,7 @@
 
   $('banner-dismiss').addEventListener('click', () => {
     const banner = $('banner');
-    dismissedText = $('banner-title').textContent + ' ' + $('banner-message').textContent;
+    dismissedText = $('banner-message').textContent;
     banner.hidden = true;
   });
 
@@ -385,8 +388,7 @@
       $('status-updated').textContent = new Date().toLocaleTimeString();
       clearPollError();
     } catch (e) {
-      showError(e, null);
-      $('banner').dataset.fromPoll = 'yes';
+      showError(e, 'update the fleet', true);
       $('status-updated').textContent = 'failed at ' + new Date().toLocaleTimeString();
     } finally {
       polling = false;
@@ -418,8 +420,7 @@
   // ---- actions -----------------------------------------------------------
 
   function actionFailed (error, doing) {
-    showError(error, doing);
-    $('banner').dataset.fromPoll = 'no';
+    showError(error, doing, false);
   }
 
   async function restartDevice (row) {

@@ -448,6 +448,7 @@ test_help (void)
   g_autoptr(CtlResult) help = run_ctl ("--help");
   g_autoptr(CtlResult) add_help = run_ctl ("add", "--help");
   g_autoptr(CtlResult) list_help = run_ctl ("list", "--help");
+  g_autoptr(CtlResult) status_help = run_ctl ("status", "--help");
   g_autoptr(CtlResult) update_help = run_ctl ("update", "-h");
   g_autoptr(CtlResult) version = run_ctl ("--version");
   g_autoptr(CtlResult) unknown = run_ctl ("frobnicate");
@@ -471,9 +472,15 @@ test_help (void)
   g_assert_nonnull (strstr (add_help->out, "plutomockctl add"));
   for (i = 0; i < G_N_ELEMENTS (add_options); i++)
     g_assert_nonnull (strstr (add_help->out, add_options[i]));
+  /* The way over HTTP, and where its default comes from. */
+  g_assert_nonnull (strstr (help->out, "--http=URL"));
+  g_assert_nonnull (strstr (help->out, "PLUTOMOCK_URL"));
+
   assert_ok (list_help);
   g_assert_nonnull (strstr (list_help->out, "--json"));
   g_assert_null (strstr (list_help->out, "--port"));
+  assert_ok (status_help);
+  g_assert_nonnull (strstr (status_help->out, "--json"));
   assert_ok (update_help);
   g_assert_nonnull (strstr (update_help->out, "plutomockctl update [OPTION…] PORT|HOSTNAME JSON"));
 

@@ -58,7 +58,7 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     -h|--help)
-      sed -n '3,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+      sed -n '4,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
       exit 0
       ;;
     *)

@@ -971,6 +971,30 @@ page_settle (Fixture *f)
   g_assert_cmpstr (done, ==, "drawn");
 }
 
+/* Runs the main loop until @script gives @expected, looking every 100 ms. */
+static gboolean
+wait_for_text (Fixture    *f,
+               const char *script,
+               const char *expected,
+               guint       timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  for (;;)
+    {
+      g_autofree char *text = page_eval_string (f->browser, script);
+
+      if (g_str_equal (text, expected))
+        return TRUE;
+      if (g_get_monotonic_time () > deadline || f->browser->closed)
+        {
+          g_test_message ("%s gives %s, not %s", script, text, expected);
+          return FALSE;
+        }
+      pm_test_wait_ms (100);
+    }
+}
+
 static gboolean
 set_viewport (Fixture *f,
               guint    width,
@@ -1310,6 +1334,12 @@ test_fleet_page (Fixture       *f,
                      removed_port);
   CHECK (wait_for_rows (f, rows_match_daemon, devices, PAGE_WAIT_MS, NULL),
          "the page does not show the daemon's devices at the end");
+  {
+    g_autofree char *count = g_strdup_printf ("%u", json_array_get_length (devices));
+
+    CHECK (wait_for_text (f, "document.getElementById('status-devices').textContent", count, PAGE_WAIT_MS),
+           "the header does not count %s devices", count);
+  }
   text = page_eval_string (f->browser,
                            "String(window.keptRow === document.querySelector('tr[data-port=\"' +"
                            " window.keptRow.dataset.port + '\"]'))");

@@ -332,9 +332,16 @@
     $('empty').hidden = rows.size > 0;
   }
 
+  // The fleet changed by an action: poll at once for the fleet's status.
+  function changed () {
+    changes++;
+    if (document.visibilityState !== 'hidden')
+      schedule(0);
+  }
+
   // One device changed by an action: show it at once, before the next poll.
   function showDevice (device) {
-    changes++;
+    changed();
     const devices = Array.from(rows.values(), (row) => row.device).filter((d) => d && d.port !== device.port);
     devices.push(device);
     devices.sort((a, b) => a.port - b.port);
@@ -342,7 +349,7 @@
   }
 
   function forgetDevice (port) {
-    changes++;
+    changed();
     const row = rows.get(port);
     if (row) {
       row.tr.remove();

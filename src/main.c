@@ -15,6 +15,7 @@
 
 #include "pm-bus.h"
 #include "pm-config.h"
+#include "pm-http.h"
 #include "pm-manager.h"
 
 /*
@@ -104,7 +105,6 @@ log_no_bus (Daemon *daemon)
 {
   const char *bind = pm_manager_get_bind_address (daemon->manager);
   guint port = pm_manager_get_listing_port (daemon->manager);
-  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind);
   g_autofree char *url = NULL;
 
   /* No listing server, or control over HTTP off: the bus is the way. */
@@ -114,13 +114,7 @@ log_no_bus (Daemon *daemon)
                    "to control it over D-Bus"), daemon->no_bus);
       return;
     }
-  /* 0.0.0.0 and :: are nobody's address: the loopback is. */
-  if (address != NULL && g_inet_address_get_is_any (address))
-    bind = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1";
-  if (strchr (bind, ':') != NULL)
-    url = g_strdup_printf ("http://[%s]:%u", bind, port);
-  else
-    url = g_strdup_printf ("http://%s:%u", bind, port);
+  url = pm_http_dup_url (bind, port, "");
   g_message (_("D-Bus control is off: no session bus (%s); control over HTTP is at %s/control/v1 "
                "(plutomockctl --http %s), or run plutomock under dbus-run-session"),
              daemon->no_bus, url, url);
@@ -133,7 +127,7 @@ log_control (Daemon *daemon)
 {
   const char *bind = pm_manager_get_bind_address (daemon->manager);
   guint port = pm_manager_get_listing_port (daemon->manager);
-  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind);
+  g_autofree char *url = NULL;
   g_autofree char *who = NULL;
 
   if (port == 0)
@@ -143,13 +137,9 @@ log_control (Daemon *daemon)
       g_message (_("Control over HTTP is off (--control-allow none)"));
       return;
     }
-  if (address != NULL && g_inet_address_get_is_any (address))
-    bind = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1";
+  url = pm_http_dup_url (bind, port, "/control/v1");
   who = pm_allow_list_describe (daemon->control_allow);
-  if (strchr (bind, ':') != NULL)
-    g_message (_("Control over HTTP on http://[%s]:%u/control/v1 (from %s)"), bind, port, who);
-  else
-    g_message (_("Control over HTTP on http://%s:%u/control/v1 (from %s)"), bind, port, who);
+  g_message (_("Control over HTTP on %s (from %s)"), url, who);
 }
 
 /* The fleet, then its objects on the bus, which then asks for the name. */

@@ -941,7 +941,8 @@ pm_device_get_log_stream (PmDevice *self)
  * pm_device_dup_url:
  * @self: a listening #PmDevice
  *
- * Returns: (transfer full): the device's base URL, e.g. `http://127.0.0.1:7751`
+ * Returns: (transfer full): the device's base URL, e.g. `http://127.0.0.1:7751`;
+ *   on 0.0.0.0 or ::, the loopback address's, which one can open
  */
 char *
 pm_device_dup_url (PmDevice *self)
@@ -950,7 +951,5 @@ pm_device_dup_url (PmDevice *self)
 
   if (self->bind_address == NULL)
     return NULL;
-  if (strchr (self->bind_address, ':') != NULL)
-    return g_strdup_printf ("http://[%s]:%u", self->bind_address, self->port);
-  return g_strdup_printf ("http://%s:%u", self->bind_address, self->port);
+  return pm_http_dup_url (self->bind_address, self->port, "");
 }

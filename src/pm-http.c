@@ -406,3 +406,30 @@ pm_http_route_check (const PmRoute     *routes,
 
   return TRUE;
 }
+
+/**
+ * pm_http_dup_url:
+ * @bind_address: the address a server is bound to
+ * @port: its port
+ * @path: what follows the port, e.g. "" or "/servers"
+ *
+ * A URL one can open from this machine for a server bound to
+ * @bind_address: 0.0.0.0 and :: are nobody's address, so for them the
+ * loopback address of the same family.
+ *
+ * Returns: (transfer full): the URL
+ */
+char *
+pm_http_dup_url (const char *bind_address,
+                 guint       port,
+                 const char *path)
+{
+  g_autoptr(GInetAddress) address = g_inet_address_new_from_string (bind_address);
+  const char *host = bind_address;
+
+  if (address != NULL && g_inet_address_get_is_any (address))
+    host = g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6 ? "::1" : "127.0.0.1";
+  if (strchr (host, ':') != NULL)
+    return g_strdup_printf ("http://[%s]:%u%s", host, port, path);
+  return g_strdup_printf ("http://%s:%u%s", host, port, path);
+}

@@ -48,6 +48,9 @@ void   pm_http_reply_static (SoupServerMessage *msg,
                              const char        *body);
 GBytes *pm_http_get_body (SoupServerMessage *msg);
 gsize   pm_http_get_body_length (SoupServerMessage *msg);
+char   *pm_http_dup_url (const char *bind_address,
+                         guint       port,
+                         const char *path);
 char   *pm_http_format_raw_error (guint       status,
                                   const char *problem);
 

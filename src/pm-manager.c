@@ -11,6 +11,7 @@
 #include "pm-device-spec.h"
 #include "pm-error.h"
 #include "pm-identity.h"
+#include "pm-http.h"
 #include "pm-listing-server.h"
 #include "pm-manager.h"
 #include "pm-scenario-runner.h"
@@ -89,27 +90,11 @@ is_any_address (const char *bind_address)
   return address != NULL && g_inet_address_get_is_any (address);
 }
 
-/* A URL one can open from this machine for a server bound to
- * @bind_address: the loopback address of its family for 0.0.0.0 and ::. */
-static char *
-dup_url (const char *bind_address,
-         guint       port,
-         const char *path)
-{
-  const char *host = bind_address;
-
-  if (is_any_address (bind_address))
-    host = strchr (bind_address, ':') != NULL ? "::1" : "127.0.0.1";
-  if (strchr (host, ':') != NULL)
-    return g_strdup_printf ("http://[%s]:%u%s", host, port, path);
-  return g_strdup_printf ("http://%s:%u%s", host, port, path);
-}
-
 static void
 log_device_started (PmManager *self,
                     PmDevice  *device)
 {
-  g_autofree char *url = dup_url (self->config->bind_address, pm_device_get_port (device), "");
+  g_autofree char *url = pm_http_dup_url (self->config->bind_address, pm_device_get_port (device), "");
 
   if (pm_device_get_profile (device)->family == PM_PROFILE_FAMILY_PLUTO)
     g_message (_("%s (%s API, firmware %s) listening on %s"),
@@ -329,7 +314,7 @@ pm_manager_start (PmManager *self,
     }
   else
     {
-      g_autofree char *url = dup_url (self->config->bind_address,
+      g_autofree char *url = pm_http_dup_url (self->config->bind_address,
                                       pm_listing_server_get_port (self->listing), "/servers");
 
       warn_held (held);

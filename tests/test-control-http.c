@@ -752,6 +752,36 @@ test_same_as_dbus (void)
 }
 
 /* A bad --control-allow stops the daemon at once with status 2. */
+/* Bound to every address, a device's URL is one a client on this
+ * machine can open: the loopback's, never 0.0.0.0. */
+static void
+test_url_bind_any (void)
+{
+  g_autoptr(PmConfig) config = pm_config_new ();
+  g_autoptr(GArray) ports = pm_test_free_ports (1, NULL);
+  g_autoptr(JsonObject) devices = NULL;
+  g_autoptr(PmTestResponse) info = NULL;
+  g_autofree char *expected = g_strdup_printf ("http://127.0.0.1:%u", g_array_index (ports, guint, 0));
+  g_autofree char *info_url = NULL;
+  Fixture fixture = { NULL, };
+  JsonObject *device;
+
+  g_array_set_size (config->ports, 0);
+  g_array_append_vals (config->ports, ports->data, ports->len);
+  g_free (config->bind_address);
+  config->bind_address = g_strdup ("0.0.0.0");
+  fixture_start (&fixture, config, NULL);
+
+  devices = get_ok (&fixture, "/devices");
+  device = json_array_get_object_element (json_object_get_array_member (devices, "devices"), 0);
+  g_assert_cmpstr (pm_test_member_string (device, "url"), ==, expected);
+  info_url = g_strconcat (expected, "/api/system/info", NULL);
+  info = pm_test_http (fixture.session, "GET", info_url, NULL, NULL, 0);
+  g_assert_cmpuint (info->status, ==, 200);
+
+  fixture_teardown (&fixture, NULL);
+}
+
 static void
 test_bad_option_exits (void)
 {
@@ -784,6 +814,7 @@ main (int   argc,
 #undef ADD
   g_test_add_func ("/control-http/same-as-dbus", test_same_as_dbus);
   g_test_add_func ("/control-http/bad-option-exits", test_bad_option_exits);
+  g_test_add_func ("/control-http/url-bind-any", test_url_bind_any);
 
   return g_test_run ();
 }

@@ -1213,6 +1213,8 @@ test_fleet_page (Fixture       *f,
   want.port = legacy_port;
   want.text = "restarting";
   CHECK (wait_for_rows (f, row_state_is, &want, PAGE_WAIT_MS, NULL), "no restarting");
+  if (!save_screenshot (f, "fleet-page-restarting.png"))
+    return;
   text = page_click (f, restart_selector);
   CHECK (g_str_equal (text, "disabled"), "restart while restarting: %s", text);
   g_clear_pointer (&text, g_free);
@@ -1414,6 +1416,8 @@ test_forbidden (Fixture       *f,
   CHECK (strstr (text, "--control-allow") != NULL, "the banner says: %s", text);
   CHECK (strstr (text, "org.pluto.Mock1.Error.Forbidden") != NULL, "the banner says: %s", text);
   g_clear_pointer (&text, g_free);
+  if (!save_screenshot (f, "fleet-page-forbidden.png"))
+    return;
 
   /* Dismissed, it stays away while the same error repeats. */
   text = page_click (f, "#banner-dismiss");

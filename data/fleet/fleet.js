@@ -329,7 +329,7 @@
         rows.delete(port);
       }
     }
-    $('empty').hidden = rows.size > 0;
+    showEmpty();
   }
 
   // The fleet changed by an action: poll at once for the fleet's status.
@@ -355,7 +355,22 @@
       row.tr.remove();
       rows.delete(port);
     }
-    $('empty').hidden = rows.size > 0;
+    showEmpty();
+  }
+
+  // The table once there is a fleet to show, or a line saying why not.
+  let shown = false;
+  function showEmpty (failed) {
+    if (!failed)
+      shown = true;
+    $('table-wrap').hidden = !shown || rows.size === 0;
+    if (!shown) {
+      $('empty').textContent = 'The fleet shows here once plutomock answers.';
+      $('empty').hidden = false;
+    } else {
+      $('empty').textContent = 'No devices: add one above.';
+      $('empty').hidden = rows.size > 0;
+    }
   }
 
   function showStatus (status) {
@@ -396,6 +411,7 @@
       clearPollError();
     } catch (e) {
       showError(e, 'update the fleet', true);
+      showEmpty(true);
       $('status-updated').textContent = 'failed at ' + new Date().toLocaleTimeString();
     } finally {
       polling = false;

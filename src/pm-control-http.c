@@ -111,14 +111,17 @@ pm_control_http_get_body_limit (void)
   return PM_SCENARIO_MAX_BYTES;
 }
 
-/* One path segment, percent-decoded; %NULL if empty or not decodable. */
+/* One path segment; %NULL if empty.  libsoup 3.2.3 hands handlers the
+ * path decoded whole (even soup_server_message_get_uri()'s): a '%' here
+ * is the client's own, and an escaped '/' has already split the id, so a
+ * device whose hostname holds a '/' is reached by its port. */
 static char *
-decode_segment (const char *start,
-                const char *end)
+dup_segment (const char *start,
+             const char *end)
 {
   if (start == end)
     return NULL;
-  return g_uri_unescape_segment (start, end, "/");
+  return g_strndup (start, end - start);
 }
 
 /* Matches @path to a route; ROUTE_NONE if it is none of them. */
@@ -152,7 +155,7 @@ match_path (const char *path,
     match->route = ROUTE_SCENARIO;
   else if (n >= 2 && n <= 4 && g_str_equal (parts[0], "devices"))
     {
-      match->id = decode_segment (parts[1], parts[1] + strlen (parts[1]));
+      match->id = dup_segment (parts[1], parts[1] + strlen (parts[1]));
       if (match->id == NULL)
         return;
       if (n == 2)
@@ -165,7 +168,7 @@ match_path (const char *path,
         match->route = ROUTE_DEVICE_FAULTS;
       else if (n == 4 && g_str_equal (parts[2], "faults"))
         {
-          match->kind = decode_segment (parts[3], parts[3] + strlen (parts[3]));
+          match->kind = dup_segment (parts[3], parts[3] + strlen (parts[3]));
           if (match->kind != NULL)
             match->route = ROUTE_DEVICE_FAULT;
         }

@@ -1326,6 +1326,33 @@ test_fleet_page (Fixture       *f,
     CHECK (wait_for_rows (f, row_gone, &want, PAGE_WAIT_MS, NULL), "the removed device still shows");
   }
 
+  /* A hidden page stops polling, and polls again once visible.  (Headless
+   * Chromium has no way to hide a page: the page is told it is hidden.) */
+  {
+    text = page_eval_string (f->browser,
+                             "Object.defineProperty(document, 'visibilityState',"
+                             " { value: 'hidden', configurable: true });"
+                             "document.dispatchEvent(new Event('visibilitychange')); 'hidden'");
+    g_clear_pointer (&text, g_free);
+    /* Let a poll under way finish, then see none start for more than
+     * two periods. */
+    pm_test_wait_ms (1000);
+    polls = f->browser->n_polls;
+    pm_test_wait_ms (4500);
+    CHECK (f->browser->n_polls == polls, "%u polls while hidden", f->browser->n_polls - polls);
+    text = page_eval_string (f->browser, "document.getElementById('status-updated').textContent");
+    CHECK (g_str_equal (text, "paused"), "hidden, the header says %s", text);
+    g_clear_pointer (&text, g_free);
+    text = page_eval_string (f->browser,
+                             "delete document.visibilityState;"
+                             "document.dispatchEvent(new Event('visibilitychange')); document.visibilityState");
+    CHECK (g_str_equal (text, "visible"), "visibility: %s", text);
+    g_clear_pointer (&text, g_free);
+    for (i = 0; f->browser->n_polls == polls && i < PAGE_WAIT_MS / 100; i++)
+      pm_test_wait_ms (100);
+    CHECK (f->browser->n_polls > polls, "no poll once visible again");
+  }
+
   /* The page agrees with the daemon after all that, and still has the
    * row it had at the start. */
   g_clear_pointer (&devices, json_array_unref);

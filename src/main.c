@@ -15,6 +15,7 @@
 
 #include "pm-bus.h"
 #include "pm-config.h"
+#include "pm-control-http.h"
 #include "pm-http.h"
 #include "pm-manager.h"
 
@@ -224,6 +225,8 @@ main (int   argc,
   daemon.loop = g_main_loop_new (NULL, FALSE);
   daemon.manager = pm_manager_new (config);
   daemon.control_allow = config->control_allow;
+  pm_control_http_mount (pm_manager_get_listing_server (daemon.manager), daemon.manager,
+                         config->control_allow);
   daemon.cancellable = g_cancellable_new ();
   /* From here on SIGINT and SIGTERM stop the daemon cleanly; one that
    * comes while the ports are being bound is dispatched by the loop's

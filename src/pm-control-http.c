@@ -32,11 +32,11 @@
 
 G_STATIC_ASSERT (PM_SCENARIO_MAX_BYTES >= PM_LIMIT_BODY_BYTES);
 
-struct _PmControlHttp
+typedef struct
 {
   GWeakRef     manager;  /* PmManager: it owns what owns this */
   PmAllowList *allow;    /* (owned) */
-};
+} PmControlHttp;
 
 typedef enum
 {
@@ -86,30 +86,6 @@ match_clear (Match *match)
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Match, match_clear)
-
-/**
- * pm_control_http_owns_path:
- * @path: a request path on the listing port
- *
- * Returns: whether @path is control's: `/control` or under `/control/`
- */
-gboolean
-pm_control_http_owns_path (const char *path)
-{
-  return g_str_equal (path, "/control") || g_str_has_prefix (path, "/control/");
-}
-
-/**
- * pm_control_http_get_body_limit:
- *
- * Returns: the largest request body any endpoint takes: a scenario's
- *   text, as large as RunScenario takes
- */
-gsize
-pm_control_http_get_body_limit (void)
-{
-  return PM_SCENARIO_MAX_BYTES;
-}
 
 /* One path segment; %NULL if empty.  libsoup 3.2.3 hands handlers the
  * path decoded whole (even soup_server_message_get_uri()'s): a '%' here
@@ -1011,23 +987,16 @@ on_got_chunk (SoupServerMessage *msg,
              GPOINTER_TO_INT (user_data) != 0 ? PM_SCENARIO_MAX_BYTES : PM_LIMIT_BODY_BYTES);
 }
 
-/**
- * pm_control_http_early:
- * @self: control
- * @msg: a request whose path pm_control_http_owns_path() owns, its
- *   headers read
- * @path: its path
- *
- * What is checked before the body is read: the peer (403), the path
+/* What is checked before the body is read: the peer (403), the path
  * (404), the method (405, or the answer to OPTIONS) and the body's size
- * (413).  Call it from the server's early handler; a refused request
- * gets its reply here.
- */
-void
-pm_control_http_early (PmControlHttp     *self,
-                       SoupServerMessage *msg,
-                       const char        *path)
+ * (413), from the listing server's early handler; a refused request gets
+ * its reply here. */
+static void
+control_early (gpointer           data,
+               SoupServerMessage *msg,
+               const char        *path)
 {
+  PmControlHttp *self = data;
   SoupMessageHeaders *request = soup_server_message_get_request_headers (msg);
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   const char *method = soup_server_message_get_method (msg);
@@ -1085,19 +1054,14 @@ pm_control_http_early (PmControlHttp     *self,
                       GINT_TO_POINTER (limit == PM_SCENARIO_MAX_BYTES));
 }
 
-/**
- * pm_control_http_handle:
- * @self: control
- * @msg: a request that passed pm_control_http_early(), its body read
- * @path: its path
- *
- * Does what the request asks and answers.
- */
-void
-pm_control_http_handle (PmControlHttp     *self,
-                        SoupServerMessage *msg,
-                        const char        *path)
+/* Does what a request that passed control_early() asks, its body read,
+ * and answers. */
+static void
+control_handle (gpointer           data,
+                SoupServerMessage *msg,
+                const char        *path)
 {
+  PmControlHttp *self = data;
   const char *method = soup_server_message_get_method (msg);
   g_auto(Match) match = { ROUTE_NONE, NULL, NULL };
   g_autoptr(PmManager) manager = g_weak_ref_get (&self->manager);
@@ -1164,31 +1128,45 @@ pm_control_http_handle (PmControlHttp     *self,
     }
 }
 
-/**
- * pm_control_http_new:
- * @manager: the fleet; not referenced (it owns the listing server that
- *   owns this)
- * @allow: who may
- *
- * Returns: (transfer full): control over HTTP for @manager
- */
-PmControlHttp *
-pm_control_http_new (PmManager   *manager,
-                     PmAllowList *allow)
+static void
+control_free (gpointer data)
 {
-  PmControlHttp *self = g_new0 (PmControlHttp, 1);
+  PmControlHttp *self = data;
 
-  g_weak_ref_init (&self->manager, manager);
-  self->allow = pm_allow_list_ref (allow);
-  return self;
-}
-
-void
-pm_control_http_free (PmControlHttp *self)
-{
-  if (self == NULL)
-    return;
   g_weak_ref_clear (&self->manager);
   pm_allow_list_unref (self->allow);
   g_free (self);
+}
+
+static const PmListingMount control_mount = {
+  .prefix = "/control",
+  /* The largest body: a scenario's text, as large as RunScenario takes. */
+  .body_limit = PM_SCENARIO_MAX_BYTES,
+  .early = control_early,
+  .handle = control_handle,
+};
+
+/**
+ * pm_control_http_mount:
+ * @listing: @manager's listing server, not started
+ * @manager: the fleet control acts on; not referenced (it owns the
+ *   listing server that owns control)
+ * @allow: who may use it
+ *
+ * Serves control over HTTP on @listing: `/control/v1` and, with a JSON
+ * 404, anything else under `/control`.
+ */
+void
+pm_control_http_mount (PmListingServer *listing,
+                       PmManager       *manager,
+                       PmAllowList     *allow)
+{
+  PmControlHttp *self = g_new0 (PmControlHttp, 1);
+
+  g_return_if_fail (PM_IS_LISTING_SERVER (listing));
+  g_return_if_fail (PM_IS_MANAGER (manager));
+
+  g_weak_ref_init (&self->manager, manager);
+  self->allow = pm_allow_list_ref (allow);
+  pm_listing_server_mount (listing, &control_mount, self, control_free);
 }

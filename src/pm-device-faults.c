@@ -148,16 +148,3 @@ pm_device_clear_faults (PmDevice *self)
   g_message ("%s: faults cleared", self->hostname);
   g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_FAULTS]);
 }
-
-/**
- * pm_device_dup_faults:
- * @self: a #PmDevice
- *
- * Returns: (transfer full): the active faults, `a{sa{sv}}`
- */
-GVariant *
-pm_device_dup_faults (PmDevice *self)
-{
-  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
-  return g_variant_ref_sink (pm_faults_to_variant (self->faults));
-}

@@ -938,6 +938,19 @@ pm_device_get_log_stream (PmDevice *self)
 }
 
 /**
+ * pm_device_dup_faults:
+ * @self: a #PmDevice
+ *
+ * Returns: (transfer full): the active faults, `a{sa{sv}}`
+ */
+GVariant *
+pm_device_dup_faults (PmDevice *self)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), NULL);
+  return g_variant_ref_sink (pm_faults_to_variant (self->faults));
+}
+
+/**
  * pm_device_dup_url:
  * @self: a listening #PmDevice
  *

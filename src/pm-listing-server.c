@@ -3,7 +3,8 @@
 
 #include "config.h"
 
-#include "pm-control-http.h"
+#include <string.h>
+
 #include "pm-device.h"
 #include "pm-fleet-page.h"
 #include "pm-http.h"
@@ -38,7 +39,9 @@ struct _PmListingServer
   GListModel *devices;   /* (owned) (element-type PmDevice) */
   SoupServer *server;    /* (owned) */
   GSocket    *listener;  /* (owned) (nullable) */
-  PmControlHttp *control;  /* (owned) (nullable): control over HTTP */
+  PmListingMount mount;          /* what is mounted, if mount.prefix != NULL */
+  gpointer       mount_data;     /* (owned) */
+  GDestroyNotify mount_destroy;
   guint       port;
   GBytes     *servers;   /* (owned) (nullable): the /servers body, until the fleet changes */
   gulong      devices_changed_id;
@@ -69,6 +72,16 @@ append_iso_time (GString *out,
 }
 
 static GBytes *build_servers (PmListingServer *self);
+
+static void
+clear_mount (PmListingServer *self)
+{
+  if (self->mount_destroy != NULL && self->mount_data != NULL)
+    self->mount_destroy (self->mount_data);
+  self->mount = (PmListingMount) { NULL, };
+  self->mount_data = NULL;
+  self->mount_destroy = NULL;
+}
 
 /* (transfer none): the body of `GET /servers`, built again only when the
  * fleet changes, or a device's hostname, start time or listening does (a
@@ -166,6 +179,19 @@ is_fleet_page_path (const char *path)
   return g_str_equal (path, "/") || g_str_has_prefix (path, PATH_FLEET_PREFIX);
 }
 
+/* Whether the mount, if any, answers @path. */
+static gboolean
+is_mount_path (PmListingServer *self,
+               const char      *path)
+{
+  gsize n;
+
+  if (self->mount.prefix == NULL)
+    return FALSE;
+  n = strlen (self->mount.prefix);
+  return strncmp (path, self->mount.prefix, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 static void
 on_early_request (SoupServer        *server,
                   SoupServerMessage *msg,
@@ -175,9 +201,9 @@ on_early_request (SoupServer        *server,
 {
   PmListingServer *self = PM_LISTING_SERVER (user_data);
 
-  if (self->control != NULL && pm_control_http_owns_path (path))
+  if (is_mount_path (self, path))
     {
-      pm_control_http_early (self->control, msg, path);
+      self->mount.early (self->mount_data, msg, path);
       return;
     }
   if (is_fleet_page_path (path))
@@ -201,9 +227,9 @@ on_request (SoupServer        *server,
   PmListingServer *self = PM_LISTING_SERVER (user_data);
   SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
 
-  if (self->control != NULL && pm_control_http_owns_path (path))
+  if (is_mount_path (self, path))
     {
-      pm_control_http_handle (self->control, msg, path);
+      self->mount.handle (self->mount_data, msg, path);
       return;
     }
   if (is_fleet_page_path (path))
@@ -249,11 +275,11 @@ pm_listing_server_start (PmListingServer *self,
   g_return_val_if_fail (PM_IS_LISTING_SERVER (self), FALSE);
   g_return_val_if_fail (self->listener == NULL, FALSE);
 
-  /* Control takes bodies (a scenario's text the largest); the other
-   * routes are held to PM_LIMIT_LISTING_BODY_BYTES by the early handler. */
+  /* A mount may take larger bodies (control: a scenario's text); the
+   * listing's own routes are held to PM_LIMIT_LISTING_BODY_BYTES by the
+   * early handler. */
   listener = pm_acceptor_listen (self->acceptor, self->server, bind_address, port,
-                                 self->control != NULL ? pm_control_http_get_body_limit ()
-                                                       : PM_LIMIT_LISTING_BODY_BYTES,
+                                 MAX (self->mount.body_limit, PM_LIMIT_LISTING_BODY_BYTES),
                                  error);
   if (listener == NULL)
     return FALSE;
@@ -284,25 +310,29 @@ pm_listing_server_stop (PmListingServer *self)
 }
 
 /**
- * pm_listing_server_set_control:
+ * pm_listing_server_mount:
  * @self: a stopped #PmListingServer
- * @manager: the fleet its control endpoints act on; not referenced: it
- *   must outlive @self's serving
- * @allow: who may use them
+ * @mount: the endpoints; copied, but @mount->prefix must be static
+ * @data: (transfer full): passed to @mount's functions
+ * @destroy: frees @data when @self is disposed or mounts something else
  *
- * Serves control over HTTP (`/control/v1`, see #PmControlHttp) besides
- * the listing and the fleet page.
+ * Serves @mount's endpoints besides the listing and the fleet page (the
+ * daemon mounts control over HTTP here).
  */
 void
-pm_listing_server_set_control (PmListingServer *self,
-                               PmManager       *manager,
-                               PmAllowList     *allow)
+pm_listing_server_mount (PmListingServer      *self,
+                         const PmListingMount *mount,
+                         gpointer              data,
+                         GDestroyNotify        destroy)
 {
   g_return_if_fail (PM_IS_LISTING_SERVER (self));
   g_return_if_fail (self->listener == NULL);
+  g_return_if_fail (mount != NULL && mount->prefix != NULL && mount->prefix[0] == '/');
 
-  g_clear_pointer (&self->control, pm_control_http_free);
-  self->control = pm_control_http_new (manager, allow);
+  clear_mount (self);
+  self->mount = *mount;
+  self->mount_data = data;
+  self->mount_destroy = destroy;
 }
 
 /**
@@ -340,7 +370,7 @@ pm_listing_server_finalize (GObject *object)
   PmListingServer *self = PM_LISTING_SERVER (object);
 
   g_clear_pointer (&self->servers, g_bytes_unref);
-  g_clear_pointer (&self->control, pm_control_http_free);
+  clear_mount (self);
 
   G_OBJECT_CLASS (pm_listing_server_parent_class)->finalize (object);
 }

@@ -601,6 +601,19 @@ pm_manager_get_devices (PmManager *self)
 }
 
 /**
+ * pm_manager_get_listing_server:
+ * @self: a #PmManager
+ *
+ * Returns: (transfer none): the listing server, started or not
+ */
+PmListingServer *
+pm_manager_get_listing_server (PmManager *self)
+{
+  g_return_val_if_fail (PM_IS_MANAGER (self), NULL);
+  return self->listing;
+}
+
+/**
  * pm_manager_get_listing_port:
  * @self: a #PmManager
  *
@@ -727,7 +740,6 @@ pm_manager_new (const PmConfig *config)
 
   self = g_object_new (PM_TYPE_MANAGER, NULL);
   self->config = config_copy (config);
-  pm_listing_server_set_control (self->listing, self, self->config->control_allow);
   if (config->seed_given)
     self->seed = config->seed;
   else

@@ -6,6 +6,7 @@
 #include "pm-config.h"
 #include "pm-device.h"
 #include "pm-device-spec.h"
+#include "pm-listing-server.h"
 #include "pm-scenario.h"
 
 G_BEGIN_DECLS
@@ -30,6 +31,7 @@ PmDevice *pm_manager_find_device (PmManager  *self,
                                   const char *hostname);
 
 GListModel *pm_manager_get_devices (PmManager *self);
+PmListingServer *pm_manager_get_listing_server (PmManager *self);
 guint       pm_manager_get_listing_port (PmManager *self);
 guint64     pm_manager_get_seed (PmManager *self);
 gboolean    pm_manager_get_logs_enabled (PmManager *self);

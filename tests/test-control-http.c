@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "pm-control-http.h"
 #include "pm-error.h"
 #include "pm-manager.h"
 #include "pm-test-util.h"
@@ -38,6 +39,8 @@ fixture_start (Fixture    *fixture,
     }
   fixture->session = soup_session_new ();
   fixture->manager = pm_manager_new (config);
+  pm_control_http_mount (pm_manager_get_listing_server (fixture->manager), fixture->manager,
+                         config->control_allow);
   g_assert_true (pm_manager_start (fixture->manager, &error));
   g_assert_no_error (error);
   fixture->base = g_strdup_printf ("http://127.0.0.1:%u/control/v1",

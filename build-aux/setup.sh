@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 build_dir=${PLUTOMOCK_BUILD_DIR:-_build}
 with_tests=${PLUTOMOCK_TESTS:-}
 
-# What building and running needs.
+# What building and running needs, and the manual pages.
 packages=(
   gcc
   libc6-dev
@@ -26,6 +26,7 @@ packages=(
   libglib2.0-bin
   libsoup-3.0-dev
   libjson-glib-dev
+  python3-docutils   # rst2man: the manual pages
 )
 
 # What the test suite needs besides.
@@ -41,8 +42,7 @@ if [ -n "$with_tests" ]; then
     clang              # the libFuzzer targets (fuzz/, bench/fuzz.sh)
     libclang-rt-14-dev # libFuzzer and clang's sanitizer runtimes
     llvm               # llvm-symbolizer: sanitizer reports with file:line
-    python3-docutils   # rst2man: the man pages
-    groff-base         # the man-page test renders them
+    groff-base         # the man-page test renders the manual pages
     man-db
     chromium           # the fleet page's browser test
   )

@@ -907,8 +907,28 @@ is_cross_origin (SoupServerMessage *msg,
   return strcmp (a, b) != 0;
 }
 
+/* Whether the request's Host names this machine by address or as
+ * localhost, rather than by a DNS name. */
+static gboolean
+is_host_local_literal (SoupServerMessage *msg)
+{
+  const char *host = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host");
+  g_autofree char *url = NULL;
+  g_autoptr(GUri) uri = NULL;
+  const char *name;
+
+  if (host == NULL)
+    return FALSE;
+  url = g_strconcat ("http://", host, NULL);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  name = uri != NULL ? g_uri_get_host (uri) : NULL;
+  return name != NULL && (g_hostname_is_ip_address (name) || g_ascii_strcasecmp (name, "localhost") == 0);
+}
+
 /* Refuses the request with 403 if its peer may not use control, or a
- * page of another origin made it. */
+ * page of another origin made it, or a page reached by a DNS name on a
+ * loopback connection (DNS rebinding: a foreign page whose name was
+ * pointed at 127.0.0.1 is of the same origin as itself). */
 static gboolean
 check_peer (PmControlHttp     *self,
             SoupServerMessage *msg)
@@ -950,6 +970,15 @@ check_peer (PmControlHttp     *self,
       reply_pm_error (msg, PM_ERROR_FORBIDDEN,
                       "control over HTTP does not take requests from web pages of other origins (Origin: %s)",
                       quoted);
+      return FALSE;
+    }
+  if (origin != NULL && g_inet_address_get_is_loopback (address) && !is_host_local_literal (msg))
+    {
+      g_autofree char *quoted = pm_quote (soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Host"), -1);
+
+      reply_pm_error (msg, PM_ERROR_FORBIDDEN,
+                      "a web page reached by a name (Host: %s) may not control a fleet over loopback: "
+                      "open it at http://127.0.0.1:PORT/ or http://localhost:PORT/", quoted);
       return FALSE;
     }
   return TRUE;
@@ -1042,8 +1071,9 @@ control_early (gpointer           data,
   if (!method_listed (route_methods[match.route], method))
     {
       g_autofree char *quoted_method = pm_quote (method, -1);
+      g_autofree char *quoted_path = pm_quote (path, -1);
       g_autofree char *message = g_strdup_printf ("method %s is not allowed on %s (allowed: %s)",
-                                                  quoted_method, path, allow);
+                                                  quoted_method, quoted_path, allow);
 
       soup_message_headers_replace (response, "Allow", allow);
       reply_problem (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, ERROR_METHOD_NOT_ALLOWED, message);

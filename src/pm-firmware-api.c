@@ -153,8 +153,7 @@ reply_take (SoupServerMessage *msg,
   gsize length = body->len;
 
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_TAKE,
-                                    g_string_free (body, FALSE), length);
+  pm_http_set_response (msg, content_type, SOUP_MEMORY_TAKE, g_string_free (body, FALSE), length);
 }
 
 static void
@@ -164,7 +163,7 @@ reply_static (SoupServerMessage *msg,
               const char        *body)
 {
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_STATIC, body, strlen (body));
+  pm_http_set_response (msg, content_type, SOUP_MEMORY_STATIC, body, strlen (body));
 }
 
 /* The ESP-IDF error style: a short text labelled text/html.  @text is
@@ -175,7 +174,7 @@ reply_esp_error (SoupServerMessage *msg,
                  const char        *text)
 {
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "text/html", SOUP_MEMORY_COPY, text, strlen (text));
+  pm_http_set_response (msg, "text/html", SOUP_MEMORY_COPY, text, strlen (text));
 }
 
 /* `{"message": ...}`, as most AxeOS actions answer. */

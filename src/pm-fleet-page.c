@@ -98,6 +98,31 @@ etag_matches (const char *if_none_match,
   return FALSE;
 }
 
+/* The index of @path in fleet_files, or G_N_ELEMENTS (fleet_files). */
+static gsize
+find_file (const char *path)
+{
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (fleet_files); i++)
+    if (g_str_equal (path, fleet_files[i].path))
+      break;
+  return i;
+}
+
+/**
+ * pm_fleet_page_has:
+ * @path: a request path on the listing port
+ *
+ * Returns: whether @path is one of the fleet page's files
+ */
+gboolean
+pm_fleet_page_has (const char *path)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  return find_file (path) < G_N_ELEMENTS (fleet_files);
+}
+
 /**
  * pm_fleet_page_serve:
  * @msg: a GET or HEAD request to the listing server
@@ -122,9 +147,7 @@ pm_fleet_page_serve (SoupServerMessage *msg,
   g_return_val_if_fail (SOUP_IS_SERVER_MESSAGE (msg), FALSE);
   g_return_val_if_fail (path != NULL, FALSE);
 
-  for (i = 0; i < G_N_ELEMENTS (fleet_files); i++)
-    if (g_str_equal (path, fleet_files[i].path))
-      break;
+  i = find_file (path);
   if (i == G_N_ELEMENTS (fleet_files))
     return FALSE;
 

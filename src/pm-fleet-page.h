@@ -5,6 +5,7 @@
 
 G_BEGIN_DECLS
 
+gboolean pm_fleet_page_has (const char *path);
 gboolean pm_fleet_page_serve (SoupServerMessage *msg,
                               const char        *path);
 

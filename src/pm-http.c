@@ -50,6 +50,30 @@ refuse_body (SoupServerMessage *msg)
 }
 
 /**
+ * pm_http_set_response:
+ * @msg: the message
+ * @content_type: the body's content type
+ * @use: how @body is held, as soup_server_message_set_response() takes it
+ * @body: the body
+ * @length: its length
+ *
+ * Sets the response body, replacing whatever an earlier reply set:
+ * soup_server_message_set_response() appends to it, so a second reply
+ * (a handler answering after an early refusal, say) would send two
+ * documents glued together.
+ */
+void
+pm_http_set_response (SoupServerMessage *msg,
+                      const char        *content_type,
+                      SoupMemoryUse      use,
+                      const char        *body,
+                      gsize              length)
+{
+  soup_message_body_truncate (soup_server_message_get_response_body (msg));
+  soup_server_message_set_response (msg, content_type, use, body, length);
+}
+
+/**
  * pm_http_reply_json:
  * @msg: the message
  * @status: the HTTP status
@@ -62,8 +86,7 @@ pm_http_reply_json (SoupServerMessage *msg,
 {
   refuse_body (msg);
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-                                    json, strlen (json));
+  pm_http_set_response (msg, "application/json", SOUP_MEMORY_TAKE, json, strlen (json));
 }
 
 /**
@@ -109,8 +132,7 @@ pm_http_reply_static (SoupServerMessage *msg,
 {
   refuse_body (msg);
   soup_server_message_set_status (msg, status, NULL);
-  soup_server_message_set_response (msg, content_type, SOUP_MEMORY_STATIC,
-                                    body, strlen (body));
+  pm_http_set_response (msg, content_type, SOUP_MEMORY_STATIC, body, strlen (body));
 }
 
 static void

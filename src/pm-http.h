@@ -35,6 +35,11 @@ void   pm_http_prepare_reply (SoupServerMessage *msg);
 void   pm_http_prepare_connection (SoupServerMessage *msg);
 gboolean pm_http_limit_body (SoupServerMessage *msg,
                              gsize              limit);
+void   pm_http_set_response (SoupServerMessage *msg,
+                             const char        *content_type,
+                             SoupMemoryUse      use,
+                             const char        *body,
+                             gsize              length);
 void   pm_http_reply_json (SoupServerMessage *msg,
                            guint              status,
                            char              *json);

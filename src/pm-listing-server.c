@@ -11,7 +11,6 @@
 #include "pm-json-writer.h"
 #include "pm-limits.h"
 #include "pm-listing-server.h"
-#include "pm-quote.h"
 
 /**
  * PmListingServer:
@@ -23,7 +22,6 @@
  */
 
 #define PATH_SERVERS "/servers"
-#define PATH_FLEET_PREFIX "/fleet/"
 
 /* The largest request body the listing server reads; it needs none. */
 
@@ -172,11 +170,12 @@ build_servers (PmListingServer *self)
   return g_string_free_to_bytes (out);
 }
 
-/* Whether @path is one of the fleet page's: `/` or under `/fleet/`. */
+/* Whether @path is one of the fleet page's files; any other path under
+ * `/fleet/` is a 404 as any unknown path. */
 static gboolean
 is_fleet_page_path (const char *path)
 {
-  return g_str_equal (path, "/") || g_str_has_prefix (path, PATH_FLEET_PREFIX);
+  return pm_fleet_page_has (path);
 }
 
 /* Whether the mount, if any, answers @path. */
@@ -232,18 +231,8 @@ on_request (SoupServer        *server,
       self->mount.handle (self->mount_data, msg, path);
       return;
     }
-  if (is_fleet_page_path (path))
-    {
-      if (!pm_fleet_page_serve (msg, path))
-        {
-          g_autofree char *quoted_method = pm_quote (soup_server_message_get_method (msg), -1);
-          g_autofree char *quoted_path = pm_quote (path, -1);
-
-          pm_http_reply_error (msg, SOUP_STATUS_NOT_FOUND, "no such endpoint: %s %s",
-                               quoted_method, quoted_path);
-        }
-      return;
-    }
+  if (pm_fleet_page_serve (msg, path))
+    return;
 
   /* As pm_http_reply_json(), but the reply holds a reference to the body
    * instead of a copy: the body of a large fleet is hundreds of kB, and

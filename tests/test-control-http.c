@@ -683,6 +683,135 @@ test_cross_origin (Fixture      *fixture,
 
 /* ---- the same errors as over D-Bus --------------------------------------- */
 
+/* A raw request to the listing port: the status, and the body parsed as
+ * one JSON object (the test fails if it is not exactly one). */
+static JsonObject *
+raw_request (Fixture    *fixture,
+             const char *request,
+             gsize       length,
+             guint      *status)
+{
+  g_autofree char *reply = pm_test_raw_http (pm_manager_get_listing_port (fixture->manager), request, length);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  const char *body = strstr (reply, "\r\n\r\n");
+
+  g_test_message ("%s", reply);
+  g_assert_true (g_str_has_prefix (reply, "HTTP/1.1 "));
+  *status = (guint) g_ascii_strtoull (reply + strlen ("HTTP/1.1 "), NULL, 10);
+  g_assert_nonnull (body);
+  g_assert_true (g_utf8_validate (body + 4, -1, NULL));
+  json_parser_load_from_data (parser, body + 4, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+assert_raw_error (JsonObject *object,
+                  const char *name)
+{
+  g_autofree char *full = g_strconcat ("org.pluto.Mock1.Error.", name, NULL);
+
+  g_assert_cmpuint (json_object_get_size (object), ==, 2);
+  g_assert_cmpstr (pm_test_member_string (object, "error"), ==, full);
+}
+
+/* A chunked body over the limit gets one error document, not two glued
+ * together (libsoup appends to a reply set before); a path that is not
+ * UTF-8 is quoted in the 405's message, which stays valid JSON. */
+static void
+test_hostile_requests (Fixture      *fixture,
+                       gconstpointer user_data)
+{
+  guint port = pm_manager_get_listing_port (fixture->manager);
+  g_autoptr(GString) chunked = g_string_new (NULL);
+  g_autoptr(JsonObject) too_large = NULL;
+  g_autoptr(JsonObject) not_allowed = NULL;
+  g_autofree char *bad_path = g_strdup_printf ("PATCH /control/v1/devices/%%FF%%FE/restart HTTP/1.1\r\n"
+                                               "Host: 127.0.0.1:%u\r\nConnection: close\r\n"
+                                               "Content-Length: 0\r\n\r\n", port);
+  guint status = 0;
+  guint i;
+
+  g_string_append_printf (chunked, "POST /control/v1/faults HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                          "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+                          "Connection: close\r\n\r\n", port);
+  /* 17 chunks of 4 KiB: 68 KiB, over the 64 KiB a JSON body may have. */
+  for (i = 0; i < 17; i++)
+    {
+      g_autofree char *spaces = g_strnfill (4096, ' ');
+
+      g_string_append_printf (chunked, "1000\r\n%s\r\n", spaces);
+    }
+  g_string_append (chunked, "0\r\n\r\n");
+
+  too_large = raw_request (fixture, chunked->str, chunked->len, &status);
+  g_assert_cmpuint (status, ==, 413);
+  assert_raw_error (too_large, "TooLarge");
+
+  not_allowed = raw_request (fixture, bad_path, strlen (bad_path), &status);
+  g_assert_cmpuint (status, ==, 405);
+  assert_raw_error (not_allowed, "MethodNotAllowed");
+  g_assert_cmpuint (n_devices (fixture), ==, 2);
+}
+
+/* DNS rebinding: a page whose name was pointed at 127.0.0.1 sends its
+ * own name in Host and Origin alike; over loopback, only an address or
+ * localhost is taken. */
+static void
+test_rebinding (Fixture      *fixture,
+                gconstpointer user_data)
+{
+  guint port = pm_manager_get_listing_port (fixture->manager);
+  const char *hosts[] = { "evil.example", "LOCALHOST", "127.0.0.1" };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("POST /control/v1/devices HTTP/1.1\r\n"
+                                                  "Host: %s:%u\r\nOrigin: http://%s:%u\r\n"
+                                                  "Content-Type: application/json\r\nContent-Length: 2\r\n"
+                                                  "Connection: close\r\n\r\n{}",
+                                                  hosts[i], port, hosts[i], port);
+      g_autoptr(JsonObject) reply = NULL;
+      guint status = 0;
+
+      reply = raw_request (fixture, request, strlen (request), &status);
+      if (i == 0)
+        {
+          g_assert_cmpuint (status, ==, 403);
+          assert_raw_error (reply, "Forbidden");
+          g_assert_nonnull (strstr (pm_test_member_string (reply, "message"), "evil.example"));
+          g_assert_cmpuint (n_devices (fixture), ==, 2);
+        }
+      else
+        {
+          g_assert_cmpuint (status, ==, 201);
+          g_assert_cmpuint (n_devices (fixture), ==, 2 + i);
+        }
+    }
+}
+
+/* Only the page's own files are under /fleet/: anything else is a 404,
+ * whatever the method. */
+static void
+test_fleet_paths (Fixture      *fixture,
+                  gconstpointer user_data)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u/fleet/nothing",
+                                          pm_manager_get_listing_port (fixture->manager));
+  g_autofree char *page = g_strdup_printf ("http://127.0.0.1:%u/fleet/fleet.js",
+                                           pm_manager_get_listing_port (fixture->manager));
+  g_autoptr(PmTestResponse) get = pm_test_http (fixture->session, "GET", url, NULL, NULL, 0);
+  g_autoptr(PmTestResponse) post = pm_test_http (fixture->session, "POST", url, "text/plain", "x", -1);
+  g_autoptr(PmTestResponse) script = pm_test_http (fixture->session, "GET", page, NULL, NULL, 0);
+
+  g_assert_cmpuint (get->status, ==, 404);
+  g_assert_cmpuint (post->status, ==, 404);
+  g_assert_cmpuint (script->status, ==, 200);
+}
+
 static void
 test_same_as_dbus (void)
 {
@@ -814,6 +943,9 @@ main (int   argc,
   ADD ("allow/list", test_allow_list, "127.0.0.2/32");
   ADD ("allow/none", test_allow_none, "none");
   ADD ("allow/cross-origin", test_cross_origin, NULL);
+  ADD ("allow/rebinding", test_rebinding, NULL);
+  ADD ("hostile", test_hostile_requests, NULL);
+  ADD ("fleet-paths", test_fleet_paths, NULL);
 #undef ADD
   g_test_add_func ("/control-http/same-as-dbus", test_same_as_dbus);
   g_test_add_func ("/control-http/bad-option-exits", test_bad_option_exits);

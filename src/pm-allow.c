@@ -105,6 +105,37 @@ parse_entry (const char *entry,
   }
 }
 
+/* ::ffff:a.b.c.d as a.b.c.d; anything else as it is. */
+static GInetAddress *
+unmap (GInetAddress *address)
+{
+  static const guint8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+  const guint8 *bytes;
+
+  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
+    return g_object_ref (address);
+  bytes = g_inet_address_to_bytes (address);
+  if (memcmp (bytes, prefix, sizeof prefix) != 0)
+    return g_object_ref (address);
+  return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
+}
+
+/* An IPv4-mapped prefix (::ffff:10.0.0.0/104) as the IPv4 prefix it
+ * names (10.0.0.0/8): peers are compared unmapped. */
+static GInetAddressMask *
+unmap_mask (GInetAddressMask *mask)
+{
+  GInetAddress *address = g_inet_address_mask_get_address (mask);
+  guint length = g_inet_address_mask_get_length (mask);
+  g_autoptr(GInetAddress) plain = unmap (address);
+
+  if (plain == address || g_inet_address_get_family (plain) == g_inet_address_get_family (address) ||
+      length < 96)
+    return mask;
+  g_object_unref (mask);
+  return g_inet_address_mask_new (plain, length - 96, NULL);
+}
+
 /**
  * pm_allow_list_parse:
  * @text: `any`, `none`, or comma-separated IP addresses and CIDR prefixes
@@ -161,7 +192,7 @@ pm_allow_list_parse (const char *text,
       mask = parse_entry (entry, error);
       if (mask == NULL)
         return NULL;
-      g_ptr_array_add (self->masks, mask);
+      g_ptr_array_add (self->masks, unmap_mask (mask));
     }
   return g_steal_pointer (&self);
 }
@@ -181,21 +212,6 @@ pm_allow_list_unref (PmAllowList *self)
     return;
   g_ptr_array_unref (self->masks);
   g_free (self);
-}
-
-/* ::ffff:a.b.c.d as a.b.c.d; anything else as it is. */
-static GInetAddress *
-unmap (GInetAddress *address)
-{
-  static const guint8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-  const guint8 *bytes;
-
-  if (g_inet_address_get_family (address) != G_SOCKET_FAMILY_IPV6)
-    return g_object_ref (address);
-  bytes = g_inet_address_to_bytes (address);
-  if (memcmp (bytes, prefix, sizeof prefix) != 0)
-    return g_object_ref (address);
-  return g_inet_address_new_from_bytes (bytes + 12, G_SOCKET_FAMILY_IPV4);
 }
 
 /**

@@ -1149,6 +1149,17 @@ test_control_allow (void)
   g_assert_true (allows (list, "fd12::1"));
   g_assert_false (allows (list, "127.0.0.1"));
 
+  /* A mapped prefix names the IPv4 network, as the peer is compared. */
+  {
+    g_autoptr(PmConfig) mapped = load_ok (NULL, ARGS ("--control-allow", "::ffff:10.0.0.0/104,::ffff:192.168.1.5"));
+
+    g_assert_true (allows (mapped, "10.3.2.1"));
+    g_assert_true (allows (mapped, "::ffff:10.3.2.1"));
+    g_assert_true (allows (mapped, "192.168.1.5"));
+    g_assert_false (allows (mapped, "11.0.0.1"));
+    g_assert_false (allows (mapped, "192.168.1.6"));
+  }
+
   assert_allow (env, WORDS ("any"));
   g_assert_true (allows (env, "203.0.113.7"));
   g_assert_true (allows (env, "2001:db8::1"));

@@ -27,8 +27,23 @@ typedef struct
 {
   CtlClient    parent;
   SoupSession *session;
-  char        *base;  /* the listing server's URL, without a trailing '/' */
+  char        *base;   /* the listing server's URL, without a trailing '/' */
+  char        *shown;  /* the same without user and password, for messages */
 } CtlHttpClient;
+
+/* @url without its userinfo: messages do not print a password. */
+static char *
+dup_shown_url (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, SOUP_HTTP_URI_FLAGS, NULL);
+  g_autoptr(GUri) bare = NULL;
+
+  if (uri == NULL || g_uri_get_userinfo (uri) == NULL)
+    return g_strdup (url);
+  bare = g_uri_build (SOUP_HTTP_URI_FLAGS, g_uri_get_scheme (uri), NULL, g_uri_get_host (uri),
+                      g_uri_get_port (uri), g_uri_get_path (uri), NULL, NULL);
+  return g_uri_to_string (bare);
+}
 
 /**
  * ctl_http_check_url:
@@ -86,6 +101,7 @@ http_client_free (CtlClient *client)
 
   g_clear_object (&self->session);
   g_free (self->base);
+  g_free (self->shown);
   g_free (self);
 }
 
@@ -114,7 +130,7 @@ set_protocol_error (CtlHttpClient *self,
 {
   g_set_error (error, CTL_ERROR, CTL_ERROR_PROTOCOL,
                _("%s answered %u %s to %s %s%s (%s): is it a plutomock with control over HTTP?"),
-               self->base, soup_message_get_status (message),
+               self->shown, soup_message_get_status (message),
                soup_message_get_reason_phrase (message) != NULL ? soup_message_get_reason_phrase (message) : "",
                method, CONTROL_PREFIX, path, what);
 }
@@ -167,7 +183,7 @@ request (CtlHttpClient *self,
   if (message == NULL)
     {
       g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   _("cannot make a URL of %s and %s"), self->base, path);
+                   _("cannot make a URL of %s and %s"), self->shown, path);
       return FALSE;
     }
   if (body != NULL)
@@ -185,7 +201,7 @@ request (CtlHttpClient *self,
       g_autofree char *reason = dup_unreachable_reason (local_error);
 
       g_set_error (error, CTL_ERROR, CTL_ERROR_UNREACHABLE,
-                   _("cannot reach plutomock at %s: %s"), self->base, reason);
+                   _("cannot reach plutomock at %s: %s"), self->shown, reason);
       return FALSE;
     }
 
@@ -231,7 +247,7 @@ request_object (CtlHttpClient *self,
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_PROTOCOL,
                    _("%s answered %s %s%s with something other than a JSON object"),
-                   self->base, method, CONTROL_PREFIX, path);
+                   self->shown, method, CONTROL_PREFIX, path);
       return NULL;
     }
   return json_object_ref (json_node_get_object (node));
@@ -545,6 +561,7 @@ ctl_http_client_new (const char *base_url)
 
   self->parent.klass = &http_client_class;
   self->base = g_strdup (base_url);
+  self->shown = dup_shown_url (base_url);
   self->session = soup_session_new_with_options ("timeout", REQUEST_TIMEOUT_S,
                                                  "user-agent", "plutomockctl/" PACKAGE_VERSION,
                                                  NULL);

@@ -1785,6 +1785,18 @@ test_http_errors (Fixture      *fixture,
     assert_fails (fault, 1, "cannot reach plutomock");
   }
 
+  /* A password in the URL is used, never printed. */
+  g_clear_pointer (&ctl_http_url, g_free);
+  ctl_http_url = g_strdup_printf ("http://user:s3cret@127.0.0.1:%u", free_port);
+  {
+    g_autoptr(CtlResult) result = run_ctl ("list");
+    g_autofree char *expected = g_strdup_printf ("plutomockctl: cannot reach plutomock at http://127.0.0.1:%u: "
+                                                 "connection refused; is it running?\n",
+                                                 free_port);
+
+    g_assert_cmpstr (result->err, ==, expected);
+  }
+
   /* A device's port: HTTP, but no control API there. */
   g_clear_pointer (&ctl_http_url, g_free);
   ctl_http_url = g_strdup_printf ("http://127.0.0.1:%u", fixture->ports[0]);

@@ -407,6 +407,9 @@
       }
       showStatus(status);
       showDevices(Array.isArray(list.devices) ? list.devices : []);
+      // The profiles, if the first try failed (plutomock not up yet).
+      if ($('add-profile').dataset.loaded !== 'yes' && !loadingProfiles)
+        loadProfiles();
       $('status-updated').textContent = new Date().toLocaleTimeString();
       clearPollError();
     } catch (e) {
@@ -514,7 +517,10 @@
     }
   });
 
+  let loadingProfiles = false;
+
   async function loadProfiles () {
+    loadingProfiles = true;
     try {
       const data = await api('GET', '/profiles');
       const select = $('add-profile');
@@ -531,6 +537,8 @@
       select.dataset.loaded = 'yes';
     } catch (e) {
       actionFailed(e, 'load the profiles');
+    } finally {
+      loadingProfiles = false;
     }
   }
 

@@ -677,8 +677,8 @@ fuzz_allow (const uint8_t *data,
 /* Starts the fleet once: its listing server with control, and the two
  * devices, each on a port the kernel picks. */
 int
-LLVMFuzzerInitialize (int    *argc,
-                      char ***argv)
+LLVMFuzzerInitialize (G_GNUC_UNUSED int    *argc,
+                      G_GNUC_UNUSED char ***argv)
 {
   g_autoptr(PmConfig) config = pm_config_new ();
   g_autoptr(GError) error = NULL;

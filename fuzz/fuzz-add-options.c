@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "fuzz-check.h"
 #include "pm-bus-manager.h"
 #include "pm-error.h"
 #include "pm-identity.h"
@@ -43,34 +44,12 @@
 int LLVMFuzzerTestOneInput (const uint8_t *data,
                             size_t         size);
 
-static gboolean
-is_control (gunichar c)
-{
-  return c < 0x20 || (c >= 0x7F && c < 0xA0);
-}
-
-/* One line, valid UTF-8, of at most @max characters. */
-static void
-check_line (const char *text,
-            glong       max)
-{
-  const char *p;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    g_error ("not UTF-8: %s", text);
-  for (p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (is_control (g_utf8_get_char (p)))
-      g_error ("a control character U+%04X in: %s", g_utf8_get_char (p), text);
-  if (g_utf8_strlen (text, -1) > max)
-    g_error ("%ld characters, more than %ld: %s", g_utf8_strlen (text, -1), max, text);
-}
-
 static void
 check_error (const GError *error)
 {
   g_assert_nonnull (error);
   g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
-  check_line (error->message, FUZZ_MESSAGE_MAX_CHARS);
+  fuzz_check_line (error->message, FUZZ_MESSAGE_MAX_CHARS);
 }
 
 /* ---- the rules, written plainly ----------------------------------------- */
@@ -104,7 +83,7 @@ expect_firmware (const char *text)
       g_utf8_strlen (text, -1) > PM_LIMIT_FIRMWARE_CHARS)
     return FALSE;
   for (p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (is_control (g_utf8_get_char (p)))
+    if (fuzz_is_control (g_utf8_get_char (p)))
       return FALSE;
   return TRUE;
 }
@@ -210,7 +189,7 @@ check_quote (const uint8_t *data,
   const char *mark = strstr (quoted, "… (");
   g_autofree char *head = g_strndup (quoted, mark != NULL ? (gsize) (mark - quoted) : strlen (quoted));
 
-  check_line (quoted, PM_LIMIT_QUOTE_CHARS + 32);
+  fuzz_check_line (quoted, PM_LIMIT_QUOTE_CHARS + 32);
   if (g_utf8_strlen (head, -1) > PM_LIMIT_QUOTE_CHARS)
     g_error ("the quote keeps %ld characters: %s", g_utf8_strlen (head, -1), quoted);
   /* Text that fits is kept whole, unmarked. */

@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "fuzz-check.h"
 #include "pm-allow.h"
 #include "pm-control.h"
 #include "pm-control-http.h"
@@ -113,28 +114,6 @@ write_log (GLogLevelFlags   log_level,
   return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
-static gboolean
-is_control (gunichar c)
-{
-  return c < 0x20 || (c >= 0x7F && c < 0xA0);
-}
-
-/* One line of valid UTF-8, of at most @max characters. */
-static void
-check_line (const char *text,
-            glong       max)
-{
-  const char *p;
-
-  if (!g_utf8_validate (text, -1, NULL))
-    fail ("not UTF-8: %s", text);
-  for (p = text; *p != '\0'; p = g_utf8_next_char (p))
-    if (is_control (g_utf8_get_char (p)))
-      fail ("a control character U+%04X in: %s", g_utf8_get_char (p), text);
-  if (g_utf8_strlen (text, -1) > max)
-    fail ("%ld characters, more than %ld: %s", g_utf8_strlen (text, -1), max, text);
-}
-
 /* The status an error of @code is answered with. */
 static guint
 expected_status (int code)
@@ -196,7 +175,7 @@ check_problem (Reply *reply)
   g_assert_nonnull (name);
   g_assert_nonnull (reply->message);
   g_assert_true (g_str_has_prefix (name, PM_DBUS_ERROR_PREFIX));
-  check_line (reply->message, MESSAGE_MAX_CHARS);
+  fuzz_check_line (reply->message, MESSAGE_MAX_CHARS);
   /* The two errors of HTTP only: a path or a method control lacks. */
   if (g_str_equal (name, PM_DBUS_ERROR_PREFIX "NotFound") ||
       g_str_equal (name, PM_DBUS_ERROR_PREFIX "MethodNotAllowed"))
@@ -605,7 +584,7 @@ fuzz_device_id (const uint8_t *data,
   if (expected == NULL)
     {
       g_assert_error (error, PM_ERROR, PM_ERROR_NO_SUCH_DEVICE);
-      check_line (error->message, MESSAGE_MAX_CHARS);
+      fuzz_check_line (error->message, MESSAGE_MAX_CHARS);
       g_assert_cmpuint (reply.status, ==, 404);
       g_assert_cmpint (reply.code, ==, PM_ERROR_NO_SUCH_DEVICE);
       g_assert_cmpstr (reply.message, ==, error->message);
@@ -633,7 +612,7 @@ fuzz_allow (const uint8_t *data,
   if (allow == NULL)
     {
       g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
-      check_line (error->message, MESSAGE_MAX_CHARS);
+      fuzz_check_line (error->message, MESSAGE_MAX_CHARS);
       return;
     }
   g_assert_no_error (error);

@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 
-#include "fuzz-check.h"
+#include "checks.h"
 #include "pm-bus-manager.h"
 #include "pm-error.h"
 #include "pm-identity.h"

@@ -10,7 +10,7 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
-#include "fuzz-check.h"
+#include "checks.h"
 #include "pm-allow.h"
 #include "pm-control.h"
 #include "pm-control-http.h"

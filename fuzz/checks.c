@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-#define G_LOG_DOMAIN "fuzz-check"
+#define G_LOG_DOMAIN "fuzz-checks"
 
 #include "config.h"
 
 #include <stdlib.h>
 
-#include "fuzz-check.h"
+#include "checks.h"
 
 /* Whether @c is a C0 or C1 control character, or DEL. */
 gboolean

@@ -39,7 +39,7 @@ handle_restart (PmDBusDevice          *object,
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
 
-  if (!pm_control_restart (self->device, &error))
+  if (!pm_device_restart (self->device, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_device_complete_restart (object, invocation);
@@ -70,7 +70,7 @@ handle_update (PmDBusDevice          *object,
   PmBusDevice *self = PM_BUS_DEVICE (object);
   g_autoptr(GError) error = NULL;
 
-  if (!pm_control_update (self->device, json, strlen (json), &error))
+  if (!pm_device_update (self->device, json, strlen (json), &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_device_complete_update (object, invocation);
@@ -114,7 +114,7 @@ handle_clear_faults (PmDBusDevice          *object,
 {
   PmBusDevice *self = PM_BUS_DEVICE (object);
 
-  pm_control_clear_faults (self->device);
+  pm_device_clear_faults (self->device);
   pm_dbus_device_complete_clear_faults (object, invocation);
   return G_DBUS_METHOD_INVOCATION_HANDLED;
 }

@@ -101,7 +101,7 @@ handle_remove_device (PmDBusManager         *object,
   g_autoptr(GError) error = NULL;
   PmDevice *device = find_device (self->manager, object_path, &error);
 
-  if (device == NULL || !pm_control_remove_device (self->manager, device, &error))
+  if (device == NULL || !pm_manager_remove_device (self->manager, device, &error))
     g_dbus_method_invocation_return_gerror (invocation, error);
   else
     pm_dbus_manager_complete_remove_device (object, invocation);
@@ -182,7 +182,7 @@ handle_stop_scenario (PmDBusManager         *object,
                       GDBusMethodInvocation *invocation)
 {
   PmBusManager *self = PM_BUS_MANAGER (object);
-  gboolean stopped = pm_control_stop_scenario (self->manager);
+  gboolean stopped = pm_manager_stop_scenario (self->manager);
 
   pm_dbus_manager_complete_stop_scenario (object, invocation, stopped);
   return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -358,23 +358,22 @@ compare_ports (gconstpointer a,
   return (port_a > port_b) - (port_a < port_b);
 }
 
+/* Orders indices into @profiles by the profiles' names. */
 static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
+compare_profile_names (gconstpointer a,
+                       gconstpointer b,
+                       gpointer      profiles)
 {
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
+  const PmProfile *const *list = profiles;
+
+  return strcmp (list[*(const gsize *) a]->name, list[*(const gsize *) b]->name);
 }
 
+/* Every device, in the fleet's order. */
 static GPtrArray *
 dup_fleet (PmManager *manager)
 {
-  GListModel *fleet = pm_manager_get_devices (manager);
-  GPtrArray *devices = g_ptr_array_new_with_free_func (g_object_unref);
-  guint i;
-
-  for (i = 0; i < g_list_model_get_n_items (fleet); i++)
-    g_ptr_array_add (devices, g_list_model_get_item (fleet, i));
-  return devices;
+  return pm_control_find_devices (manager, NULL, NULL, NULL);
 }
 
 static void
@@ -384,12 +383,14 @@ reply_status (PmControlHttp     *self,
 {
   g_autoptr(JsonBuilder) builder = json_builder_new_immutable ();
   g_autoptr(GPtrArray) devices = dup_fleet (manager);
-  g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autofree char *seed = g_strdup_printf ("%" G_GUINT64_FORMAT, pm_manager_get_seed (manager));
   g_auto(GStrv) allow = pm_allow_list_dup_entries (self->allow);
   PmScenario *scenario = pm_manager_get_scenario (manager);
   const char *scenario_name = scenario != NULL ? pm_scenario_get_name (scenario) : NULL;
-  guint i, n;
+  gsize n_profiles, i, j;
+  const PmProfile *const *profiles = pm_profile_list_all (&n_profiles);
+  g_autofree guint *counts = g_new0 (guint, n_profiles);
+  g_autofree gsize *order = g_new (gsize, n_profiles);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "version");
@@ -405,21 +406,29 @@ reply_status (PmControlHttp     *self,
   json_builder_set_member_name (builder, "devices");
   json_builder_add_int_value (builder, devices->len);
 
-  /* How many devices have each profile, by name. */
+  /* How many devices have each profile, in the profiles' name order:
+   * the fleet page asks every 2 s, so a count per profile, not a sort of
+   * the whole fleet. */
+  for (i = 0; i < devices->len; i++)
+    {
+      const PmProfile *profile = pm_device_get_profile (g_ptr_array_index (devices, i));
+
+      for (j = 0; j < n_profiles && profiles[j] != profile; j++)
+        ;
+      if (j < n_profiles)
+        counts[j]++;
+    }
+  for (i = 0; i < n_profiles; i++)
+    order[i] = i;
+  g_qsort_with_data (order, n_profiles, sizeof *order, compare_profile_names, (gpointer) profiles);
   json_builder_set_member_name (builder, "profiles");
   json_builder_begin_object (builder);
-  for (i = 0; i < devices->len; i++)
-    g_ptr_array_add (names, (gpointer) pm_device_get_profile (g_ptr_array_index (devices, i))->name);
-  g_ptr_array_sort (names, compare_strings);
-  for (i = 0; i < names->len; i += n)
-    {
-      const char *name = g_ptr_array_index (names, i);
-
-      for (n = 1; i + n < names->len && strcmp (g_ptr_array_index (names, i + n), name) == 0; n++)
-        ;
-      json_builder_set_member_name (builder, name);
-      json_builder_add_int_value (builder, n);
-    }
+  for (i = 0; i < n_profiles; i++)
+    if (counts[order[i]] > 0)
+      {
+        json_builder_set_member_name (builder, profiles[order[i]]->name);
+        json_builder_add_int_value (builder, counts[order[i]]);
+      }
   json_builder_end_object (builder);
 
   json_builder_set_member_name (builder, "scenarioRunning");
@@ -785,14 +794,14 @@ handle_device (SoupServerMessage *msg,
     case ROUTE_DEVICE:
       if (get)
         reply_device (msg, SOUP_STATUS_OK, device);
-      else if (!pm_control_remove_device (manager, device, &error))
+      else if (!pm_manager_remove_device (manager, device, &error))
         reply_error (msg, error);
       else
         soup_server_message_set_status (msg, SOUP_STATUS_NO_CONTENT, NULL);
       break;
 
     case ROUTE_RESTART:
-      if (!pm_control_restart (device, &error))
+      if (!pm_device_restart (device, &error))
         reply_error (msg, error);
       else
         reply_device (msg, SOUP_STATUS_ACCEPTED, device);
@@ -808,7 +817,7 @@ handle_device (SoupServerMessage *msg,
             gsize length;
             const char *data = g_bytes_get_data (body, &length);
 
-            if (!pm_control_update (device, data != NULL ? data : "", length, &error))
+            if (!pm_device_update (device, data != NULL ? data : "", length, &error))
               {
                 reply_error (msg, error);
                 break;
@@ -823,7 +832,7 @@ handle_device (SoupServerMessage *msg,
       break;
 
     case ROUTE_DEVICE_FAULTS:
-      pm_control_clear_faults (device);
+      pm_device_clear_faults (device);
       reply_device (msg, SOUP_STATUS_OK, device);
       break;
 
@@ -1158,7 +1167,7 @@ control_handle (gpointer           data,
 
           json_builder_begin_object (builder);
           json_builder_set_member_name (builder, "stopped");
-          json_builder_add_boolean_value (builder, pm_control_stop_scenario (manager));
+          json_builder_add_boolean_value (builder, pm_manager_stop_scenario (manager));
           json_builder_end_object (builder);
           reply_builder (msg, SOUP_STATUS_OK, builder);
         }

@@ -10,11 +10,13 @@
 #include "pm-quote.h"
 
 /*
- * What control does, whichever way it comes: the methods of the D-Bus
- * objects (#PmBusManager, #PmBusDevice) and the endpoints of control over
- * HTTP call these, so that one input gives one answer, the same error
- * (code and message) included.  Each call either does all it is asked or
- * nothing, and says why in a #PmError.
+ * What control does beyond what #PmManager and #PmDevice offer: reading
+ * a client's options, naming devices, faults on many devices at once.
+ * The methods of the D-Bus objects (#PmBusManager, #PmBusDevice) and the
+ * endpoints of control over HTTP call these (and the manager and device
+ * themselves for the rest), so that one input gives one answer, the same
+ * error (code and message) included.  Each call either does all it is
+ * asked or nothing, and says why in a #PmError.
  */
 
 static const struct
@@ -203,22 +205,6 @@ pm_control_add_device (PmManager      *manager,
   return pm_manager_add_device (manager, spec, error);
 }
 
-/**
- * pm_control_remove_device:
- * @manager: the fleet
- * @device: one of its devices
- * @error: return location for a #PmError
- *
- * Returns: whether @device is gone
- */
-gboolean
-pm_control_remove_device (PmManager *manager,
-                          PmDevice  *device,
-                          GError   **error)
-{
-  return pm_manager_remove_device (manager, device, error);
-}
-
 static gboolean
 is_all_digits (const char *text)
 {
@@ -309,20 +295,6 @@ pm_control_find_devices (PmManager         *manager,
 }
 
 /**
- * pm_control_restart:
- * @device: a device
- * @error: return location for a %PM_ERROR_RESTARTING
- *
- * Restarts @device as POST /api/system/restart does.
- */
-gboolean
-pm_control_restart (PmDevice *device,
-                    GError  **error)
-{
-  return pm_device_restart (device, error);
-}
-
-/**
  * pm_control_get_info:
  * @device: a device
  * @error: return location for a %PM_ERROR_RESTARTING
@@ -341,24 +313,6 @@ pm_control_get_info (PmDevice *device,
       return NULL;
     }
   return pm_device_dup_info (device);
-}
-
-/**
- * pm_control_update:
- * @device: a device
- * @json: a JSON object, as PATCH /api/system takes it
- * @length: its length in bytes
- * @error: return location for a #PmError
- *
- * Returns: whether the update was stored
- */
-gboolean
-pm_control_update (PmDevice   *device,
-                   const char *json,
-                   gsize       length,
-                   GError    **error)
-{
-  return pm_device_update (device, json, length, error);
 }
 
 /**
@@ -420,18 +374,6 @@ pm_control_clear_fault (PmDevice   *device,
     return FALSE;
   pm_device_clear_fault (device, parsed);
   return TRUE;
-}
-
-/**
- * pm_control_clear_faults:
- * @device: a device
- *
- * Lifts every fault of @device.
- */
-void
-pm_control_clear_faults (PmDevice *device)
-{
-  pm_device_clear_faults (device);
 }
 
 /**
@@ -545,16 +487,4 @@ pm_control_run_scenario (PmManager  *manager,
     return FALSE;
   pm_manager_run_scenario (manager, scenario);
   return TRUE;
-}
-
-/**
- * pm_control_stop_scenario:
- * @manager: the fleet
- *
- * Returns: whether a scenario was running
- */
-gboolean
-pm_control_stop_scenario (PmManager *manager)
-{
-  return pm_manager_stop_scenario (manager);
 }

@@ -64,9 +64,6 @@ PmDevice  *pm_control_add_device (PmManager      *manager,
                                   GVariant       *options,
                                   PmControlFlags  flags,
                                   GError        **error);
-gboolean   pm_control_remove_device (PmManager *manager,
-                                     PmDevice  *device,
-                                     GError   **error);
 
 PmDevice  *pm_control_find_device (PmManager  *manager,
                                    const char *id,
@@ -76,14 +73,8 @@ GPtrArray *pm_control_find_devices (PmManager         *manager,
                                     PmControlFindFunc  find,
                                     GError           **error);
 
-gboolean   pm_control_restart (PmDevice *device,
-                               GError  **error);
 char      *pm_control_get_info (PmDevice *device,
                                 GError  **error);
-gboolean   pm_control_update (PmDevice   *device,
-                              const char *json,
-                              gsize       length,
-                              GError    **error);
 
 gboolean   pm_control_parse_fault_kind (const char  *name,
                                         PmFaultKind *out_kind,
@@ -95,7 +86,6 @@ gboolean   pm_control_set_fault (PmDevice   *device,
 gboolean   pm_control_clear_fault (PmDevice   *device,
                                    const char *kind,
                                    GError    **error);
-void       pm_control_clear_faults (PmDevice *device);
 GPtrArray *pm_control_set_fleet_fault (PmManager         *manager,
                                        const char *const *names,
                                        PmControlFindFunc  find,
@@ -112,6 +102,5 @@ gboolean   pm_control_run_scenario (PmManager  *manager,
                                     const char *text,
                                     gsize       length,
                                     GError    **error);
-gboolean   pm_control_stop_scenario (PmManager *manager);
 
 G_END_DECLS

@@ -345,7 +345,7 @@ http_list_devices (CtlClient *client,
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_PROTOCOL,
                    _("%s answered GET %s/devices without a \"devices\" array"),
-                   ((CtlHttpClient *) client)->base, CONTROL_PREFIX);
+                   ((CtlHttpClient *) client)->shown, CONTROL_PREFIX);
       return NULL;
     }
   array = json_node_get_array (member);
@@ -419,7 +419,7 @@ http_get_info (CtlClient  *client,
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_PROTOCOL,
                    _("%s answered GET %s%s with something other than UTF-8 text"),
-                   ((CtlHttpClient *) client)->base, CONTROL_PREFIX, path);
+                   ((CtlHttpClient *) client)->shown, CONTROL_PREFIX, path);
       return NULL;
     }
   return g_strndup (data, length);
@@ -524,7 +524,7 @@ http_stop_scenario (CtlClient *client,
     {
       g_set_error (error, CTL_ERROR, CTL_ERROR_PROTOCOL,
                    _("%s answered DELETE %s/scenario without \"stopped\""),
-                   ((CtlHttpClient *) client)->base, CONTROL_PREFIX);
+                   ((CtlHttpClient *) client)->shown, CONTROL_PREFIX);
       return FALSE;
     }
   *out_stopped = json_node_get_boolean (stopped);

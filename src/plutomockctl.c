@@ -12,6 +12,7 @@
 
 #include "ctl-client.h"
 #include "pm-error.h"
+#include "pm-json-writer.h"
 #include "pm-quote.h"
 #include "pm-scenario.h"
 
@@ -316,154 +317,18 @@ format_json (const char *text,
   return g_string_free (out, FALSE);
 }
 
-/* A double as JSON: the shortest text that reads back as the same
- * number, with a '.' or an exponent so that it stays a double; json-glib
- * would write 5.1 as 5.0999999999999996. */
-static void
-append_double (GString *out,
-               double   value)
-{
-  char text[G_ASCII_DTOSTR_BUF_SIZE];
-  int precision;
-
-  if (!isfinite (value))
-    {
-      g_string_append (out, "null");
-      return;
-    }
-  for (precision = 15; precision <= 17; precision++)
-    {
-      char format[8];
-
-      g_snprintf (format, sizeof (format), "%%.%dg", precision);
-      g_ascii_formatd (text, sizeof (text), format, value);
-      if (g_ascii_strtod (text, NULL) == value)
-        break;
-    }
-  g_string_append (out, text);
-  if (strpbrk (text, ".eE") == NULL)
-    g_string_append (out, ".0");
-}
-
-static void
-append_json_string (GString    *out,
-                    const char *text)
-{
-  const char *p;
-
-  g_string_append_c (out, '"');
-  for (p = text; *p != '\0'; p++)
-    {
-      switch (*p)
-        {
-        case '"':
-          g_string_append (out, "\\\"");
-          break;
-        case '\\':
-          g_string_append (out, "\\\\");
-          break;
-        case '\n':
-          g_string_append (out, "\\n");
-          break;
-        case '\r':
-          g_string_append (out, "\\r");
-          break;
-        case '\t':
-          g_string_append (out, "\\t");
-          break;
-        default:
-          if ((guchar) *p < 0x20 || *p == 0x7f)
-            g_string_append_printf (out, "\\u%04x", (guchar) *p);
-          else
-            g_string_append_c (out, *p);
-          break;
-        }
-    }
-  g_string_append_c (out, '"');
-}
-
-/* Writes @node as info does: "key": value, two spaces an indent, members
- * in their order. */
-static void
-append_json (GString  *out,
-             JsonNode *node,
-             guint     depth)
-{
-  switch (JSON_NODE_TYPE (node))
-    {
-    case JSON_NODE_OBJECT:
-      {
-        JsonObject *object = json_node_get_object (node);
-        g_autoptr(GList) members = json_object_get_members (object);
-        GList *l;
-
-        g_string_append_c (out, '{');
-        for (l = members; l != NULL; l = l->next)
-          {
-            add_newline (out, depth + 1, TRUE);
-            append_json_string (out, l->data);
-            g_string_append (out, ": ");
-            append_json (out, json_object_get_member (object, l->data), depth + 1);
-            if (l->next != NULL)
-              g_string_append_c (out, ',');
-          }
-        if (members != NULL)
-          add_newline (out, depth, TRUE);
-        g_string_append_c (out, '}');
-      }
-      break;
-    case JSON_NODE_ARRAY:
-      {
-        JsonArray *array = json_node_get_array (node);
-        guint i, n = json_array_get_length (array);
-
-        g_string_append_c (out, '[');
-        for (i = 0; i < n; i++)
-          {
-            add_newline (out, depth + 1, TRUE);
-            append_json (out, json_array_get_element (array, i), depth + 1);
-            if (i + 1 < n)
-              g_string_append_c (out, ',');
-          }
-        if (n > 0)
-          add_newline (out, depth, TRUE);
-        g_string_append_c (out, ']');
-      }
-      break;
-    case JSON_NODE_VALUE:
-      switch (json_node_get_value_type (node))
-        {
-        case G_TYPE_INT64:
-          g_string_append_printf (out, "%" G_GINT64_FORMAT, json_node_get_int (node));
-          break;
-        case G_TYPE_DOUBLE:
-          append_double (out, json_node_get_double (node));
-          break;
-        case G_TYPE_BOOLEAN:
-          g_string_append (out, json_node_get_boolean (node) ? "true" : "false");
-          break;
-        case G_TYPE_STRING:
-          append_json_string (out, json_node_get_string (node));
-          break;
-        default:
-          g_string_append (out, "null");
-          break;
-        }
-      break;
-    case JSON_NODE_NULL:
-    default:
-      g_string_append (out, "null");
-      break;
-    }
-}
-
+/* Prints @node as info does: "key": value, two spaces an indent, members
+ * in their order, numbers written as the daemon writes them, so that both
+ * transports print the same. */
 static void
 print_json_node (JsonNode *node)
 {
-  g_autoptr(GString) out = g_string_new (NULL);
+  g_autoptr(GString) compact = g_string_new (NULL);
+  g_autofree char *text = NULL;
 
-  append_json (out, node, 0);
-  g_print ("%s\n", out->str);
+  pm_json_append_node (compact, node);
+  text = format_json (compact->str, TRUE);
+  g_print ("%s\n", text);
 }
 
 static void

@@ -1707,12 +1707,15 @@ test_same_output (Fixture      *fixture,
   {
     g_autoptr(CtlResult) errors = run_ctl ("fault", fixture->port_text[0], "errors", "status=503", "rate=0.25");
     g_autoptr(CtlResult) ws = run_ctl ("fault", fixture->port_text[1], "ws-drop", "interval-s=2.5", "clean=true");
+    /* A whole number held as a double: written alike by both. */
+    g_autoptr(CtlResult) whole = run_ctl ("fault", fixture->port_text[0], "ws-drop", "interval-s=2.0");
     g_autoptr(CtlResult) latency = run_ctl ("fault", "--all", "latency", "ms=20");
     g_autoptr(CtlResult) added = run_ctl ("add", "--hostname", "Rig-7", "--profile", "pluto-legacy",
                                           "--firmware", "v1 \"q\" \xc3\xa9");
 
     assert_ok (errors);
     assert_ok (ws);
+    assert_ok (whole);
     assert_ok (latency);
     assert_ok (added);
   }

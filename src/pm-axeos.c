@@ -29,34 +29,6 @@
 
 /* ---- a small object writer ---------------------------------------------- */
 
-/* g_string_append_len(), copying straight in while there is room, as
- * g_string_append_c() does: in GLib before 2.76 g_string_append_len() is
- * a call to g_string_insert_len(), whose checks cost more than copying
- * the few bytes of a name, and a reply is hundreds of such pieces. */
-static inline void
-append_len (GString    *out,
-            const char *text,
-            gsize       len)
-{
-  if (G_LIKELY (out->len + len < out->allocated_len))
-    {
-      memcpy (out->str + out->len, text, len);
-      out->len += len;
-      out->str[out->len] = '\0';
-    }
-  else
-    {
-      g_string_append_len (out, text, (gssize) len);
-    }
-}
-
-static inline void
-append (GString    *out,
-        const char *text)
-{
-  append_len (out, text, strlen (text));
-}
-
 typedef struct
 {
   GString *out;
@@ -91,7 +63,7 @@ key_text (Obj        *o,
       len--;
       o->first = FALSE;
     }
-  append_len (o->out, text, len);
+  pm_json_append_len (o->out, text, len);
   return o->out;
 }
 
@@ -109,8 +81,8 @@ key_prefixed (Obj        *o,
     g_string_append_c (out, ',');
   o->first = FALSE;
   g_string_append_c (out, '"');
-  append (out, prefix);
-  append_len (out, suffix, suffix_len);
+  pm_json_append_raw (out, prefix);
+  pm_json_append_len (out, suffix, suffix_len);
   return out;
 }
 
@@ -152,9 +124,9 @@ append_bool (GString *out,
              gboolean value)
 {
   if (value)
-    append_len (out, "true", 4);
+    pm_json_append_len (out, "true", 4);
   else
-    append_len (out, "false", 5);
+    pm_json_append_len (out, "false", 5);
 }
 
 #define put_str(o, name, value) append_str (KEY (o, name), (value))
@@ -162,7 +134,7 @@ append_bool (GString *out,
 #define put_bool(o, name, value) append_bool (KEY (o, name), (value))
 #define put_float(o, name, value) append_float (KEY (o, name), (value))
 #define put_number(o, name, value, decimals) append_number (KEY (o, name), (value), (decimals))
-#define put_null(o, name) append_len (KEY (o, name), "null", 4)
+#define put_null(o, name) pm_json_append_len (KEY (o, name), "null", 4)
 
 static void
 append_hex (GString *out,
@@ -183,7 +155,7 @@ append_hex (GString *out,
   while (value != 0);
   while ((guint) (end - p) < MIN (min_digits, 16u))
     *--p = '0';
-  append_len (out, p, end - p);
+  pm_json_append_len (out, p, end - p);
 }
 
 /* A whole number of at most 2^63, for values the firmware keeps as
@@ -290,7 +262,7 @@ append_link_local (GString    *out,
   eui[5] = b[3];
   eui[6] = b[4];
   eui[7] = b[5];
-  append (out, "\"fe80:0000:0000:0000");
+  pm_json_append_raw (out, "\"fe80:0000:0000:0000");
   for (i = 0; i < 8; i += 2)
     {
       g_string_append_c (out, ':');
@@ -417,7 +389,7 @@ write_hashrate_monitor (Obj                *o,
   GString *out = KEY (o, "hashrateMonitor");
   guint a, d;
 
-  append (out, "{\"asics\":[");
+  pm_json_append_raw (out, "{\"asics\":[");
   for (a = 0; a < n_asics; a++)
     {
       double total = 0.0;
@@ -426,20 +398,20 @@ write_hashrate_monitor (Obj                *o,
         total += state->domain_hashrate[a][d];
       if (a > 0)
         g_string_append_c (out, ',');
-      append (out, "{\"total\":");
+      pm_json_append_raw (out, "{\"total\":");
       append_float (out, total);
-      append (out, ",\"domains\":[");
+      pm_json_append_raw (out, ",\"domains\":[");
       for (d = 0; d < n_domains; d++)
         {
           if (d > 0)
             g_string_append_c (out, ',');
           append_float (out, state->domain_hashrate[a][d]);
         }
-      append (out, "],\"errorCount\":");
+      pm_json_append_raw (out, "],\"errorCount\":");
       pm_json_append_int (out, (gint64) state->asic_error_count[a]);
       g_string_append_c (out, '}');
     }
-  append (out, "]}");
+  pm_json_append_raw (out, "]}");
 }
 
 static void
@@ -460,9 +432,9 @@ write_rejected_reasons (Obj                *o,
       if (!first)
         g_string_append_c (out, ',');
       first = FALSE;
-      append (out, "{\"message\":");
+      pm_json_append_raw (out, "{\"message\":");
       pm_json_append_string (out, reason->message);
-      append (out, ",\"count\":");
+      pm_json_append_raw (out, ",\"count\":");
       pm_json_append_int (out, (gint64) reason->count);
       g_string_append_c (out, '}');
     }
@@ -527,19 +499,19 @@ write_block (Obj                *o,
   put_int (o, "blockHeight", (gint64) height);
   put_str (o, "scriptsig", pool_tag (pool));
   put_number (o, "networkDifficulty", (double) whole (state->network_difficulty), 0);
-  append (KEY (o, "blockSignals"), "[]");
+  pm_json_append_raw (KEY (o, "blockSignals"), "[]");
 
   out = KEY (o, "coinbaseOutputs");
-  append (out, "[{\"value\":");
+  pm_json_append_raw (out, "[{\"value\":");
   pm_json_append_int (out, (gint64) user);
-  append (out, ",\"address\":");
+  pm_json_append_raw (out, ",\"address\":");
   append_wallet (out, pool);
   g_string_append_c (out, '}');
   if (total > user)
     {
-      append (out, ",{\"value\":");
+      pm_json_append_raw (out, ",{\"value\":");
       pm_json_append_int (out, (gint64) (total - user));
-      append (out, ",\"address\":\"" POOL_FEE_ADDRESS "\"}");
+      pm_json_append_raw (out, ",\"address\":\"" POOL_FEE_ADDRESS "\"}");
     }
   g_string_append_c (out, ']');
 
@@ -780,7 +752,7 @@ pm_axeos_write_scoreboard (GString            *out,
       put_number (&o, "difficulty", share->difficulty, 3);
       g_string_append_c (KEY (&o, "job_id"), '"');
       append_hex (out, share->job_id, 1, FALSE);
-      append (out, "\"");
+      pm_json_append_raw (out, "\"");
       g_string_append_c (KEY (&o, "extranonce2"), '"');
       append_hex (out, share->extranonce2, 16, FALSE);
       g_string_append_c (out, '"');
@@ -1014,7 +986,7 @@ write_nerd_info (GString              *out,
   put_nerd (&o, "lastpingrtt", s->response_time);
   put_nerd (&o, "recentpingloss", 0.0);
   put_bool (&o, "shutdown", shutdown);
-  append (KEY (&o, "can"), "{\"hasExtension\":false,\"enabled\":false}");
+  pm_json_append_raw (KEY (&o, "can"), "{\"hasExtension\":false,\"enabled\":false}");
   put_int (&o, "duplicateHWNonces", 0);
 
   write_nerd_stratum (&o, s, primary, secondary);
@@ -1220,8 +1192,8 @@ append_history_column (GString       *out,
   guint r;
 
   g_string_append_c (out, '"');
-  append (out, name);
-  append (out, "\":[");
+  pm_json_append_raw (out, name);
+  pm_json_append_raw (out, "\":[");
   for (r = 0; r < n; r++)
     {
       float v = (float) pm_stats_get_value (stats, first + r, column);
@@ -1231,7 +1203,7 @@ append_history_column (GString       *out,
       /* The firmware's (int) (value * 100.0f): truncated. */
       pm_json_append_int (out, isfinite (v) ? (gint64) (v * 100.0f) : 0);
     }
-  append (out, "],");
+  pm_json_append_raw (out, "],");
 }
 
 void
@@ -1277,19 +1249,19 @@ pm_nerdqaxe_write_history (GString       *out,
   append_history_column (out, "hashrate_10m", stats, first, n, PM_STATS_HASHRATE_10M);
   append_history_column (out, "hashrate_1h", stats, first, n, PM_STATS_HASHRATE_1H);
   append_history_column (out, "hashrate_1d", stats, first, n, PM_STATS_HASHRATE_1D);
-  append (out, "\"timestamps\":[");
+  pm_json_append_raw (out, "\"timestamps\":[");
   for (r = 0; r < n; r++)
     {
       if (r > 0)
         g_string_append_c (out, ',');
       pm_json_append_int (out, pm_stats_get_timestamp (stats, first + r) - sys_start);
     }
-  append (out, "],");
+  pm_json_append_raw (out, "],");
   append_history_column (out, "vregTemp", stats, first, n, PM_STATS_VR_TEMP);
   append_history_column (out, "asicTemp", stats, first, n, PM_STATS_ASIC_TEMP);
-  append (out, "\"timestampBase\":");
+  pm_json_append_raw (out, "\"timestampBase\":");
   pm_json_append_int (out, (gint64) ts_ms);
-  append (out, ",\"hasMore\":");
+  pm_json_append_raw (out, ",\"hasMore\":");
   append_bool (out, has_more);
   g_string_append_c (out, '}');
 }

@@ -8,35 +8,6 @@
 
 #include "pm-json-writer.h"
 
-/* g_string_append_len(), copying straight in while there is room, as
- * g_string_append_c() does.  In GLib before 2.76 g_string_append_len()
- * is a call to g_string_insert_len(), whose checks cost more than
- * copying the few bytes of a name or a number, and a reply is hundreds
- * of such pieces. */
-static inline void
-append_len (GString    *out,
-            const char *text,
-            gsize       len)
-{
-  if (G_LIKELY (out->len + len < out->allocated_len))
-    {
-      memcpy (out->str + out->len, text, len);
-      out->len += len;
-      out->str[out->len] = '\0';
-    }
-  else
-    {
-      g_string_append_len (out, text, (gssize) len);
-    }
-}
-
-static inline void
-append (GString    *out,
-        const char *text)
-{
-  append_len (out, text, strlen (text));
-}
-
 void
 pm_json_append_string (GString    *out,
                        const char *text)
@@ -94,11 +65,11 @@ pm_json_append_string (GString    *out,
             }
           break;
         }
-      append_len (out, run, p - run);
-      append (out, escape);
+      pm_json_append_len (out, run, p - run);
+      pm_json_append_raw (out, escape);
       run = p + 1;
     }
-  append_len (out, run, p - run);
+  pm_json_append_len (out, run, p - run);
   g_string_append_c (out, '"');
 }
 
@@ -162,7 +133,7 @@ pm_json_append_int (GString *out,
   start = format_digits (end, magnitude, 1);
   if (value < 0)
     *--start = '-';
-  append_len (out, start, end - start);
+  pm_json_append_len (out, start, end - start);
 }
 
 #ifdef __SIZEOF_INT128__
@@ -317,7 +288,7 @@ pm_json_append_fixed (GString *out,
 
   g_return_if_fail (decimals <= 17);
 
-  append (out, format_fixed (buf, sizeof buf, value, decimals));
+  pm_json_append_raw (out, format_fixed (buf, sizeof buf, value, decimals));
 }
 
 /**
@@ -373,7 +344,7 @@ pm_json_append_double (GString *out,
       /* A negative zero is "0". */
       if (signbit (value) && !zero)
         *--p = '-';
-      append_len (out, p, end - p);
+      pm_json_append_len (out, p, end - p);
       return;
     }
 
@@ -391,7 +362,7 @@ pm_json_append_double (GString *out,
       text++;
       len--;
     }
-  append_len (out, text, len);
+  pm_json_append_len (out, text, len);
 }
 
 /* The shortest of %.15g and %.17g that reads back as the same double. */
@@ -403,14 +374,14 @@ append_any_double (GString *out,
 
   if (!isfinite (value))
     {
-      append (out, "null");
+      pm_json_append_raw (out, "null");
       return;
     }
   g_ascii_formatd (buf, sizeof buf, "%.15g", value);
   if (g_ascii_strtod (buf, NULL) != value)
     g_ascii_formatd (buf, sizeof buf, "%.17g", value);
   trim_number (buf);
-  append (out, buf);
+  pm_json_append_raw (out, buf);
 }
 
 /* A double as it was written, kept to be copied when the same double
@@ -438,7 +409,7 @@ append_cached_double (GString    *out,
   written = g_hash_table_lookup (doubles, &bits);
   if (written != NULL)
     {
-      append_len (out, written->text, written->length);
+      pm_json_append_len (out, written->text, written->length);
       return;
     }
   append_any_double (out, value);
@@ -463,11 +434,11 @@ append_value (GString    *out,
   else if (type == G_TYPE_DOUBLE)
     append_any_double (out, json_node_get_double (node));
   else if (type == G_TYPE_BOOLEAN)
-    append (out, json_node_get_boolean (node) ? "true" : "false");
+    pm_json_append_raw (out, json_node_get_boolean (node) ? "true" : "false");
   else if (type == G_TYPE_STRING)
     pm_json_append_string (out, json_node_get_string (node));
   else
-    append (out, "null");
+    pm_json_append_raw (out, "null");
 }
 
 static void
@@ -521,7 +492,7 @@ append_node (GString    *out,
 
     case JSON_NODE_NULL:
     default:
-      append (out, "null");
+      pm_json_append_raw (out, "null");
       break;
     }
 }

@@ -249,13 +249,13 @@ static void
 broadcast (PmLogStream *self,
            GBytes      *frame)
 {
-  g_autoptr(GPtrArray) clients = g_ptr_array_copy (self->clients,
-                                                   (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  g_autoptr(GPtrArray) clients = NULL;
   guint i;
 
-  g_ptr_array_set_free_func (clients, g_object_unref);
   if (self->silent)
     return;
+  clients = g_ptr_array_copy (self->clients, (GCopyFunc) (void (*) (void)) g_object_ref, NULL);
+  g_ptr_array_set_free_func (clients, g_object_unref);
   for (i = 0; i < clients->len; i++)
     send_bytes (g_ptr_array_index (clients, i), frame);
 }
@@ -506,7 +506,8 @@ pm_log_stream_push (PmLogStream *self,
   g_return_if_fail (PM_IS_LOG_STREAM (self));
   g_return_if_fail (text != NULL || length == 0);
 
-  if (length == 0 || self->clients->len == 0 || self->style == PM_LOG_STYLE_PLUTO)
+  /* A silent stream drops what it is given: nothing queues meanwhile. */
+  if (length == 0 || self->clients->len == 0 || self->style == PM_LOG_STYLE_PLUTO || self->silent)
     return;
   if (!g_utf8_validate_len (text, length, NULL))
     {

@@ -593,19 +593,6 @@ pm_scenario_runner_get_seed (PmScenarioRunner *self)
   return self->seed;
 }
 
-/**
- * pm_scenario_runner_get_time_scale:
- * @self: a #PmScenarioRunner
- *
- * Returns: what scenario time is multiplied by (1 but in tests)
- */
-double
-pm_scenario_runner_get_time_scale (PmScenarioRunner *self)
-{
-  g_return_val_if_fail (PM_IS_SCENARIO_RUNNER (self), 1.0);
-  return self->time_scale;
-}
-
 static void
 pm_scenario_runner_get_property (GObject    *object,
                                  guint       property_id,

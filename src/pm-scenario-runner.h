@@ -31,7 +31,6 @@ void        pm_scenario_runner_stop (PmScenarioRunner *self);
 gboolean    pm_scenario_runner_get_running (PmScenarioRunner *self);
 PmScenario *pm_scenario_runner_get_scenario (PmScenarioRunner *self);
 guint64     pm_scenario_runner_get_seed (PmScenarioRunner *self);
-double      pm_scenario_runner_get_time_scale (PmScenarioRunner *self);
 
 double pm_scenario_runner_parse_time_scale (const char *text);
 

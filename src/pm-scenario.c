@@ -788,6 +788,18 @@ parse_step (PmScenario *self,
                      at, length);
       return NULL;
     }
+  /* A short length that repeats fires a step as often as every= would,
+   * and is held to the same floor. */
+  if (self->repeat && shortest_gap (self, step) > 0 &&
+      shortest_gap (self, step) < PM_SCENARIO_MIN_EVERY_MS)
+    {
+      g_autofree char *shown = format_duration (shortest_gap (self, step));
+
+      set_key_error (error, group, NULL,
+                     "with repeat, it would fire again %s later: a step cannot repeat more often than every %dms",
+                     shown, PM_SCENARIO_MIN_EVERY_MS);
+      return NULL;
+    }
   if (has_for)
     {
       gint64 gap = shortest_gap (self, step);

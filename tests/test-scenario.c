@@ -435,6 +435,9 @@ test_errors (void)
     { "[step s]\nevery=1m\nselect=all\nfault=offline\nfor=1m\n", { "[step s] for", "fires again", "1m" } },
     { "[scenario]\nlength=10m\nrepeat=true\n[step s]\nat=9m\nselect=all\nfault=offline\nfor=10m\n", { "[step s] for", "fires again", "10m" } },
     { "[scenario]\nlength=10m\nrepeat=true\n[step s]\nat=1m\nevery=4m\nselect=all\nfault=offline\nfor=3m\n", { "[step s] for", "fires again", "2m" } },
+    /* A repeating length shorter than every='s floor. */
+    { "[scenario]\nlength=1ms\nrepeat=true\n[step s]\nat=0s\nselect=all\naction=restart\n", { "[step s]", "fire again", "every 100ms" } },
+    { "[scenario]\nlength=10s\nrepeat=true\n[step s]\nat=50ms\nevery=9930ms\nselect=all\naction=restart\n", { "[step s]", "fire again", "every 100ms" } },
     { "[scenario]\nlength=10m\n[step s]\nat=10m\nselect=all\nfault=offline\n", { "[step s]", "10m", "length" } },
     { "[scenario]\nlength=10m\n[step s]\nevery=11m\nselect=all\nfault=offline\n", { "[step s]", "11m", "length" } },
     /* Selection */
@@ -500,6 +503,7 @@ test_errors_mended (void)
   static const char *const good[] = {
     "[scenario]\nseed=0\n" STEP "fault=offline\n",
     "[scenario]\nrepeat=true\nlength=1h\n" STEP "fault=offline\n",
+    "[scenario]\nlength=100ms\nrepeat=true\n[step s]\nat=0s\nselect=all\naction=restart\n",
     "[scenario]\nlength=30d\n" STEP "fault=offline\n",
     "[scenario]\nname=a b\n" STEP "fault=offline\n",
     "[step s]\nevery=100ms\nselect=all\nfault=offline\n",

@@ -536,6 +536,294 @@ pm_test_websocket_connect (SoupSession *session,
 }
 
 /**
+ * pm_test_device_url:
+ * @device: a started device, on 127.0.0.1
+ * @scheme: "http" or "ws"
+ * @path: the path, from its leading slash
+ *
+ * Returns: (transfer full): the URL of @path on @device
+ */
+char *
+pm_test_device_url (PmDevice   *device,
+                    const char *scheme,
+                    const char *path)
+{
+  return g_strdup_printf ("%s://127.0.0.1:%u%s", scheme, pm_device_get_port (device), path);
+}
+
+/* ---- requests that overlap --------------------------------------------------- */
+
+static void
+on_pending_done (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  PmTestPending *pending = user_data;
+
+  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
+  pending->finished = g_get_monotonic_time ();
+}
+
+/**
+ * pm_test_pending_start:
+ * @session: a #SoupSession
+ * @method: the HTTP method
+ * @url: the URL
+ *
+ * Sends @method @url and returns at once; the main loop must run for
+ * the reply to come (see pm_test_pending_done()).
+ *
+ * Returns: (transfer full): the request, to free with
+ *   pm_test_pending_free() once it has finished
+ */
+PmTestPending *
+pm_test_pending_start (SoupSession *session,
+                       const char  *method,
+                       const char  *url)
+{
+  PmTestPending *pending = g_new0 (PmTestPending, 1);
+
+  pending->msg = soup_message_new (method, url);
+  g_assert_nonnull (pending->msg);
+  pending->started = g_get_monotonic_time ();
+  soup_session_send_and_read_async (session, pending->msg, G_PRIORITY_DEFAULT, NULL,
+                                    on_pending_done, pending);
+  return pending;
+}
+
+/**
+ * pm_test_pending_done:
+ * @user_data: a #PmTestPending
+ *
+ * A #PmTestCondition.
+ *
+ * Returns: whether the request has finished, with a reply or an error
+ */
+gboolean
+pm_test_pending_done (gpointer user_data)
+{
+  return ((PmTestPending *) user_data)->finished != 0;
+}
+
+/**
+ * pm_test_pending_free:
+ * @pending: a finished request
+ */
+void
+pm_test_pending_free (PmTestPending *pending)
+{
+  g_clear_object (&pending->msg);
+  g_clear_pointer (&pending->body, g_bytes_unref);
+  g_clear_error (&pending->error);
+  g_free (pending);
+}
+
+/* ---- WebSocket clients -------------------------------------------------------- */
+
+static void
+on_ws_message (SoupWebsocketConnection *conn,
+               SoupWebsocketDataType    type,
+               GBytes                  *message,
+               gpointer                 user_data)
+{
+  PmTestWsClient *client = user_data;
+  gint64 now = g_get_monotonic_time ();
+  gsize size;
+  const char *data = g_bytes_get_data (message, &size);
+
+  if (type != SOUP_WEBSOCKET_DATA_TEXT)
+    client->n_binary++;
+  g_ptr_array_add (client->texts, g_strndup (data != NULL ? data : "", size));
+  g_array_append_val (client->times, now);
+}
+
+static void
+on_ws_closing (SoupWebsocketConnection *conn,
+               gpointer                 user_data)
+{
+  ((PmTestWsClient *) user_data)->closing = TRUE;
+}
+
+static void
+on_ws_closed (SoupWebsocketConnection *conn,
+              gpointer                 user_data)
+{
+  PmTestWsClient *client = user_data;
+
+  client->closed = TRUE;
+  client->close_code = soup_websocket_connection_get_close_code (conn);
+  client->closed_at = g_get_monotonic_time ();
+}
+
+/**
+ * pm_test_ws_client_init:
+ * @client: the client to set up, zeroed
+ * @conn: (transfer full): an open connection
+ *
+ * Makes @client record what @conn receives, and how it closes.  Other
+ * handlers of @conn's signals may use @client as their data: they go
+ * with it in pm_test_ws_client_clear().
+ */
+void
+pm_test_ws_client_init (PmTestWsClient          *client,
+                        SoupWebsocketConnection *conn)
+{
+  g_assert_nonnull (conn);
+  client->conn = conn;
+  client->texts = g_ptr_array_new_with_free_func (g_free);
+  client->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), client);
+  g_signal_connect (conn, "closing", G_CALLBACK (on_ws_closing), client);
+  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), client);
+}
+
+/**
+ * pm_test_ws_client_clear:
+ * @client: a client set up with pm_test_ws_client_init()
+ *
+ * Disconnects all handlers whose data is @client and frees what it holds.
+ */
+void
+pm_test_ws_client_clear (PmTestWsClient *client)
+{
+  if (client->conn != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (client->conn, client);
+      g_clear_object (&client->conn);
+    }
+  g_clear_pointer (&client->texts, g_ptr_array_unref);
+  g_clear_pointer (&client->times, g_array_unref);
+}
+
+/**
+ * pm_test_ws_client_new:
+ * @conn: (transfer full): an open connection
+ *
+ * Returns: (transfer full): a client recording what @conn receives
+ */
+PmTestWsClient *
+pm_test_ws_client_new (SoupWebsocketConnection *conn)
+{
+  PmTestWsClient *client = g_new0 (PmTestWsClient, 1);
+
+  pm_test_ws_client_init (client, conn);
+  return client;
+}
+
+/**
+ * pm_test_ws_client_free:
+ * @client: a client from pm_test_ws_client_new()
+ */
+void
+pm_test_ws_client_free (PmTestWsClient *client)
+{
+  pm_test_ws_client_clear (client);
+  g_free (client);
+}
+
+typedef struct
+{
+  PmTestWsClient *client;
+  guint           n;
+} MessagesWait;
+
+static gboolean
+has_messages (gpointer user_data)
+{
+  MessagesWait *wait = user_data;
+
+  return wait->client->texts->len >= wait->n;
+}
+
+/**
+ * pm_test_ws_client_wait_messages:
+ * @client: a client
+ * @n: how many messages in all
+ * @timeout_ms: how long to wait at most
+ *
+ * Runs the main loop until @client has had at least @n messages.
+ *
+ * Returns: whether it had them in time (if not, says how many it had)
+ */
+gboolean
+pm_test_ws_client_wait_messages (PmTestWsClient *client,
+                                 guint           n,
+                                 guint           timeout_ms)
+{
+  MessagesWait wait = { client, n };
+
+  if (pm_test_wait_until (has_messages, &wait, timeout_ms))
+    return TRUE;
+  g_test_message ("%u WebSocket messages after %u ms, not %u", client->texts->len, timeout_ms, n);
+  return FALSE;
+}
+
+/**
+ * pm_test_ws_client_is_closed:
+ * @user_data: a #PmTestWsClient
+ *
+ * A #PmTestCondition.
+ *
+ * Returns: whether the client's connection has closed
+ */
+gboolean
+pm_test_ws_client_is_closed (gpointer user_data)
+{
+  PmTestWsClient *client = user_data;
+
+  return client->closed &&
+         soup_websocket_connection_get_state (client->conn) == SOUP_WEBSOCKET_STATE_CLOSED;
+}
+
+/**
+ * pm_test_ws_client_wait_closed:
+ * @client: a client
+ * @timeout_ms: how long to wait at most
+ *
+ * Runs the main loop until @client's connection has closed.
+ *
+ * Returns: whether it closed in time
+ */
+gboolean
+pm_test_ws_client_wait_closed (PmTestWsClient *client,
+                               guint           timeout_ms)
+{
+  if (pm_test_wait_until (pm_test_ws_client_is_closed, client, timeout_ms))
+    return TRUE;
+  g_test_message ("The WebSocket is still open after %u ms", timeout_ms);
+  return FALSE;
+}
+
+static gboolean
+all_closed (gpointer user_data)
+{
+  GPtrArray *clients = user_data;
+  guint i;
+
+  for (i = 0; i < clients->len; i++)
+    if (!pm_test_ws_client_is_closed (g_ptr_array_index (clients, i)))
+      return FALSE;
+  return TRUE;
+}
+
+/**
+ * pm_test_ws_clients_wait_closed:
+ * @clients: (element-type PmTestWsClient): clients, or structs that
+ *   begin with one
+ * @timeout_ms: how long to wait at most
+ *
+ * Runs the main loop until the connections of all @clients have closed.
+ *
+ * Returns: whether they all closed in time
+ */
+gboolean
+pm_test_ws_clients_wait_closed (GPtrArray *clients,
+                                guint      timeout_ms)
+{
+  return pm_test_wait_until (all_closed, clients, timeout_ms);
+}
+
+/**
  * pm_test_get_info:
  * @session: a #SoupSession
  * @host: the device's address, in brackets if IPv6

@@ -103,6 +103,76 @@ SoupWebsocketConnection *pm_test_websocket_connect (SoupSession *session,
                                                     const char  *url,
                                                     GError     **error);
 
+char *pm_test_device_url (PmDevice   *device,
+                          const char *scheme,
+                          const char *path);
+
+/**
+ * PmTestPending:
+ * @msg: the request
+ * @body: (nullable): the reply's body, once it has come
+ * @error: (nullable): why the request failed, once it has
+ * @started: when it was sent, monotonic µs
+ * @finished: when it ended, monotonic µs; 0 until it has
+ *
+ * A request answered asynchronously, for requests that overlap.
+ */
+typedef struct
+{
+  SoupMessage *msg;
+  GBytes      *body;
+  GError      *error;
+  gint64       started;
+  gint64       finished;
+} PmTestPending;
+
+PmTestPending *pm_test_pending_start (SoupSession *session,
+                                      const char  *method,
+                                      const char  *url);
+gboolean       pm_test_pending_done (gpointer user_data);
+void           pm_test_pending_free (PmTestPending *pending);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmTestPending, pm_test_pending_free)
+
+/**
+ * PmTestWsClient:
+ * @conn: (owned): the connection
+ * @texts: (element-type utf8): each message's content, in order
+ * @times: (element-type gint64): when each message came, monotonic µs
+ * @n_binary: how many of the messages were binary
+ * @closing: whether a close frame came
+ * @closed: whether the connection has closed
+ * @close_code: the close code it ended with
+ * @closed_at: when it closed, monotonic µs
+ *
+ * A WebSocket client and all it saw.  It can stand first in a larger
+ * struct, set up with pm_test_ws_client_init().
+ */
+typedef struct
+{
+  SoupWebsocketConnection *conn;
+  GPtrArray               *texts;
+  GArray                  *times;
+  guint                    n_binary;
+  gboolean                 closing;
+  gboolean                 closed;
+  gushort                  close_code;
+  gint64                   closed_at;
+} PmTestWsClient;
+
+void            pm_test_ws_client_init (PmTestWsClient          *client,
+                                        SoupWebsocketConnection *conn);
+void            pm_test_ws_client_clear (PmTestWsClient *client);
+PmTestWsClient *pm_test_ws_client_new (SoupWebsocketConnection *conn);
+void            pm_test_ws_client_free (PmTestWsClient *client);
+gboolean        pm_test_ws_client_wait_messages (PmTestWsClient *client,
+                                                 guint           n,
+                                                 guint           timeout_ms);
+gboolean        pm_test_ws_client_is_closed (gpointer user_data);
+gboolean        pm_test_ws_client_wait_closed (PmTestWsClient *client,
+                                               guint           timeout_ms);
+gboolean        pm_test_ws_clients_wait_closed (GPtrArray *clients,
+                                                guint      timeout_ms);
+
 /**
  * PmTestDaemon:
  * @process: the running daemon

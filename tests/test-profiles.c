@@ -195,39 +195,9 @@ typedef struct
   PmAcceptor  *acceptor;
   SoupSession *session;
   GPtrArray   *devices;  /* (element-type PmDevice) */
-  GPtrArray   *clients;  /* (element-type WsClient) */
+  GPtrArray   *clients;  /* (element-type PmTestWsClient) */
   PmManager   *manager;  /* (nullable) */
 } Fixture;
-
-/**
- * WsClient:
- *
- * A WebSocket client and all it saw: its frames and when they came,
- * whether a close frame came (`closing`), and how it ended.
- */
-typedef struct
-{
-  SoupWebsocketConnection *conn;
-  GPtrArray *frames;       /* (element-type utf8) */
-  GArray    *times;        /* (element-type gint64) monotonic µs */
-  gboolean   closing;
-  gboolean   closed;
-  gushort    close_code;
-  gint64     closed_at;
-} WsClient;
-
-static void
-ws_client_free (WsClient *client)
-{
-  if (client->conn != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (client->conn, client);
-      g_clear_object (&client->conn);
-    }
-  g_ptr_array_unref (client->frames);
-  g_array_unref (client->times);
-  g_free (client);
-}
 
 static void
 fixture_setup (Fixture      *fixture,
@@ -236,23 +206,7 @@ fixture_setup (Fixture      *fixture,
   fixture->acceptor = pm_acceptor_new ();
   fixture->session = soup_session_new_with_options ("max-conns", 200, "max-conns-per-host", 50, NULL);
   fixture->devices = g_ptr_array_new_with_free_func (g_object_unref);
-  fixture->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) ws_client_free);
-}
-
-static gboolean
-all_clients_closed (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  guint i;
-
-  for (i = 0; i < fixture->clients->len; i++)
-    {
-      WsClient *client = g_ptr_array_index (fixture->clients, i);
-
-      if (soup_websocket_connection_get_state (client->conn) != SOUP_WEBSOCKET_STATE_CLOSED)
-        return FALSE;
-    }
-  return TRUE;
+  fixture->clients = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_test_ws_client_free);
 }
 
 static void
@@ -264,7 +218,7 @@ fixture_teardown (Fixture      *fixture,
   for (i = 0; i < fixture->devices->len; i++)
     pm_device_stop (g_ptr_array_index (fixture->devices, i));
   /* Let the clients see their close frames before they go. */
-  g_assert_true (pm_test_wait_until (all_clients_closed, fixture, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_clients_wait_closed (fixture->clients, PM_TEST_TIMEOUT_MS));
 
   g_clear_pointer (&fixture->clients, g_ptr_array_unref);
   g_clear_pointer (&fixture->devices, g_ptr_array_unref);
@@ -313,14 +267,6 @@ fixture_add_device (Fixture    *fixture,
   return fixture_add_device_full (fixture, profile, hostname, 0, 42, FALSE);
 }
 
-static char *
-device_url (PmDevice   *device,
-            const char *scheme,
-            const char *path)
-{
-  return g_strdup_printf ("%s://127.0.0.1:%u%s", scheme, pm_device_get_port (device), path);
-}
-
 /* ---- HTTP ------------------------------------------------------------------ */
 
 /* Sends @msg, never following a redirect, and waits for the reply. */
@@ -358,7 +304,7 @@ request_full (Fixture    *fixture,
               const char *body,
               gssize      length)
 {
-  g_autofree char *url = device_url (device, "http", path);
+  g_autofree char *url = pm_test_device_url (device, "http", path);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
 
   g_assert_nonnull (msg);
@@ -454,111 +400,33 @@ get_info (Fixture  *fixture,
   return json_reply (response);
 }
 
-/* A request answered asynchronously, for requests that overlap. */
-typedef struct
-{
-  SoupMessage *msg;
-  GBytes      *body;
-  GError      *error;
-  gint64       started;
-  gint64       finished;
-} Pending;
-
-static void
-on_pending_done (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  Pending *pending = user_data;
-
-  pending->body = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &pending->error);
-  pending->finished = g_get_monotonic_time ();
-}
-
-static Pending *
-pending_start (Fixture    *fixture,
-               PmDevice   *device,
-               const char *method,
-               const char *path)
-{
-  g_autofree char *url = device_url (device, "http", path);
-  Pending *pending = g_new0 (Pending, 1);
-
-  pending->msg = soup_message_new (method, url);
-  pending->started = g_get_monotonic_time ();
-  soup_session_send_and_read_async (fixture->session, pending->msg, G_PRIORITY_DEFAULT, NULL,
-                                    on_pending_done, pending);
-  return pending;
-}
-
-static gboolean
-pending_done (gpointer user_data)
-{
-  return ((Pending *) user_data)->finished != 0;
-}
-
-static void
-pending_free (Pending *pending)
-{
-  g_clear_object (&pending->msg);
-  g_clear_pointer (&pending->body, g_bytes_unref);
-  g_clear_error (&pending->error);
-  g_free (pending);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
-
 /* ---- WebSocket ---------------------------------------------------------------- */
 
+/* The firmware sends text messages only. */
 static void
 on_ws_message (SoupWebsocketConnection *conn,
                SoupWebsocketDataType    type,
                GBytes                  *message,
                gpointer                 user_data)
 {
-  WsClient *client = user_data;
-  gint64 now = g_get_monotonic_time ();
-  gsize size;
-  const char *data = g_bytes_get_data (message, &size);
-
   g_assert_cmpint (type, ==, SOUP_WEBSOCKET_DATA_TEXT);
-  g_ptr_array_add (client->frames, g_strndup (data != NULL ? data : "", size));
-  g_array_append_val (client->times, now);
-}
-
-static void
-on_ws_closing (SoupWebsocketConnection *conn,
-               gpointer                 user_data)
-{
-  ((WsClient *) user_data)->closing = TRUE;
-}
-
-static void
-on_ws_closed (SoupWebsocketConnection *conn,
-              gpointer                 user_data)
-{
-  WsClient *client = user_data;
-
-  client->closed = TRUE;
-  client->close_code = soup_websocket_connection_get_close_code (conn);
-  client->closed_at = g_get_monotonic_time ();
 }
 
 /* Opens a WebSocket on @path of @device; on a refused handshake returns
  * NULL with its status in @out_status. */
-static WsClient *
+static PmTestWsClient *
 ws_connect (Fixture    *fixture,
             PmDevice   *device,
             const char *path,
             const char *origin,
             guint      *out_status)
 {
-  g_autofree char *url = device_url (device, "ws", path);
+  g_autofree char *url = pm_test_device_url (device, "ws", path);
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   SoupWebsocketConnection *conn;
-  WsClient *client;
+  PmTestWsClient *client;
 
   soup_session_websocket_connect_async (fixture->session, msg, origin, NULL, G_PRIORITY_DEFAULT,
                                         NULL, pm_test_keep_result, &result);
@@ -573,24 +441,19 @@ ws_connect (Fixture    *fixture,
     }
   g_assert_no_error (error);
 
-  client = g_new0 (WsClient, 1);
-  client->conn = conn;
-  client->frames = g_ptr_array_new_with_free_func (g_free);
-  client->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  client = pm_test_ws_client_new (conn);
   g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), client);
-  g_signal_connect (conn, "closing", G_CALLBACK (on_ws_closing), client);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), client);
   g_ptr_array_add (fixture->clients, client);
   return client;
 }
 
-static WsClient *
+static PmTestWsClient *
 ws_open (Fixture    *fixture,
          PmDevice   *device,
          const char *path)
 {
   guint status = 0;
-  WsClient *client = ws_connect (fixture, device, path, NULL, &status);
+  PmTestWsClient *client = ws_connect (fixture, device, path, NULL, &status);
 
   g_assert_cmpuint (status, ==, SOUP_STATUS_SWITCHING_PROTOCOLS);
   g_assert_nonnull (client);
@@ -604,49 +467,24 @@ ws_handshake_raw (Fixture    *fixture,
                   PmDevice   *device,
                   const char *path)
 {
-  g_autofree char *url = device_url (device, "http", path);
+  g_autofree char *url = pm_test_device_url (device, "http", path);
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
 
   soup_websocket_client_prepare_handshake (msg, NULL, NULL, NULL);
   return send_message (fixture, msg);
 }
 
-typedef struct
-{
-  WsClient *client;
-  guint     n;
-} FramesWait;
-
-static gboolean
-has_frames (gpointer user_data)
-{
-  FramesWait *wait = user_data;
-
-  return wait->client->frames->len >= wait->n;
-}
-
-static void
-ws_wait_frames (WsClient *client,
-                guint     n,
-                guint     timeout_ms)
-{
-  FramesWait wait = { client, n };
-
-  if (!pm_test_wait_until (has_frames, &wait, timeout_ms))
-    g_error ("%u WebSocket frames after %u ms, not %u", client->frames->len, timeout_ms, n);
-}
-
 /* The complete lines of a log client's frames, in order. */
 static GPtrArray *
-ws_log_lines (WsClient *client)
+ws_log_lines (PmTestWsClient *client)
 {
   g_autoptr(GString) text = g_string_new (NULL);
   GPtrArray *lines = g_ptr_array_new_with_free_func (g_free);
   const char *p;
   guint i;
 
-  for (i = 0; i < client->frames->len; i++)
-    g_string_append (text, g_ptr_array_index (client->frames, i));
+  for (i = 0; i < client->texts->len; i++)
+    g_string_append (text, g_ptr_array_index (client->texts, i));
   for (p = text->str; strchr (p, '\n') != NULL; p = strchr (p, '\n') + 1)
     g_ptr_array_add (lines, g_strndup (p, strchr (p, '\n') - p));
   return lines;
@@ -654,8 +492,8 @@ ws_log_lines (WsClient *client)
 
 typedef struct
 {
-  WsClient *client;
-  guint     n;
+  PmTestWsClient *client;
+  guint           n;
 } LinesWait;
 
 static gboolean
@@ -1237,7 +1075,7 @@ test_axeos_errors (Fixture      *fixture,
     {
       g_autoptr(PmTestResponse) response = NULL;
       g_autoptr(JsonObject) object = NULL;
-      g_autofree char *url = device_url (device, "http", ota[i][0]);
+      g_autofree char *url = pm_test_device_url (device, "http", ota[i][0]);
       g_autoptr(SoupMessage) msg = soup_message_new ("POST", url);
       g_autoptr(GBytes) image = g_bytes_new_static ("\xe9\x03\x02 firmware", 12);
 
@@ -1279,13 +1117,17 @@ test_axeos_wifi_scan (Fixture      *fixture,
                       gconstpointer user_data)
 {
   PmDevice *devices[N_BOARDS];
-  Pending *scans[N_BOARDS];
+  PmTestPending *scans[N_BOARDS];
   guint i, j;
 
   for (i = 0; i < N_BOARDS; i++)
     devices[i] = fixture_add_device (fixture, boards[i].profile, boards[i].device_model);
   for (i = 0; i < N_BOARDS; i++)
-    scans[i] = pending_start (fixture, devices[i], "GET", "/api/system/wifi/scan");
+    {
+      g_autofree char *url = pm_test_device_url (devices[i], "http", "/api/system/wifi/scan");
+
+      scans[i] = pm_test_pending_start (fixture->session, SOUP_METHOD_GET, url);
+    }
 
   /* While the scans wait: the same device, and another, at once. */
   for (i = 0; i < N_BOARDS; i++)
@@ -1298,19 +1140,19 @@ test_axeos_wifi_scan (Fixture      *fixture,
       g_test_message ("%s: two info replies during the scan took %" G_GINT64_FORMAT " ms",
                       boards[i].profile, took_ms);
       g_assert_cmpint (took_ms, <, 1000);
-      g_assert_false (pending_done (scans[i]));
+      g_assert_false (pm_test_pending_done (scans[i]));
     }
   g_assert_cmpint ((g_get_monotonic_time () - scans[0]->started) / 1000, <, PM_FIRMWARE_WIFI_SCAN_MS);
 
   for (i = 0; i < N_BOARDS; i++)
     {
-      g_autoptr(Pending) scan = scans[i];
+      g_autoptr(PmTestPending) scan = scans[i];
       g_autoptr(JsonNode) root = NULL;
       g_autofree char *text = NULL;
       SoupMessageHeaders *headers;
       JsonArray *networks;
 
-      g_assert_true (pm_test_wait_until (pending_done, scan, PM_TEST_TIMEOUT_MS));
+      g_assert_true (pm_test_wait_until (pm_test_pending_done, scan, PM_TEST_TIMEOUT_MS));
       g_assert_no_error (scan->error);
       g_test_message ("%s: the scan took %" G_GINT64_FORMAT " ms", boards[i].profile,
                       (scan->finished - scan->started) / 1000);
@@ -1435,7 +1277,7 @@ test_axeos_patch (Fixture      *fixture,
     g_autoptr(PmTestResponse) over = NULL;
     g_autoptr(PmTestResponse) under = NULL;
     g_autoptr(PmTestResponse) chunked = NULL;
-    g_autofree char *url = device_url (device, "http", "/api/system");
+    g_autofree char *url = pm_test_device_url (device, "http", "/api/system");
     g_autoptr(SoupMessage) msg = soup_message_new ("PATCH", url);
     g_autoptr(GInputStream) stream = NULL;
 
@@ -1614,8 +1456,8 @@ test_axeos_streams (Fixture      *fixture,
                     gconstpointer user_data)
 {
   PmDevice *devices[N_BOARDS];
-  WsClient *logs[N_BOARDS];
-  WsClient *lives[N_BOARDS];
+  PmTestWsClient *logs[N_BOARDS];
+  PmTestWsClient *lives[N_BOARDS];
   gint64 opened[N_BOARDS];
   guint i, j;
 
@@ -1648,9 +1490,9 @@ test_axeos_streams (Fixture      *fixture,
       for (j = 0; j < lines->len; j++)
         if (!is_log_line (g_ptr_array_index (lines, j)))
           g_error ("not a log line: %s", (char *) g_ptr_array_index (lines, j));
-      for (j = 0; j < logs[i]->frames->len; j++)
+      for (j = 0; j < logs[i]->texts->len; j++)
         {
-          const char *frame = g_ptr_array_index (logs[i]->frames, j);
+          const char *frame = g_ptr_array_index (logs[i]->texts, j);
 
           /* Raw text, not JSON. */
           g_assert_cmpuint (strlen (frame), <=, 4096);
@@ -1660,7 +1502,7 @@ test_axeos_streams (Fixture      *fixture,
 
   for (i = 0; i < N_BOARDS; i++)
     {
-      WsClient *live = lives[i];
+      PmTestWsClient *live = lives[i];
       g_autoptr(JsonNode) first = NULL;
       JsonObject *state;
       gint64 uptime, previous_at;
@@ -1668,11 +1510,11 @@ test_axeos_streams (Fixture      *fixture,
 
       /* Three seconds of frames: the full state, then diffs, at least
        * one a second as uptimeSeconds changes. */
-      ws_wait_frames (live, 1, PM_TEST_TIMEOUT_MS);
+      g_assert_true (pm_test_ws_client_wait_messages (live, 1, PM_TEST_TIMEOUT_MS));
       while (g_get_monotonic_time () - g_array_index (live->times, gint64, 0) < 3 * G_USEC_PER_SEC)
         pm_test_wait_ms (100);
 
-      first = parse_json (g_ptr_array_index (live->frames, 0));
+      first = parse_json (g_ptr_array_index (live->texts, 0));
       g_assert_cmpstr (json_object_get_string_member (json_node_get_object (first), "event"), ==, "update");
       g_assert_cmpuint (json_object_get_size (json_node_get_object (first)), ==, 2);
       state = json_object_get_object_member (json_node_get_object (first), "data");
@@ -1680,10 +1522,10 @@ test_axeos_streams (Fixture      *fixture,
       uptime = pm_test_member_int (state, "uptimeSeconds");
       previous_at = g_array_index (live->times, gint64, 0);
 
-      g_assert_cmpuint (live->frames->len, >=, 3);
-      for (j = 1; j < live->frames->len; j++)
+      g_assert_cmpuint (live->texts->len, >=, 3);
+      for (j = 1; j < live->texts->len; j++)
         {
-          g_autoptr(JsonNode) frame = parse_json (g_ptr_array_index (live->frames, j));
+          g_autoptr(JsonNode) frame = parse_json (g_ptr_array_index (live->texts, j));
           JsonObject *diff;
           g_autoptr(GList) names = NULL;
           GList *l;
@@ -1723,7 +1565,7 @@ test_axeos_streams (Fixture      *fixture,
       /* Three seconds: uptimeSeconds changed at least twice. */
       g_assert_cmpuint (n_uptimes, >=, 2);
       g_test_message ("%s: %u live frames, %u with uptimeSeconds", boards[i].profile,
-                      live->frames->len, n_uptimes);
+                      live->texts->len, n_uptimes);
     }
 }
 
@@ -1739,7 +1581,7 @@ test_axeos_websocket_limit (Fixture      *fixture,
 {
   PmDevice *device = fixture_add_device (fixture, user_data, "mockaxe1");
   PmDevice *other = fixture_add_device (fixture, user_data, "mockaxe2");
-  WsClient *clients[MAX_WEBSOCKETS];
+  PmTestWsClient *clients[MAX_WEBSOCKETS];
   guint i, status = 0;
 
   for (i = 0; i < MAX_WEBSOCKETS; i++)
@@ -1780,8 +1622,8 @@ typedef struct
   gint64      up_at;
   guint       n_down;
   guint       n_up;
-  WsClient   *log;
-  WsClient   *live;        /* (nullable) */
+  PmTestWsClient   *log;
+  PmTestWsClient   *live;        /* (nullable) */
   double      frequency;
   double      best_diff;
   char       *hostname;
@@ -1817,12 +1659,6 @@ static gboolean
 is_up_again (gpointer user_data)
 {
   return ((Restart *) user_data)->n_up > 0;
-}
-
-static gboolean
-ws_closed (gpointer user_data)
-{
-  return ((WsClient *) user_data)->closed;
 }
 
 /* Waits until the device reports a best difficulty, and keeps it and
@@ -1882,7 +1718,7 @@ test_restart (Fixture      *fixture,
       if (!nerd)
         {
           r->live = ws_open (fixture, r->device, PM_FIRMWARE_PATH_WS_LIVE);
-          ws_wait_frames (r->live, 1, PM_TEST_TIMEOUT_MS);
+          g_assert_true (pm_test_ws_client_wait_messages (r->live, 1, PM_TEST_TIMEOUT_MS));
         }
     }
   /* A best difficulty to keep. */
@@ -1933,13 +1769,13 @@ test_restart (Fixture      *fixture,
       g_assert_cmpint (r->down_at - r->sent, <, (RESTART_DELAY_MS + SLACK_MS) * 1000);
 
       /* ...and the WebSockets are cut without a close frame. */
-      g_assert_true (pm_test_wait_until (ws_closed, r->log, PM_TEST_TIMEOUT_MS));
+      g_assert_true (pm_test_ws_client_wait_closed (r->log, PM_TEST_TIMEOUT_MS));
       g_assert_false (r->log->closing);
       g_assert_cmpuint (r->log->close_code, ==, 0);
       g_assert_cmpint (r->log->closed_at, >=, r->down_at);
       if (r->live != NULL)
         {
-          g_assert_true (pm_test_wait_until (ws_closed, r->live, PM_TEST_TIMEOUT_MS));
+          g_assert_true (pm_test_ws_client_wait_closed (r->live, PM_TEST_TIMEOUT_MS));
           g_assert_false (r->live->closing);
           g_assert_cmpuint (r->live->close_code, ==, 0);
           g_assert_cmpint (r->live->closed_at, >=, r->down_at);
@@ -2142,29 +1978,29 @@ test_nerdqaxe_log (Fixture      *fixture,
 {
   PmDevice *device = fixture_add_device (fixture, "nerdqaxe-plus", "nerd1");
   g_autoptr(PmTestResponse) patch = request (fixture, device, "PATCH", "/api/system", "{\"stratumDifficulty\":16}");
-  WsClient *older = ws_open (fixture, device, PM_FIRMWARE_PATH_WS);
-  WsClient *newer;
+  PmTestWsClient *older = ws_open (fixture, device, PM_FIRMWARE_PATH_WS);
+  PmTestWsClient *newer;
   gint64 newer_first;
   guint i, n_older;
 
   g_assert_cmpuint (patch->status, ==, SOUP_STATUS_OK);
   /* The first client gets the log... */
-  ws_wait_frames (older, 1, 6000 + SLACK_MS);
+  g_assert_true (pm_test_ws_client_wait_messages (older, 1, 6000 + SLACK_MS));
   /* ...until a newer one comes. */
   newer = ws_open (fixture, device, PM_FIRMWARE_PATH_WS);
-  ws_wait_frames (newer, 1, 2000 + SLACK_MS);
+  g_assert_true (pm_test_ws_client_wait_messages (newer, 1, 2000 + SLACK_MS));
   newer_first = g_array_index (newer->times, gint64, 0);
-  n_older = older->frames->len;
-  ws_wait_frames (newer, newer->frames->len + 3, 3000 + SLACK_MS);
+  n_older = older->texts->len;
+  g_assert_true (pm_test_ws_client_wait_messages (newer, newer->texts->len + 3, 3000 + SLACK_MS));
 
-  for (i = 0; i < older->frames->len; i++)
+  for (i = 0; i < older->texts->len; i++)
     g_assert_cmpint (g_array_index (older->times, gint64, i), <, newer_first);
-  g_assert_cmpuint (older->frames->len, ==, n_older);
+  g_assert_cmpuint (older->texts->len, ==, n_older);
   g_assert_cmpint (soup_websocket_connection_get_state (older->conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
 
-  for (i = 0; i < newer->frames->len; i++)
+  for (i = 0; i < newer->texts->len; i++)
     {
-      const char *frame = g_ptr_array_index (newer->frames, i);
+      const char *frame = g_ptr_array_index (newer->texts, i);
 
       g_assert_true (g_str_has_suffix (frame, "\n"));
       g_assert_true (strchr (frame, '\n') == frame + strlen (frame) - 1);

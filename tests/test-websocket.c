@@ -226,16 +226,11 @@ assert_schedule (TickWatch *watch,
 /* One WebSocket client and what it has received. */
 typedef struct
 {
-  SoupWebsocketConnection *conn;          /* (owned) */
-  TickWatch               *watch;         /* (unowned) its device's */
-  GPtrArray               *texts;         /* (element-type utf8) */
-  GArray                  *times;         /* (element-type gint64) monotonic µs */
-  GArray                  *n_ticks;       /* (element-type guint) ticks run at each frame */
-  guint                    first_tick;    /* the tick its first frame is from */
-  gint64                   joined;        /* monotonic µs: just after the device took it */
-  guint                    n_binary;
-  gboolean                 closed;
-  gushort                  close_code;
+  PmTestWsClient  ws;            /* first, so that a Client is one */
+  TickWatch      *watch;         /* (unowned) its device's */
+  GArray         *n_ticks;       /* (element-type guint) ticks run at each frame */
+  guint           first_tick;    /* the tick its first frame is from */
+  gint64          joined;        /* monotonic µs: just after the device took it */
 } Client;
 
 typedef struct
@@ -248,6 +243,8 @@ typedef struct
   guint        log_handler;
 } Fixture;
 
+/* Runs after the handler of client->ws, in the same emission: the
+ * ticks run when each frame came. */
 static void
 on_client_message (SoupWebsocketConnection *conn,
                    SoupWebsocketDataType    type,
@@ -255,38 +252,15 @@ on_client_message (SoupWebsocketConnection *conn,
                    gpointer                 user_data)
 {
   Client *client = user_data;
-  gint64 now = g_get_monotonic_time ();
   guint n_ticks = client->watch != NULL ? tick_watch_n_ticks (client->watch) : 0;
-  gsize size;
-  const char *data = g_bytes_get_data (message, &size);
 
-  if (type != SOUP_WEBSOCKET_DATA_TEXT)
-    client->n_binary++;
-  g_ptr_array_add (client->texts, g_strndup (data != NULL ? data : "", size));
-  g_array_append_val (client->times, now);
   g_array_append_val (client->n_ticks, n_ticks);
-}
-
-static void
-on_client_closed (SoupWebsocketConnection *conn,
-                  gpointer                 user_data)
-{
-  Client *client = user_data;
-
-  client->closed = TRUE;
-  client->close_code = soup_websocket_connection_get_close_code (conn);
 }
 
 static void
 client_free (Client *client)
 {
-  if (client->conn != NULL)
-    {
-      g_signal_handlers_disconnect_by_data (client->conn, client);
-      g_clear_object (&client->conn);
-    }
-  g_ptr_array_unref (client->texts);
-  g_array_unref (client->times);
+  pm_test_ws_client_clear (&client->ws);
   g_array_unref (client->n_ticks);
   g_free (client);
 }
@@ -370,13 +344,10 @@ fixture_add_client (Fixture                 *fixture,
   Client *client = g_new0 (Client, 1);
   JoinsWait wait = { watch, n_joins };
 
-  client->conn = conn;
+  pm_test_ws_client_init (&client->ws, conn);
   client->watch = watch;
-  client->texts = g_ptr_array_new_with_free_func (g_free);
-  client->times = g_array_new (FALSE, FALSE, sizeof (gint64));
   client->n_ticks = g_array_new (FALSE, FALSE, sizeof (guint));
   g_signal_connect (conn, "message", G_CALLBACK (on_client_message), client);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_client_closed), client);
   g_ptr_array_add (fixture->clients, client);
 
   /* The device has taken exactly this client, and said so. */
@@ -400,22 +371,6 @@ fixture_setup (Fixture       *fixture,
                                             on_device_log, fixture);
 }
 
-static gboolean
-all_clients_closed (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  guint i;
-
-  for (i = 0; i < fixture->clients->len; i++)
-    {
-      Client *client = g_ptr_array_index (fixture->clients, i);
-
-      if (soup_websocket_connection_get_state (client->conn) != SOUP_WEBSOCKET_STATE_CLOSED)
-        return FALSE;
-    }
-  return TRUE;
-}
-
 static void
 fixture_teardown (Fixture       *fixture,
                   gconstpointer  user_data)
@@ -425,7 +380,7 @@ fixture_teardown (Fixture       *fixture,
   for (i = 0; i < fixture->devices->len; i++)
     pm_device_stop (g_ptr_array_index (fixture->devices, i));
   /* Let the clients see their close frames before they go. */
-  pm_test_wait_until (all_clients_closed, fixture, PM_TEST_TIMEOUT_MS);
+  pm_test_ws_clients_wait_closed (fixture->clients, PM_TEST_TIMEOUT_MS);
 
   g_log_remove_handler (DEVICE_LOG_DOMAIN, fixture->log_handler);
   g_clear_pointer (&fixture->clients, g_ptr_array_unref);
@@ -476,21 +431,13 @@ fixture_add_device (Fixture    *fixture,
   return fixture_add_device_full (fixture, hostname, logs_enabled, interval_ms, 0);
 }
 
-static char *
-device_url (PmDevice   *device,
-            const char *scheme,
-            const char *path)
-{
-  return g_strdup_printf ("%s://127.0.0.1:%u%s", scheme, pm_device_get_port (device), path);
-}
-
 /* Connects a new client to the device's /api/ws; fails the test if that
  * does not work. */
 static Client *
 fixture_connect (Fixture  *fixture,
                  PmDevice *device)
 {
-  g_autofree char *url = device_url (device, "ws", "/api/ws");
+  g_autofree char *url = pm_test_device_url (device, "ws", "/api/ws");
   g_autoptr(GError) error = NULL;
   TickWatch *watch = fixture_watch (fixture, device);
   guint n_joins = watch->n_joins + 1;
@@ -533,37 +480,13 @@ websocket_connect_msg (SoupSession *session,
 
 /* ---- waiting ------------------------------------------------------------ */
 
-typedef struct
-{
-  Client *client;
-  guint   n;
-} FramesWait;
-
-static gboolean
-has_frames (gpointer user_data)
-{
-  FramesWait *wait = user_data;
-
-  return wait->client->texts->len >= wait->n;
-}
-
-static gboolean
-wait_frames (Client *client,
-             guint   n,
-             guint   timeout_ms)
-{
-  FramesWait wait = { client, n };
-
-  return pm_test_wait_until (has_frames, &wait, timeout_ms);
-}
-
 /* Waits until @client has the frame of its device's tick @tick. */
 static gboolean
 wait_tick_frame (Client *client,
                  guint   tick)
 {
   g_assert_cmpuint (tick, >=, client->first_tick);
-  return wait_frames (client, tick - client->first_tick + 1, PM_TEST_TIMEOUT_MS);
+  return pm_test_ws_client_wait_messages (&client->ws, tick - client->first_tick + 1, PM_TEST_TIMEOUT_MS);
 }
 
 typedef struct
@@ -589,26 +512,20 @@ wait_n_clients (PmDevice *device,
   return pm_test_wait_until (has_n_clients, &wait, PM_TEST_TIMEOUT_MS);
 }
 
-static gboolean
-client_is_closed (gpointer user_data)
-{
-  return ((Client *) user_data)->closed;
-}
-
 /* ---- checks ------------------------------------------------------------- */
 
 static gint64
 frame_time (Client *client,
             guint   i)
 {
-  return g_array_index (client->times, gint64, i);
+  return g_array_index (client->ws.times, gint64, i);
 }
 
 static const char *
 frame_text (Client *client,
             guint   i)
 {
-  return g_ptr_array_index (client->texts, i);
+  return g_ptr_array_index (client->ws.texts, i);
 }
 
 /* The text @client got from its device's tick @tick. */
@@ -617,7 +534,7 @@ tick_text (Client *client,
            guint   tick)
 {
   g_assert_cmpuint (tick, >=, client->first_tick);
-  g_assert_cmpuint (tick - client->first_tick, <, client->texts->len);
+  g_assert_cmpuint (tick - client->first_tick, <, client->ws.texts->len);
   return frame_text (client, tick - client->first_tick);
 }
 
@@ -667,7 +584,7 @@ assert_frames_on_ticks (Client *client,
   guint i;
 
   g_assert_cmpuint (n, >, 0);
-  g_assert_cmpuint (client->times->len, >=, first + n);
+  g_assert_cmpuint (client->ws.times->len, >=, first + n);
   for (i = first; i < first + n; i++)
     {
       guint k = client->first_tick + i;
@@ -730,7 +647,7 @@ test_frames (Fixture       *fixture,
              gconstpointer  user_data)
 {
   PmDevice *device = fixture_add_device (fixture, "mockaxe1", TRUE, 200);
-  g_autofree char *url = device_url (device, "ws", "/api/ws");
+  g_autofree char *url = pm_test_device_url (device, "ws", "/api/ws");
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr(GError) error = NULL;
   TickWatch *watch = fixture_watch (fixture, device);
@@ -761,9 +678,9 @@ test_frames (Fixture       *fixture,
   g_assert_null (soup_websocket_connection_get_protocol (conn));
   g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 1);
 
-  g_assert_true (wait_frames (client, 5, PM_TEST_TIMEOUT_MS));
-  g_assert_cmpuint (client->n_binary, ==, 0);
-  for (i = 0; i < client->texts->len; i++)
+  g_assert_true (pm_test_ws_client_wait_messages (&client->ws, 5, PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (client->ws.n_binary, ==, 0);
+  for (i = 0; i < client->ws.texts->len; i++)
     assert_log_frame (frame_text (client, i));
   g_assert_cmpint (soup_websocket_connection_get_state (conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
 }
@@ -778,8 +695,8 @@ test_period_short (Fixture       *fixture,
   Client *client = fixture_connect (fixture, device);
 
   g_assert_cmpuint (client->first_tick, ==, 0);
-  g_assert_true (wait_frames (client, 10, PM_TEST_TIMEOUT_MS));
-  g_assert_cmpuint (client->n_binary, ==, 0);
+  g_assert_true (pm_test_ws_client_wait_messages (&client->ws, 10, PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (client->ws.n_binary, ==, 0);
   assert_first_tick (client, 200);
   assert_schedule (client->watch, 0, 10, 200);
   assert_frames_on_ticks (client, 0, 10, 200);
@@ -798,8 +715,8 @@ test_period_real (Fixture       *fixture,
   g_assert_cmpuint (interval, ==, 5000);
 
   g_assert_cmpuint (client->first_tick, ==, 0);
-  g_assert_true (wait_frames (client, 3, 3 * 5000 + PM_TEST_TIMEOUT_MS));
-  g_assert_cmpuint (client->n_binary, ==, 0);
+  g_assert_true (pm_test_ws_client_wait_messages (&client->ws, 3, 3 * 5000 + PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (client->ws.n_binary, ==, 0);
   assert_log_frame (frame_text (client, 0));
   assert_first_tick (client, 5000);
   assert_schedule (client->watch, 0, 3, 5000);
@@ -828,9 +745,9 @@ test_two_clients (Fixture       *fixture,
   assert_same_ticks (a, b, first, 4);
 
   /* A leaves properly; B goes on at the same pace. */
-  soup_websocket_connection_close (a->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
-  g_assert_true (pm_test_wait_until (client_is_closed, a, PM_TEST_TIMEOUT_MS));
-  g_assert_cmpuint (a->close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
+  soup_websocket_connection_close (a->ws.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+  g_assert_true (pm_test_ws_client_wait_closed (&a->ws, PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (a->ws.close_code, ==, SOUP_WEBSOCKET_CLOSE_NORMAL);
   g_assert_true (wait_n_clients (device, 1));
   mark = tick_watch_n_ticks (watch);
   g_assert_true (wait_tick_frame (b, mark + 2));
@@ -842,7 +759,7 @@ test_two_clients (Fixture       *fixture,
   g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 2);
   g_assert_true (wait_tick_frame (c, c->first_tick));
   g_assert_cmpstr (tick_text (c, c->first_tick), ==, tick_text (b, c->first_tick));
-  g_assert_true (g_io_stream_close (soup_websocket_connection_get_io_stream (c->conn),
+  g_assert_true (g_io_stream_close (soup_websocket_connection_get_io_stream (c->ws.conn),
                                     NULL, &error));
   g_assert_no_error (error);
   g_assert_true (wait_n_clients (device, 1));
@@ -850,8 +767,8 @@ test_two_clients (Fixture       *fixture,
   g_assert_true (wait_tick_frame (b, mark + 2));
   assert_schedule (watch, 0, mark + 3, 200);
   assert_frames_on_ticks (b, 0, mark + 3 - b->first_tick, 200);
-  g_assert_cmpint (soup_websocket_connection_get_state (b->conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
-  g_assert_cmpuint (b->n_binary, ==, 0);
+  g_assert_cmpint (soup_websocket_connection_get_state (b->ws.conn), ==, SOUP_WEBSOCKET_STATE_OPEN);
+  g_assert_cmpuint (b->ws.n_binary, ==, 0);
 }
 
 static void
@@ -861,9 +778,9 @@ test_logs_disabled (Fixture       *fixture,
   PmDevice *off = fixture_add_device (fixture, "mockaxe1", FALSE, 200);
   PmDevice *on = fixture_add_device (fixture, "mockaxe2", TRUE, 200);
   const char *const bad_paths[] = { "/api/wsx", "/api/ws/x" };
-  g_autofree char *ws_url = device_url (off, "ws", "/api/ws");
-  g_autofree char *http_url = device_url (off, "http", "/api/ws");
-  g_autofree char *on_http_url = device_url (on, "http", "/api/ws");
+  g_autofree char *ws_url = pm_test_device_url (off, "ws", "/api/ws");
+  g_autofree char *http_url = pm_test_device_url (off, "http", "/api/ws");
+  g_autofree char *on_http_url = pm_test_device_url (on, "http", "/api/ws");
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, ws_url);
   g_autoptr(PmTestResponse) response = NULL;
   g_autoptr(PmTestResponse) plain = NULL;
@@ -910,7 +827,7 @@ test_logs_disabled (Fixture       *fixture,
   /* Only /api/ws itself is the stream. */
   for (i = 0; i < G_N_ELEMENTS (bad_paths); i++)
     {
-      g_autofree char *url = device_url (on, "ws", bad_paths[i]);
+      g_autofree char *url = pm_test_device_url (on, "ws", bad_paths[i]);
       g_autoptr(SoupMessage) bad = soup_message_new (SOUP_METHOD_GET, url);
       g_autoptr(GError) bad_error = NULL;
 
@@ -933,13 +850,13 @@ test_restart (Fixture       *fixture,
 {
   PmDevice *device = fixture_add_device_full (fixture, "mockaxe1", TRUE, 200, LONG_RESTART_MS);
   Client *client = fixture_connect (fixture, device);
-  g_autofree char *url = device_url (device, "ws", "/api/ws");
+  g_autofree char *url = pm_test_device_url (device, "ws", "/api/ws");
   g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
   g_autoptr(GError) error = NULL;
   SoupWebsocketConnection *conn;
   guint mark;
 
-  g_assert_true (wait_frames (client, 1, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_client_wait_messages (&client->ws, 1, PM_TEST_TIMEOUT_MS));
 
   g_assert_true (pm_device_restart (device, &error));
   g_assert_no_error (error);
@@ -950,10 +867,10 @@ test_restart (Fixture       *fixture,
    * ticks go on with the plan they had before. */
   g_assert_true (wait_tick_frame (client, mark + 3));
   g_assert_true (pm_device_get_restarting (device));
-  g_assert_cmpuint (client->n_binary, ==, 0);
+  g_assert_cmpuint (client->ws.n_binary, ==, 0);
   assert_schedule (client->watch, 0, mark + 4, 200);
   assert_frames_on_ticks (client, 0, mark + 4 - client->first_tick, 200);
-  g_assert_cmpint (soup_websocket_connection_get_state (client->conn), ==,
+  g_assert_cmpint (soup_websocket_connection_get_state (client->ws.conn), ==,
                    SOUP_WEBSOCKET_STATE_OPEN);
 
   /* A new handshake is an HTTP request, so it gets 503. */
@@ -976,16 +893,16 @@ test_stop (Fixture       *fixture,
   Client *a = fixture_connect (fixture, device);
   Client *b = fixture_connect (fixture, device);
 
-  g_assert_true (wait_frames (a, 1, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_client_wait_messages (&a->ws, 1, PM_TEST_TIMEOUT_MS));
   g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 2);
 
   pm_device_stop (device);
   g_assert_cmpuint (pm_device_get_n_log_clients (device), ==, 0);
-  g_assert_true (pm_test_wait_until (client_is_closed, a, PM_TEST_TIMEOUT_MS));
-  g_assert_true (pm_test_wait_until (client_is_closed, b, PM_TEST_TIMEOUT_MS));
-  g_assert_cmpuint (a->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  g_assert_cmpuint (b->close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
-  g_assert_cmpint (soup_websocket_connection_get_state (a->conn), ==, SOUP_WEBSOCKET_STATE_CLOSED);
+  g_assert_true (pm_test_ws_client_wait_closed (&a->ws, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_client_wait_closed (&b->ws, PM_TEST_TIMEOUT_MS));
+  g_assert_cmpuint (a->ws.close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  g_assert_cmpuint (b->ws.close_code, ==, SOUP_WEBSOCKET_CLOSE_GOING_AWAY);
+  g_assert_cmpint (soup_websocket_connection_get_state (a->ws.conn), ==, SOUP_WEBSOCKET_STATE_CLOSED);
   g_assert_false (pm_device_get_listening (device));
 }
 
@@ -1133,7 +1050,7 @@ test_stuck_client (Fixture       *fixture,
   PmDevice *device = fixture_add_device (fixture, "mockaxe1", TRUE, 50);
   PmDevice *other = fixture_add_device (fixture, "mockaxe2", TRUE, 50);
   TickWatch *watches[2] = { fixture_watch (fixture, device), fixture_watch (fixture, other) };
-  g_autofree char *info_url = device_url (device, "http", "/api/system/info");
+  g_autofree char *info_url = pm_test_device_url (device, "http", "/api/system/info");
   g_autoptr(PmTestResponse) response = NULL;
   StuckClient stuck = { NULL, 0, FALSE };
   Client *watched[3];
@@ -1160,7 +1077,8 @@ test_stuck_client (Fixture       *fixture,
   g_test_message ("stuck client wrote %" G_GSIZE_FORMAT " bytes of pings", stuck.written);
   g_assert_cmpuint (stuck.written, ==, (gsize) STUCK_PINGS * PING_FRAME_BYTES);
   g_assert_true (pm_test_wait_until (device_side_full, &stuck, PM_TEST_TIMEOUT_MS));
-  g_assert_true (wait_frames (watched[0], watched[0]->texts->len + 3, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_client_wait_messages (&watched[0]->ws, watched[0]->ws.texts->len + 3,
+                                                  PM_TEST_TIMEOUT_MS));
 
   /* 2 s of ticks, with an HTTP request to the same device half-way: it
    * gets its answer, and no tick is held up. */
@@ -1227,7 +1145,7 @@ test_stuck_client_dropped (Fixture       *fixture,
   g_assert_true (wait_n_clients (device, 1));
   mark = tick_watch_n_ticks (healthy->watch);
   g_assert_true (wait_tick_frame (healthy, mark + 4));
-  g_assert_false (healthy->closed);
+  g_assert_false (healthy->ws.closed);
 
   g_socket_close (stuck.socket, NULL);
   g_clear_object (&stuck.socket);
@@ -1251,21 +1169,9 @@ all_have_tick (gpointer user_data)
     {
       Client *client = g_ptr_array_index (wait->fixture->clients, i);
 
-      if (client->first_tick + client->texts->len <= wait->tick)
+      if (client->first_tick + client->ws.texts->len <= wait->tick)
         return FALSE;
     }
-  return TRUE;
-}
-
-static gboolean
-many_all_closed (gpointer user_data)
-{
-  Fixture *fixture = user_data;
-  guint i;
-
-  for (i = 0; i < fixture->clients->len; i++)
-    if (!((Client *) g_ptr_array_index (fixture->clients, i))->closed)
-      return FALSE;
   return TRUE;
 }
 
@@ -1300,7 +1206,7 @@ test_many_clients (Fixture       *fixture,
       Client *client = g_ptr_array_index (fixture->clients, i);
 
       g_assert_cmpstr (tick_text (client, wait.tick), ==, tick_text (reference, wait.tick));
-      g_assert_cmpuint (client->n_binary, ==, 0);
+      g_assert_cmpuint (client->ws.n_binary, ==, 0);
       latest = MAX (latest, frame_time (client, wait.tick - client->first_tick));
     }
   g_test_message ("all %u clients had the frame of tick %u %.1f ms after it was due", N_MANY,
@@ -1312,12 +1218,12 @@ test_many_clients (Fixture       *fixture,
     {
       Client *client = g_ptr_array_index (fixture->clients, i);
 
-      soup_websocket_connection_close (client->conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
+      soup_websocket_connection_close (client->ws.conn, SOUP_WEBSOCKET_CLOSE_NORMAL, NULL);
     }
   g_assert_true (wait_n_clients (device, 0));
-  g_assert_true (pm_test_wait_until (many_all_closed, fixture, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_ws_clients_wait_closed (fixture->clients, PM_TEST_TIMEOUT_MS));
   for (i = 0; i < N_MANY; i++)
-    g_assert_cmpuint (((Client *) g_ptr_array_index (fixture->clients, i))->close_code, ==,
+    g_assert_cmpuint (((Client *) g_ptr_array_index (fixture->clients, i))->ws.close_code, ==,
                       SOUP_WEBSOCKET_CLOSE_NORMAL);
 }
 

@@ -171,6 +171,8 @@ impose (PmFaults   *self,
 }
 
 /* Undoes what @kind did; it is no longer active. */
+static void release_held (PmFaults *self);
+
 static void
 lift (PmFaults   *self,
       PmFaultKind kind)
@@ -202,8 +204,7 @@ lift (PmFaults   *self,
       self->funcs->miner_fault (self->device, kind, NULL);
       break;
     case PM_FAULT_BLACKHOLE:
-      /* What was swallowed stays swallowed: the clients' own timeouts
-       * (or the daemon's request time-out) end those requests. */
+      release_held (self);
       break;
     case PM_FAULT_LATENCY:
     case PM_FAULT_ERRORS:
@@ -342,6 +343,25 @@ on_held_finished (SoupServerMessage *msg,
 {
   g_signal_handlers_disconnect_by_data (msg, self);
   g_ptr_array_remove_fast (self->held, msg);
+}
+
+/* Ends every request a black hole holds: each connection is taken from
+ * libsoup, which watches no paused request's socket, and closed, so the
+ * client sees its connection go and the descriptor is freed at once. */
+static void
+release_held (PmFaults *self)
+{
+  while (self->held->len > 0)
+    {
+      SoupServerMessage *msg = g_ptr_array_steal_index_fast (self->held, self->held->len - 1);
+      g_autoptr(GIOStream) stream = NULL;
+
+      g_signal_handlers_disconnect_by_data (msg, self);
+      stream = soup_server_message_steal_connection (msg);
+      if (stream != NULL)
+        g_io_stream_close (stream, NULL, NULL);
+      g_object_unref (msg);
+    }
 }
 
 /* The reply an `errors` fault gives, in the profile's own error style. */
@@ -659,10 +679,7 @@ pm_faults_dispose (GObject *object)
   for (kind = 0; kind < PM_FAULT_N_KINDS; kind++)
     g_clear_pointer (&self->active[kind], pm_fault_free);
   if (self->held != NULL)
-    {
-      while (self->held->len > 0)
-        on_held_finished (g_ptr_array_index (self->held, self->held->len - 1), self);
-    }
+    release_held (self);
   g_clear_pointer (&self->delayed, g_ptr_array_unref);
 
   G_OBJECT_CLASS (pm_faults_parent_class)->dispose (object);

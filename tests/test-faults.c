@@ -576,6 +576,44 @@ test_blackhole (Fixture      *fixture,
   }
 }
 
+/* Clearing a black hole ends what it holds: each held connection is
+ * closed at once, rather than left to the client's time-out with its
+ * descriptor kept, and the next black hole holds requests again. */
+static void
+test_blackhole_release (Fixture      *fixture,
+                        gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "axeos-gamma", FALSE);
+  g_autoptr(SoupSession) patient = soup_session_new_with_options ("timeout", 20, NULL);
+  g_autoptr(SoupSession) impatient = soup_session_new_with_options ("timeout", CLIENT_TIMEOUT_S, NULL);
+  g_autoptr(PmTestPending) held = NULL;
+  g_autoptr(PmTestPending) again = NULL;
+  gint written = 0;
+  gint64 took;
+
+  set_fault (device, "blackhole", NULL);
+  held = pending_start_in (patient, device, PATH_INFO);
+  g_signal_connect_swapped (held->msg, "wrote-body", G_CALLBACK (pm_test_flag_set), &written);
+  g_assert_true (pm_test_flag_wait (&written, PM_TEST_TIMEOUT_MS));
+  /* The device reads what was written in the iterations that follow. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_assert_true (held->finished == 0);
+
+  clear_fault (device, "blackhole");
+  took = pending_wait (held, PM_TEST_TIMEOUT_MS, TRUE);
+  g_test_message ("the held request ended %" G_GINT64_FORMAT " ms after it began", took);
+  g_assert_nonnull (held->error);
+  g_assert_false (g_error_matches (held->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+  g_assert_cmpint (took, <, 20 * 1000 / 2);
+
+  set_fault (device, "blackhole", NULL);
+  again = pending_start_in (impatient, device, PATH_INFO);
+  pending_wait (again, CLIENT_TIMEOUT_S * 1000 + SLACK_MS, TRUE);
+  g_assert_error (again->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+  clear_fault (device, "blackhole");
+}
+
 /* ---- flapping ---------------------------------------------------------------------- */
 
 #define FLAP_UP_MS 300
@@ -1216,6 +1254,7 @@ main (int   argc,
   ADD ("/faults/errors/rate", test_errors_rate);
   ADD ("/faults/offline", test_offline);
   ADD ("/faults/blackhole", test_blackhole);
+  ADD ("/faults/blackhole/release", test_blackhole_release);
   ADD ("/faults/flapping", test_flapping);
   ADD ("/faults/corrupt", test_corrupt);
   ADD ("/faults/corrupt/rate", test_corrupt_rate);

@@ -11,6 +11,7 @@
 
 #include "pm-error.h"
 #include "pm-fault.h"
+#include "pm-parse.h"
 #include "pm-quote.h"
 
 /*
@@ -783,30 +784,6 @@ parse_number (const char *text,
 }
 
 static gboolean
-parse_bool (const char *text,
-            gboolean   *out_value)
-{
-  static const char *const yes[] = { "true", "1", "yes" };
-  static const char *const no[] = { "false", "0", "no" };
-  gsize i;
-
-  for (i = 0; i < G_N_ELEMENTS (yes); i++)
-    {
-      if (g_ascii_strcasecmp (text, yes[i]) == 0)
-        {
-          *out_value = TRUE;
-          return TRUE;
-        }
-      if (g_ascii_strcasecmp (text, no[i]) == 0)
-        {
-          *out_value = FALSE;
-          return TRUE;
-        }
-    }
-  return FALSE;
-}
-
-static gboolean
 builder_set_string (Builder     *builder,
                     const Param *param,
                     const char  *text,
@@ -821,7 +798,7 @@ builder_set_string (Builder     *builder,
 
       if (param->type == PARAM_BOOL)
         {
-          if (!parse_bool (copy, &flag))
+          if (!pm_parse_bool (param->name, copy, &flag, NULL))
             {
               set_param_error (error, builder->info, param,
                                "must be true or false (or 1/0, yes/no), not '%s'", quoted);

@@ -42,6 +42,16 @@ LLVMFuzzerTestOneInput (const guint8 *data,
       g_assert_cmpuint (whole.length, <=, size);
       g_assert_cmpuint (whole.length, <=, PM_LIMIT_HEAD_BYTES);
       g_assert_true (data[whole.length - 1] == '\n');
+      /* The method and target spans lie in the request line, a space
+       * between them, and the target starts with '/' or is '*'. */
+      g_assert_cmpuint (whole.method_length, >, 0);
+      g_assert_cmpuint (whole.target_offset, ==, whole.method_length + 1);
+      g_assert_true (data[whole.method_length] == ' ');
+      g_assert_cmpuint (whole.target_length, >, 0);
+      g_assert_cmpuint (whole.target_offset + whole.target_length, <, whole.length);
+      g_assert_true (data[whole.target_offset + whole.target_length] == ' ');
+      g_assert_true (data[whole.target_offset] == '/' || data[whole.target_offset] == '*');
+      g_assert_null (memchr (data, '\n', whole.target_offset + whole.target_length));
       break;
     case PM_HEAD_REFUSED:
       g_assert_cmpuint (whole.status, >=, 400);

@@ -57,7 +57,13 @@
  * `Connection: close`.  A connection that has not delivered a complete
  * request within #PmAcceptor:request-timeout (a client that connects and
  * stays silent, or dribbles its head or its body) gets a 408 and is shut
- * down, so idle peers cannot hold descriptors for ever.  A WebSocket, once
+ * down, so idle peers cannot hold descriptors for ever.
+ *
+ * A server may also answer some requests here, without libsoup: see
+ * pm_acceptor_set_answer_func().  Such a request, on a connection kept
+ * alive, costs a read, a screen of its head, the answer and a write, and
+ * none of the connection set-up that libsoup repeats for every request
+ * it is given.  A WebSocket, once
  * its upgrade request is read, is not affected.  And a peer that stops
  * acknowledging what is sent to it (gone without a word, or never reading)
  * is dropped by the kernel after #PmAcceptor:send-timeout, so a dead log
@@ -71,6 +77,9 @@
 #define BACKOFF_MS 100
 /* How much is read from a connection at a time while its head arrives. */
 #define READ_CHUNK 4096
+/* The most reads of one connection per wake-up: a client that keeps
+ * sending pipelined requests cannot hold the main loop. */
+#define READS_PER_WAKE 16
 /* After a refusal, how long and how much the rest of the client's request
  * is read and dropped before closing, so that the client reads the reply
  * instead of a reset caused by unread data. */
@@ -121,7 +130,17 @@ typedef struct
   gboolean        kept;     /* kept alive after a request: holds a slot */
   gboolean        started;  /* kept, and the next request has begun */
   GSource        *later;    /* (owned) (nullable) reads what was left over */
+  guint32         events;   /* what the epoll set watches for, when watched */
+  GBytes         *out;      /* (owned) (nullable) an answer being written */
+  gsize           out_sent; /* bytes of @out written */
 } Head;
+
+/* A server's own answers; see pm_acceptor_set_answer_func(). */
+typedef struct
+{
+  PmAcceptorAnswerFunc func;
+  gpointer             user_data;
+} Answerer;
 
 /* A connection handed to libsoup whose request has not been read yet.  It
  * hangs on the connection's remote address: libsoup 3.2.3 keeps the
@@ -155,6 +174,7 @@ struct _PmAcceptor
   GHashTable   *listeners;  /* (owned) fd → (owned) Listener */
   GHashTable   *served;     /* (owned) SoupServer → Listener, of listeners */
   GHashTable   *slots;      /* (owned) SoupServer → connections kept alive */
+  GHashTable   *answerers;  /* (owned) SoupServer → (owned) Answerer */
   guint         n_slots;    /* connections kept alive in all */
 
   guint         request_timeout_ms;
@@ -163,6 +183,7 @@ struct _PmAcceptor
   guint         max_kept_per_server;
   guint         max_kept;
   guint64       n_accepted;
+  guint64       n_answered;
   GHashTable   *heads;      /* (owned) &Head.id → (owned) Head */
   guint64       next_head_id;
   GQueue        reading;    /* Head, by deadline */
@@ -319,19 +340,34 @@ head_unwatch (Head *head)
     }
 }
 
+/* Watches @head's connection for @events. */
 static void
-head_watch (Head *head)
+head_watch_for (Head    *head,
+                guint32  events)
 {
   struct epoll_event event = { 0 };
 
-  if (head->watched)
+  if (head->watched && head->events == events)
     return;
-  event.events = EPOLLIN | EPOLLRDHUP;
+  event.events = events;
   event.data.u64 = head->id;
-  if (epoll_ctl (head->acceptor->epoll_fd, EPOLL_CTL_ADD, g_socket_get_fd (head->socket), &event) == 0)
-    head->watched = TRUE;
+  if (epoll_ctl (head->acceptor->epoll_fd, head->watched ? EPOLL_CTL_MOD : EPOLL_CTL_ADD,
+                 g_socket_get_fd (head->socket), &event) == 0)
+    {
+      head->watched = TRUE;
+      head->events = events;
+    }
   else
-    g_debug ("Cannot watch a connection: %s", g_strerror (errno));
+    {
+      g_debug ("Cannot watch a connection: %s", g_strerror (errno));
+    }
+}
+
+/* Watches for what the client sends, or for its leaving. */
+static void
+head_watch (Head *head)
+{
+  head_watch_for (head, EPOLLIN | EPOLLRDHUP);
 }
 
 /* Forgets @head; closes its connection unless it was handed over. */
@@ -355,6 +391,7 @@ head_free (Head *head)
   g_clear_object (&head->socket);
   g_clear_pointer (&head->origin, origin_unref);
   g_clear_pointer (&head->data, g_byte_array_unref);
+  g_clear_pointer (&head->out, g_bytes_unref);
   g_free (head);
 }
 
@@ -454,38 +491,152 @@ head_refuse (Head       *head,
   start_sweep (self);
 }
 
+/* Moves @head to @timeout_ms from now in the queue of deadlines. */
+static void
+head_set_deadline (Head  *head,
+                   guint  timeout_ms)
+{
+  PmAcceptor *self = head->acceptor;
+
+  head->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  g_queue_unlink (&self->reading, &head->link);
+  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
+}
+
 /* The first byte of the next request on a kept connection: from now
  * on the request timeout applies instead of the idle one. */
 static void
 head_start_request (Head *head)
 {
-  PmAcceptor *self = head->acceptor;
-
   head->started = TRUE;
-  head->deadline = g_get_monotonic_time () + (gint64) self->request_timeout_ms * 1000;
-  g_queue_unlink (&self->reading, &head->link);
-  queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
+  head_set_deadline (head, head->acceptor->request_timeout_ms);
 }
 
-/* Screens what has arrived; returns FALSE if @head is gone (handed over
- * or closed). */
+/* What head_answer() and head_flush() did. */
+typedef enum
+{
+  ANSWER_NONE,     /* the request goes to libsoup */
+  ANSWER_SENT,     /* answered; the connection waits for the next request */
+  ANSWER_WRITING,  /* answered; the rest is written when the client reads */
+  ANSWER_GONE,     /* the client left; @head is freed */
+} Answered;
+
+/* Writes what is left of @head's answer. */
+static Answered
+head_flush (Head *head)
+{
+  gsize size;
+  const char *data = g_bytes_get_data (head->out, &size);
+
+  while (head->out_sent < size)
+    {
+      g_autoptr(GError) error = NULL;
+      gssize n = g_socket_send (head->socket, data + head->out_sent, size - head->out_sent,
+                                NULL, &error);
+
+      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          /* A client that reads nothing gets the request time-out to
+           * take its answer. */
+          head_watch_for (head, EPOLLOUT);
+          head_set_deadline (head, head->acceptor->request_timeout_ms);
+          return ANSWER_WRITING;
+        }
+      if (n <= 0)
+        {
+          head_close (head);
+          return ANSWER_GONE;
+        }
+      head->out_sent += n;
+    }
+
+  g_clear_pointer (&head->out, g_bytes_unref);
+  head->out_sent = 0;
+  head->started = FALSE;
+  head_set_deadline (head, head->acceptor->idle_timeout_ms);
+  return ANSWER_SENT;
+}
+
+/* Lets @head's server answer the request itself, if it will, on a
+ * connection that stays open. */
+static Answered
+head_answer (Head               *head,
+             const PmHeadResult *result)
+{
+  PmAcceptor *self = head->acceptor;
+  SoupServer *server = head->origin->server;
+  const char *data = (const char *) head->data->data;
+  PmAcceptorRequest request;
+  Answerer *answerer;
+
+  /* Only bodiless requests on connections kept alive: the others cost
+   * libsoup's set-up anyway. */
+  if (!result->keep_alive || result->body_length != 0)
+    return ANSWER_NONE;
+  answerer = g_hash_table_lookup (self->answerers, server);
+  if (answerer == NULL)
+    return ANSWER_NONE;
+  if (!head->kept)
+    {
+      if (!slot_take (self, server))
+        return ANSWER_NONE;
+      head->kept = TRUE;
+    }
+
+  request.method = data;
+  request.method_length = result->method_length;
+  request.target = data + result->target_offset;
+  request.target_length = result->target_length;
+  request.has_origin = result->has_origin;
+  request.local = head->origin->local;
+  request.remote = head->origin->remote;
+  head->out = answerer->func (&request, answerer->user_data);
+  if (head->out == NULL)
+    return ANSWER_NONE;
+
+  self->n_answered++;
+  g_byte_array_remove_range (head->data, 0, result->length);
+  head->out_sent = 0;
+  return head_flush (head);
+}
+
+/* Screens what has arrived, and answers what can be answered here;
+ * returns FALSE if @head is gone (handed over or closed). */
 static gboolean
 head_screen (Head *head)
 {
-  PmHeadResult result;
-
-  switch (pm_head_screen ((const char *) head->data->data, head->data->len,
-                          head->origin->body_limit, &result))
+  for (;;)
     {
-    case PM_HEAD_ACCEPTED:
-      head_hand_over (head, &result);
-      return FALSE;
-    case PM_HEAD_REFUSED:
-      head_refuse (head, result.status, result.problem);
-      return TRUE;
-    case PM_HEAD_INCOMPLETE:
-    default:
-      return TRUE;
+      PmHeadResult result;
+
+      switch (pm_head_screen ((const char *) head->data->data, head->data->len,
+                              head->origin->body_limit, &result))
+        {
+        case PM_HEAD_ACCEPTED:
+          switch (head_answer (head, &result))
+            {
+            case ANSWER_NONE:
+              head_hand_over (head, &result);
+              return FALSE;
+            case ANSWER_GONE:
+              return FALSE;
+            case ANSWER_WRITING:
+              return TRUE;
+            case ANSWER_SENT:
+            default:
+              if (head->data->len == 0)
+                return TRUE;
+              /* A pipelined request follows. */
+              head_start_request (head);
+              continue;
+            }
+        case PM_HEAD_REFUSED:
+          head_refuse (head, result.status, result.problem);
+          return TRUE;
+        case PM_HEAD_INCOMPLETE:
+        default:
+          return TRUE;
+        }
     }
 }
 
@@ -493,18 +644,25 @@ head_screen (Head *head)
 static void
 head_read (Head *head)
 {
-  for (;;)
+  guint reads;
+
+  for (reads = 0; head->out == NULL; reads++)
     {
       char buffer[READ_CHUNK];
       g_autoptr(GError) error = NULL;
-      gssize n;
+      gssize n = 0;
       gsize before;
 
-      n = g_socket_receive (head->socket, buffer, sizeof buffer, NULL, &error);
-      if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+      if (reads == READS_PER_WAKE ||
+          (n = g_socket_receive (head->socket, buffer, sizeof buffer, NULL, &error)) < 0)
         {
-          head_watch (head);
-          return;
+          /* Nothing more now, or enough for one wake-up: the rest, once
+           * the other connections had their turn. */
+          if (reads == READS_PER_WAKE || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            {
+              head_watch (head);
+              return;
+            }
         }
       if (n <= 0)
         {
@@ -578,6 +736,23 @@ head_start (PmAcceptor     *self,
 
   origin_unref (origin);
   /* Most clients send their request with the connection: read it now. */
+  head_read (head);
+}
+
+/* The client reads again: the rest of the answer, then what it sent
+ * meanwhile. */
+static void
+head_write (Head *head)
+{
+  if (head_flush (head) != ANSWER_SENT)
+    return;
+  head_watch (head);
+  if (head->data->len > 0)
+    {
+      head_start_request (head);
+      if (!head_screen (head))
+        return;
+    }
   head_read (head);
 }
 
@@ -746,8 +921,9 @@ sweep_heads (PmAcceptor *self,
     {
       /* A kept connection that stayed idle just closes, as an HTTP
        * server's keep-alive time-out does; a request that began and did
-       * not end gets its 408. */
-      if (!head->kept || head->started)
+       * not end gets its 408; an answer the client did not take, nothing
+       * more. */
+      if ((!head->kept || head->started) && head->out == NULL)
         {
           g_autofree char *reply = pm_http_format_raw_error (SOUP_STATUS_REQUEST_TIMEOUT,
                                                              "the request did not arrive in time");
@@ -954,7 +1130,9 @@ on_epoll_ready (int          fd,
       if ((key & HEAD_TAG) != 0)
         {
           head = g_hash_table_lookup (self->heads, &key);
-          if (head != NULL)
+          if (head != NULL && head->out != NULL)
+            head_write (head);
+          else if (head != NULL)
             head_read (head);
           continue;
         }
@@ -1020,6 +1198,8 @@ pm_acceptor_dispose (GObject *object)
     g_hash_table_remove_all (self->heads);
   if (self->listeners != NULL)
     g_hash_table_remove_all (self->listeners);
+  if (self->answerers != NULL)
+    g_hash_table_remove_all (self->answerers);
 
   G_OBJECT_CLASS (pm_acceptor_parent_class)->dispose (object);
 }
@@ -1033,6 +1213,7 @@ pm_acceptor_finalize (GObject *object)
   g_clear_pointer (&self->heads, g_hash_table_unref);
   g_clear_pointer (&self->served, g_hash_table_unref);
   g_clear_pointer (&self->slots, g_hash_table_unref);
+  g_clear_pointer (&self->answerers, g_hash_table_unref);
   g_clear_pointer (&self->context, g_main_context_unref);
   if (self->epoll_fd >= 0)
     close (self->epoll_fd);
@@ -1178,6 +1359,7 @@ pm_acceptor_init (PmAcceptor *self)
   self->heads = g_hash_table_new_full (g_int64_hash, g_int64_equal, NULL, (GDestroyNotify) head_free);
   self->served = g_hash_table_new (NULL, NULL);
   self->slots = g_hash_table_new (NULL, NULL);
+  self->answerers = g_hash_table_new_full (NULL, NULL, NULL, g_free);
   self->request_timeout_ms = PM_LIMIT_REQUEST_TIMEOUT_MS;
   self->send_timeout_ms = PM_LIMIT_SEND_TIMEOUT_MS;
   self->idle_timeout_ms = PM_LIMIT_KEEPALIVE_IDLE_MS;
@@ -1386,6 +1568,59 @@ pm_acceptor_close (PmAcceptor *self,
       g_hash_table_remove (self->listeners, GINT_TO_POINTER (fd));
     }
   g_socket_close (listener, NULL);
+}
+
+/**
+ * pm_acceptor_set_answer_func:
+ * @self: a #PmAcceptor
+ * @server: a server
+ * @func: (nullable): what answers requests of @server here, or %NULL to
+ *   hand them all to libsoup again
+ * @user_data: for @func; it must outlive the setting
+ *
+ * Lets @func answer requests of @server before they reach libsoup.  It
+ * is asked for every request that has no body and arrives on a
+ * connection that stays open (HTTP/1.1, no `Connection: close`, no
+ * upgrade, within the keep-alive caps), and returns either the whole
+ * reply, status line, headers and body, or %NULL to let libsoup answer.
+ * A reply must not close the connection.  The servers that use this
+ * clear it before they go.
+ */
+void
+pm_acceptor_set_answer_func (PmAcceptor          *self,
+                             SoupServer          *server,
+                             PmAcceptorAnswerFunc func,
+                             gpointer             user_data)
+{
+  Answerer *answerer;
+
+  g_return_if_fail (PM_IS_ACCEPTOR (self));
+  g_return_if_fail (SOUP_IS_SERVER (server));
+
+  if (func == NULL)
+    {
+      g_hash_table_remove (self->answerers, server);
+      return;
+    }
+  answerer = g_new0 (Answerer, 1);
+  answerer->func = func;
+  answerer->user_data = user_data;
+  g_hash_table_replace (self->answerers, server, answerer);
+}
+
+/**
+ * pm_acceptor_get_n_answered:
+ * @self: a #PmAcceptor
+ *
+ * Returns: how many requests were answered by answer functions (see
+ *   pm_acceptor_set_answer_func()) since it was made
+ */
+guint64
+pm_acceptor_get_n_answered (PmAcceptor *self)
+{
+  g_return_val_if_fail (PM_IS_ACCEPTOR (self), 0);
+
+  return self->n_answered;
 }
 
 /**

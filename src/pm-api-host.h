@@ -3,6 +3,7 @@
 
 #include <libsoup/soup.h>
 
+#include "pm-acceptor.h"
 #include "pm-profile.h"
 #include "pm-sim.h"
 #include "pm-update.h"
@@ -24,6 +25,7 @@ G_BEGIN_DECLS
  * @rand: a Pluto device's random stream
  * @overrides: what PATCH stored on a Pluto device
  * @uptime_seconds: whole seconds since the device started
+ * @server_header: the `Server` header its replies carry
  * @restart: restarts the device as its profile says
  * @renamed: tells the device its settings hold a new hostname
  *
@@ -46,6 +48,7 @@ typedef struct
   GRand           *rand;
   PmOverrides     *overrides;
   guint64          uptime_seconds;
+  const char      *server_header;
   void           (*restart) (gpointer device);
   void           (*renamed) (gpointer device);
 } PmApiHost;
@@ -76,5 +79,20 @@ typedef void (*PmApiHandleFunc) (const PmApiHost   *host,
                                  SoupServerMessage *msg,
                                  const char        *path,
                                  GHashTable        *query);
+
+/**
+ * PmApiAnswerFunc:
+ * @host: the device
+ * @request: a bodiless request on a connection that stays open
+ *
+ * Answers the few requests a profile answers without libsoup: those
+ * that pollers repeat, whose reply depends on nothing but the device.
+ * The device asks only while it has no fault.
+ *
+ * Returns: (transfer full) (nullable): the whole reply, or %NULL for
+ *   libsoup to answer
+ */
+typedef GBytes *(*PmApiAnswerFunc) (const PmApiHost         *host,
+                                    const PmAcceptorRequest *request);
 
 G_END_DECLS

@@ -31,6 +31,7 @@ struct _PmDevice
 
   GRand        *rand;            /* (owned) (nullable) until started */
   SoupServer   *server;          /* (owned) */
+  char         *server_header;   /* (owned) what its replies say in Server */
   GSocket      *listener;        /* (owned) (nullable) while not listening */
   char         *bind_address;    /* (owned) (nullable) */
   gint64        start_time_ms;   /* wall clock, ms since the epoch */

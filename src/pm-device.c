@@ -40,10 +40,12 @@ static const struct
 {
   PmApiEarlyFunc  early;
   PmApiHandleFunc handle;
+  PmApiAnswerFunc answer;
 } family_apis[] = {
-  [PM_PROFILE_FAMILY_PLUTO] = { pm_pluto_api_early, pm_pluto_api_handle },
-  [PM_PROFILE_FAMILY_AXEOS] = { pm_firmware_api_early, pm_firmware_api_handle },
-  [PM_PROFILE_FAMILY_NERDQAXE] = { pm_firmware_api_early, pm_firmware_api_handle },
+  [PM_PROFILE_FAMILY_PLUTO] = { pm_pluto_api_early, pm_pluto_api_handle, pm_pluto_api_answer },
+  [PM_PROFILE_FAMILY_AXEOS] = { pm_firmware_api_early, pm_firmware_api_handle,
+                                pm_firmware_api_answer },
+  [PM_PROFILE_FAMILY_NERDQAXE] = { pm_firmware_api_early, pm_firmware_api_handle, NULL },
 };
 
 
@@ -157,6 +159,7 @@ fill_host (PmDevice  *self,
     .rand = self->rand,
     .overrides = self->overrides,
     .uptime_seconds = (guint64) MAX (0, g_get_monotonic_time () - self->start_mono_us) / G_USEC_PER_SEC,
+    .server_header = self->server_header,
     .restart = restart_by_profile,
     .renamed = on_renamed,
   };
@@ -178,6 +181,21 @@ on_early_request (SoupServer        *server,
   family_apis[self->profile->family].early (&host, msg, path);
   if (self->faults != NULL)
     pm_faults_shape_reply (self->faults, msg);
+}
+
+/* A request the acceptor lets the device answer without libsoup: only
+ * while no fault shapes what the device answers. */
+static GBytes *
+answer_request (const PmAcceptorRequest *request,
+                gpointer                 user_data)
+{
+  PmDevice *self = PM_DEVICE (user_data);
+  PmApiHost host;
+
+  if (self->faults != NULL && pm_faults_get_n_active (self->faults) > 0)
+    return NULL;
+  fill_host (self, &host);
+  return family_apis[self->profile->family].answer (&host, request);
 }
 
 static void
@@ -539,6 +557,9 @@ pm_device_constructed (GObject *object)
   soup_server_remove_websocket_extension (self->server, SOUP_TYPE_WEBSOCKET_EXTENSION_DEFLATE);
   soup_server_add_early_handler (self->server, NULL, on_early_request, self, NULL);
   soup_server_add_handler (self->server, NULL, on_request, self, NULL);
+  g_object_get (self->server, "server-header", &self->server_header, NULL);
+  if (family_apis[self->profile->family].answer != NULL)
+    pm_acceptor_set_answer_func (self->acceptor, self->server, answer_request, self);
 
   self->streams = pm_streams_new (self->profile, self->hostname, self->log_interval_ms,
                                   live_state, self);
@@ -572,6 +593,8 @@ pm_device_dispose (GObject *object)
     shut_down (self, FALSE);
   g_clear_object (&self->faults);
   g_clear_object (&self->streams);
+  if (self->server != NULL && self->acceptor != NULL)
+    pm_acceptor_set_answer_func (self->acceptor, self->server, NULL, NULL);
   g_clear_object (&self->server);
   g_clear_object (&self->acceptor);
 
@@ -584,6 +607,7 @@ pm_device_finalize (GObject *object)
   PmDevice *self = PM_DEVICE (object);
 
   g_clear_pointer (&self->hostname, g_free);
+  g_clear_pointer (&self->server_header, g_free);
   g_clear_pointer (&self->firmware, g_free);
   g_clear_pointer (&self->bind_address, g_free);
   g_clear_pointer (&self->rand, g_rand_free);

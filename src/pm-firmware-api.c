@@ -428,12 +428,11 @@ typedef char AddressText[64];
 /* Brings the device to now and fills @view; the device reports the
  * address it was reached on as its own, written into @ipv4. */
 static void
-current_view (const PmApiHost   *host,
-              SoupServerMessage *msg,
-              PmFirmwareView    *view,
-              AddressText        ipv4)
+current_view (const PmApiHost *host,
+              GSocketAddress  *local,
+              PmFirmwareView  *view,
+              AddressText      ipv4)
 {
-  GSocketAddress *local = soup_server_message_get_local_address (msg);
   g_autofree char *text = NULL;
 
   if (G_IS_INET_SOCKET_ADDRESS (local))
@@ -697,7 +696,7 @@ handle_info (const PmApiHost   *host,
   guint64 ts_ms, span_ms, cur_ms;
   guint limit;
 
-  current_view (host, msg, &view, ipv4);
+  current_view (host, soup_server_message_get_local_address (msg), &view, ipv4);
   if (!is_nerd (host))
     pm_axeos_write_info (out, &view, TRUE);
   else if (query != NULL &&
@@ -707,6 +706,43 @@ handle_info (const PmApiHost   *host,
   else
     pm_nerdqaxe_write_info (out, &view);
   reply_take (msg, SOUP_STATUS_OK, "application/json", out);
+}
+
+/**
+ * pm_firmware_api_answer:
+ * @host: the device
+ * @request: a bodiless request on a connection that stays open
+ *
+ * Answers an AxeOS `GET /api/system/info` without libsoup, as
+ * pm_firmware_api_early() and pm_firmware_api_handle() answer it: from a
+ * peer the network gate lets through, without an `Origin` (whose checks
+ * stay with libsoup's path).  A NerdQAxe+ closes every connection, so
+ * its requests all go to libsoup.
+ *
+ * Returns: (transfer full) (nullable): the reply, or %NULL for libsoup
+ */
+GBytes *
+pm_firmware_api_answer (const PmApiHost         *host,
+                        const PmAcceptorRequest *request)
+{
+  g_autoptr(GString) out = NULL;
+  PmFirmwareView view;
+  AddressText ipv4;
+
+  if (is_nerd (host) || request->has_origin ||
+      !pm_acceptor_request_is (request, "GET", "/api/system/info"))
+    return NULL;
+  if (host->network_gate && !pm_firmware_network_allows (request->remote, NULL, host->hostname))
+    return NULL;
+
+  out = g_string_sized_new (4096);
+  current_view (host, request->local, &view, ipv4);
+  pm_axeos_write_info (out, &view, TRUE);
+  return pm_http_answer_ok (host->server_header,
+                            "Access-Control-Allow-Origin: *\r\n"
+                            "Access-Control-Allow-Methods: " CORS_METHODS "\r\n"
+                            "Access-Control-Allow-Headers: Content-Type\r\n",
+                            "application/json", out->str, out->len);
 }
 
 /**
@@ -793,7 +829,7 @@ pm_firmware_api_handle (const PmApiHost   *host,
         AddressText ipv4;
 
         out = g_string_sized_new (1024);
-        current_view (host, msg, &view, ipv4);
+        current_view (host, soup_server_message_get_local_address (msg), &view, ipv4);
         pm_stats_write (pm_sim_get_stats (host->sim), out,
                         query != NULL ? g_hash_table_lookup (query, "columns") : NULL,
                         view.state->ms_since_boot);
@@ -807,7 +843,7 @@ pm_firmware_api_handle (const PmApiHost   *host,
         AddressText ipv4;
 
         out = g_string_sized_new (2048);
-        current_view (host, msg, &view, ipv4);
+        current_view (host, soup_server_message_get_local_address (msg), &view, ipv4);
         pm_axeos_write_scoreboard (out, view.state);
         reply_take (msg, SOUP_STATUS_OK, "application/json", out);
         break;

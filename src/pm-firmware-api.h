@@ -24,6 +24,8 @@ G_BEGIN_DECLS
 void     pm_firmware_api_early (const PmApiHost   *host,
                                 SoupServerMessage *msg,
                                 const char        *path);
+GBytes  *pm_firmware_api_answer (const PmApiHost         *host,
+                                 const PmAcceptorRequest *request);
 void     pm_firmware_api_handle (const PmApiHost   *host,
                                  SoupServerMessage *msg,
                                  const char        *path,

@@ -136,6 +136,9 @@ screen_request_line (const char   *line,
     return refuse (result, SOUP_STATUS_HTTP_VERSION_NOT_SUPPORTED,
                    "only HTTP/1.0 and HTTP/1.1 are served");
   *http10 = (version[7] == '0');
+  result->method_length = target - 1 - line;
+  result->target_offset = target - line;
+  result->target_length = version - 1 - target;
   return PM_HEAD_ACCEPTED;
 }
 
@@ -151,6 +154,7 @@ typedef struct
   gboolean expect_unknown;
   gboolean connection_close;
   gboolean upgrade;
+  gboolean origin;
 } Framing;
 
 static gboolean
@@ -255,6 +259,10 @@ screen_header_line (const char   *line,
     {
       framing->upgrade = TRUE;
     }
+  else if (NAME_IS ("Origin"))
+    {
+      framing->origin = TRUE;
+    }
   else if (NAME_IS ("Expect"))
     {
       if (!(value_end - value == 12 && g_ascii_strncasecmp (value, "100-continue", 12) == 0))
@@ -336,6 +344,10 @@ pm_head_screen (const char   *data,
   result->body_length = 0;
   result->keep_alive = FALSE;
   result->upgrade = FALSE;
+  result->method_length = 0;
+  result->target_offset = 0;
+  result->target_length = 0;
+  result->has_origin = FALSE;
   result->status = 0;
   result->problem = NULL;
   if (length == 0)
@@ -401,6 +413,7 @@ pm_head_screen (const char   *data,
   else
     result->body_length = framing.n_content_length > 0 ? (gint64) framing.content_length : 0;
   result->upgrade = framing.upgrade;
+  result->has_origin = framing.origin;
   /* Persistent by default in HTTP/1.1 only; plutomock keeps no HTTP/1.0
    * connection open. */
   result->keep_alive = !http10 && !framing.connection_close && !framing.upgrade;

@@ -28,6 +28,10 @@ typedef enum
  * @keep_alive: accepted: whether the client will send another request on
  *   the connection (HTTP/1.1, no `Connection: close`, no upgrade)
  * @upgrade: accepted: whether the request asks for a protocol upgrade
+ * @method_length: accepted: the bytes of the method, which starts the head
+ * @target_offset: accepted: where the request target starts in the head
+ * @target_length: accepted: the bytes of the request target
+ * @has_origin: accepted: whether the request carries an `Origin` header
  * @status: refused: the HTTP status to answer
  * @problem: refused: what was wrong, a static string
  *
@@ -39,6 +43,10 @@ typedef struct
   gint64      body_length;
   gboolean    keep_alive;
   gboolean    upgrade;
+  gsize       method_length;
+  gsize       target_offset;
+  gsize       target_length;
+  gboolean    has_origin;
   guint       status;
   const char *problem;
 } PmHeadResult;

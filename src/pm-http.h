@@ -56,6 +56,11 @@ gsize   pm_http_get_body_length (SoupServerMessage *msg);
 char   *pm_http_dup_url (const char *bind_address,
                          guint       port,
                          const char *path);
+GBytes *pm_http_answer_ok (const char *server_header,
+                           const char *headers,
+                           const char *content_type,
+                           const char *body,
+                           gsize       length);
 char   *pm_http_format_raw_error (guint       status,
                                   const char *problem);
 

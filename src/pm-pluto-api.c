@@ -72,6 +72,29 @@ pm_pluto_api_dup_info (const PmApiHost *host)
 }
 
 /**
+ * pm_pluto_api_answer:
+ * @host: the device
+ * @request: a bodiless request on a connection that stays open
+ *
+ * Answers `GET /api/system/info` without libsoup, with the headers that
+ * pm_pluto_api_early() and pm_pluto_api_handle() give it.
+ *
+ * Returns: (transfer full) (nullable): the reply, or %NULL for libsoup
+ */
+GBytes *
+pm_pluto_api_answer (const PmApiHost         *host,
+                     const PmAcceptorRequest *request)
+{
+  g_autofree char *json = NULL;
+
+  if (host->restarting || !pm_acceptor_request_is (request, "GET", PATH_INFO))
+    return NULL;
+  json = pm_pluto_api_dup_info (host);
+  return pm_http_answer_ok (host->server_header, "Access-Control-Allow-Origin: *\r\n",
+                            "application/json", json, strlen (json));
+}
+
+/**
  * pm_pluto_api_update:
  * @host: the device
  * @data: a JSON document

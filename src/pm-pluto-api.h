@@ -11,6 +11,8 @@ void pm_pluto_api_early (const PmApiHost   *host,
                          SoupServerMessage *msg,
                          const char        *path);
 char     *pm_pluto_api_dup_info (const PmApiHost *host);
+GBytes   *pm_pluto_api_answer (const PmApiHost         *host,
+                               const PmAcceptorRequest *request);
 gboolean  pm_pluto_api_update (const PmApiHost *host,
                                const char      *data,
                                gsize            length,

@@ -3,7 +3,9 @@
  * Connections kept alive: several requests on one connection, pipelined
  * requests, `Connection: close` and HTTP/1.0, the idle time-out, the caps
  * per server and in all, clients that half-close, reset or go silent, and
- * no descriptor left behind.
+ * no descriptor left behind; and the replies the acceptor gives without
+ * libsoup: the same bytes, never under a fault, to a client that does not
+ * read, or floods.
  */
 #define G_LOG_DOMAIN "test-keepalive"
 
@@ -14,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "pm-device.h"
+#include "pm-fault.h"
 #include "pm-limits.h"
 #include "pm-test-util.h"
 
@@ -126,12 +129,14 @@ typedef struct
 {
   guint    status;
   gboolean closes;  /* says Connection: close */
+  char    *head;    /* status line and headers, the blank line included */
   char    *body;
 } Response;
 
 static void
 response_free (Response *response)
 {
+  g_free (response->head);
   g_free (response->body);
   g_free (response);
 }
@@ -163,6 +168,7 @@ raw_read_response (GSocketConnection *connection,
             {
               response->status = (guint) g_ascii_strtoull (buffer->str + 9, NULL, 10);
               response->closes = strstr (lower, "\r\nconnection: close\r\n") != NULL;
+              response->head = g_steal_pointer (&head);
               response->body = g_strndup (end + 4, length);
               g_string_erase (buffer, 0, end + 4 - buffer->str + length);
               return response;
@@ -523,6 +529,393 @@ test_abandoned (Fixture       *fixture,
   g_assert_cmpuint (count_fds (), <=, before);
 }
 
+/* ---- replies given without libsoup ----------------------------------------- */
+
+/* @head with its Date line left out and its Content-Length value hidden:
+ * what two replies of the same kind share. */
+static char *
+head_for_comparison (const char *head)
+{
+  g_auto(GStrv) lines = g_strsplit (head, "\r\n", -1);
+  GString *out = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "Date: "))
+        continue;
+      if (g_str_has_prefix (lines[i], "Content-Length: "))
+        g_string_append (out, "Content-Length: N\r\n");
+      else
+        g_string_append_printf (out, "%s\r\n", lines[i]);
+    }
+  return g_string_free (out, FALSE);
+}
+
+/* The member names of a JSON object, in order, comma-separated. */
+static char *
+member_names (const char *json)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GList) members = NULL;
+  GString *out = g_string_new (NULL);
+  GList *l;
+
+  json_parser_load_from_data (parser, json, -1, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  members = json_object_get_members (json_node_get_object (json_parser_get_root (parser)));
+  for (l = members; l != NULL; l = l->next)
+    g_string_append_printf (out, "%s,", (const char *) l->data);
+  return g_string_free (out, FALSE);
+}
+
+/* Sends @request and reads its reply; @answered: whether the acceptor
+ * answered it without libsoup. */
+static Response *
+request_on (GSocketConnection *connection,
+            PmAcceptor        *acceptor,
+            const char        *request,
+            gboolean          *answered)
+{
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  guint64 before = pm_acceptor_get_n_answered (acceptor);
+  Response *response;
+
+  raw_send (connection, request);
+  response = raw_read_response (connection, buffer);
+  g_assert_cmpuint (buffer->len, ==, 0);
+  *answered = pm_acceptor_get_n_answered (acceptor) - before == 1;
+  g_assert_cmpuint (pm_acceptor_get_n_answered (acceptor) - before, <=, 1);
+  return response;
+}
+
+/* A kept-alive GET /api/system/info is answered by the acceptor; the same
+ * request with an empty query goes through libsoup.  The two replies have
+ * the same status line and headers, in the same order, and bodies with
+ * the same members: a client cannot tell the paths apart.  A NerdQAxe+,
+ * which closes every connection, and a request with an Origin, which
+ * the firmware's gate judges, stay with libsoup. */
+static void
+test_answered_same_reply (Fixture       *fixture,
+                          gconstpointer  user_data)
+{
+  static const char *const profiles[] = { "pluto-legacy", "pluto-new", "axeos-gamma",
+                                          "axeos-supra", "nerdqaxe-plus" };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (profiles); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PmDevice) device = pm_test_device_new (fixture->acceptor, 0, "mockaxe9", profiles[i],
+                                                       NULL, FALSE, 3);
+      g_autoptr(GSocketConnection) connection = NULL;
+      g_autoptr(Response) direct = NULL;
+      g_autoptr(Response) through_soup = NULL;
+      g_autoptr(Response) with_origin = NULL;
+      g_autofree char *direct_head = NULL;
+      g_autofree char *soup_head = NULL;
+      g_autofree char *direct_names = NULL;
+      g_autofree char *soup_names = NULL;
+      gboolean answered;
+
+      g_test_message ("%s", profiles[i]);
+      g_assert_true (pm_device_start (device, "127.0.0.1", &error));
+      connection = raw_connect (device);
+
+      direct = request_on (connection, fixture->acceptor, get_info, &answered);
+      g_assert_cmpuint (direct->status, ==, 200);
+      if (g_str_has_prefix (profiles[i], "nerdqaxe"))
+        {
+          g_assert_false (answered);
+          g_assert_true (direct->closes);
+          pm_device_stop (device);
+          continue;
+        }
+      g_assert_true (answered);
+      g_assert_false (direct->closes);
+
+      through_soup = request_on (connection, fixture->acceptor,
+                                 "GET /api/system/info? HTTP/1.1\r\nHost: x\r\n\r\n", &answered);
+      g_assert_false (answered);
+      g_assert_cmpuint (through_soup->status, ==, 200);
+
+      /* The one header left out of the comparison is a real date. */
+      {
+        const char *date = strstr (direct->head, "\r\nDate: ");
+        g_autofree char *value = NULL;
+        g_autoptr(GDateTime) when = NULL;
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+        g_autofree char *again = NULL;
+
+        g_assert_nonnull (date);
+        value = g_strndup (date + 8, strcspn (date + 8, "\r"));
+        when = soup_date_time_new_from_http_string (value);
+        g_assert_nonnull (when);
+        g_assert_cmpint (ABS (g_date_time_difference (now, when)), <, 5 * G_TIME_SPAN_SECOND);
+        again = soup_date_time_to_string (when, SOUP_DATE_HTTP);
+        g_assert_cmpstr (value, ==, again);
+      }
+      direct_head = head_for_comparison (direct->head);
+      soup_head = head_for_comparison (through_soup->head);
+      g_assert_cmpstr (direct_head, ==, soup_head);
+      direct_names = member_names (direct->body);
+      soup_names = member_names (through_soup->body);
+      g_assert_cmpstr (direct_names, ==, soup_names);
+
+      with_origin = request_on (connection, fixture->acceptor,
+                                "GET /api/system/info HTTP/1.1\r\nHost: x\r\n"
+                                "Origin: http://127.0.0.1:1\r\n\r\n", &answered);
+      g_assert_cmpuint (with_origin->status, ==, 200);
+      g_assert_cmpint (answered, ==, g_str_has_prefix (profiles[i], "pluto"));
+      pm_device_stop (device);
+    }
+}
+
+/* While a fault is set, every request goes through libsoup, where the
+ * faults act; cleared, the acceptor answers again. */
+static void
+test_answered_not_under_fault (Fixture       *fixture,
+                               gconstpointer  user_data)
+{
+  static const char *const parameters[] = { "status=503", "rate=1", NULL };
+  g_autoptr(GSocketConnection) connection = raw_connect (fixture->device);
+  g_autoptr(PmFault) fault = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Response) faulted = NULL;
+  g_autoptr(Response) cleared = NULL;
+  gboolean answered;
+
+  fault = pm_fault_new_from_strings ("errors", parameters, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_device_set_fault (fixture->device, fault, &error));
+  faulted = request_on (connection, fixture->acceptor, get_info, &answered);
+  g_assert_cmpuint (faulted->status, ==, 503);
+  g_assert_false (answered);
+
+  pm_device_clear_faults (fixture->device);
+  if (!faulted->closes)
+    {
+      cleared = request_on (connection, fixture->acceptor, get_info, &answered);
+    }
+  else
+    {
+      g_autoptr(GSocketConnection) next = raw_connect (fixture->device);
+
+      cleared = request_on (next, fixture->acceptor, get_info, &answered);
+    }
+  g_assert_cmpuint (cleared->status, ==, 200);
+  g_assert_true (answered);
+}
+
+/* A client socket whose receive buffer is @size bytes, connected to
+ * @device: the replies it does not read soon fill what the kernels
+ * hold. */
+static GSocketConnection *
+raw_connect_small (PmDevice *device,
+                   gint      size)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, &error);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, pm_device_get_port (device));
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, size, &error));
+  g_assert_true (g_socket_connect (socket, address, NULL, &error));
+  g_assert_no_error (error);
+  return g_socket_connection_factory_create_connection (socket);
+}
+
+/* @n pipelined GETs of the info, in one buffer. */
+static GBytes *
+pipelined_gets (guint n)
+{
+  GString *out = g_string_sized_new (n * strlen (get_info));
+  guint i;
+
+  for (i = 0; i < n; i++)
+    g_string_append (out, get_info);
+  return g_string_free_to_bytes (out);
+}
+
+/* One GET to @device on a connection of its own, which it closes. */
+static void
+assert_answers (PmDevice *device)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (device);
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  g_autoptr(Response) response = NULL;
+
+  raw_send (connection, "GET /api/system/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  response = raw_read_response (connection, buffer);
+  g_assert_cmpuint (response->status, ==, 200);
+}
+
+static gboolean
+one_kept (gpointer user_data)
+{
+  return pm_acceptor_get_n_kept (PM_ACCEPTOR (user_data)) == 1;
+}
+
+#define UNREAD_REQUESTS 20000
+#define LATE_REQUESTS 2000
+#define UNREAD_TIMEOUT_MS 300
+
+/* A client that pipelines many requests and reads none of the replies:
+ * the acceptor stops reading its requests once the replies fill what
+ * the kernel holds (so it holds one reply at most itself), goes on
+ * serving the others, and closes the connection when the client has not
+ * taken a reply within the request time-out.  A client that does read,
+ * later, gets every reply, in order. */
+static void
+test_answered_unread (Fixture       *fixture,
+                      gconstpointer  user_data)
+{
+  g_autoptr(PmAcceptor) acceptor = g_object_new (PM_TYPE_ACCEPTOR,
+                                                 "request-timeout", UNREAD_TIMEOUT_MS,
+                                                 "idle-timeout", 60000, NULL);
+  g_autoptr(PmDevice) device = start_device (acceptor, "mockaxe7");
+  g_autoptr(PmDevice) other = start_device (acceptor, "mockaxe8");
+  g_autoptr(GBytes) requests = pipelined_gets (UNREAD_REQUESTS);
+  gint64 start;
+  guint64 answered;
+
+  /* Never read: closed after the request time-out, with replies left
+   * unanswered (they did not fit), and the other device served
+   * meanwhile. */
+  {
+    g_autoptr(GSocketConnection) connection = raw_connect_small (device, 4096);
+    g_autoptr(GAsyncResult) written = NULL;
+    g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                     g_bytes_get_data (requests, NULL), g_bytes_get_size (requests),
+                                     G_PRIORITY_DEFAULT, cancellable, pm_test_keep_result, &written);
+    g_assert_true (pm_test_wait_until (one_kept, acceptor, PM_TEST_TIMEOUT_MS));
+    start = g_get_monotonic_time ();
+    assert_answers (other);
+    g_assert_true (pm_test_wait_until (none_kept, acceptor, UNREAD_TIMEOUT_MS + PM_TEST_TIMEOUT_MS));
+    answered = pm_acceptor_get_n_answered (acceptor);
+    g_test_message ("closed after %" G_GINT64_FORMAT " ms, %" G_GUINT64_FORMAT " of %d answered",
+                    (g_get_monotonic_time () - start) / 1000, answered, UNREAD_REQUESTS);
+    g_assert_cmpuint (answered, <, UNREAD_REQUESTS);
+    g_cancellable_cancel (cancellable);
+    pm_test_wait_result (&written, PM_TEST_TIMEOUT_MS);
+  }
+
+  /* Read late: every reply, in order. */
+  {
+    g_autoptr(GSocketConnection) connection = raw_connect_small (device, 4096);
+    g_autoptr(GAsyncResult) written = NULL;
+    g_autoptr(GString) buffer = g_string_new (NULL);
+    guint64 before = pm_acceptor_get_n_answered (acceptor);
+    guint i;
+
+    g_output_stream_write_all_async (g_io_stream_get_output_stream (G_IO_STREAM (connection)),
+                                     g_bytes_get_data (requests, NULL), LATE_REQUESTS * strlen (get_info),
+                                     G_PRIORITY_DEFAULT, NULL, pm_test_keep_result, &written);
+    assert_answers (other);
+    for (i = 0; i < LATE_REQUESTS; i++)
+      {
+        g_autoptr(Response) response = raw_read_response (connection, buffer);
+
+        g_assert_cmpuint (response->status, ==, 200);
+        g_assert_false (response->closes);
+        g_assert_true (g_str_has_prefix (response->body, "{\"power\":"));
+      }
+    g_assert_cmpuint (buffer->len, ==, 0);
+    g_assert_cmpuint (pm_acceptor_get_n_answered (acceptor) - before, ==, LATE_REQUESTS);
+    g_assert_true (pm_test_wait_result (&written, PM_TEST_TIMEOUT_MS));
+  }
+  pm_device_stop (device);
+  pm_device_stop (other);
+}
+
+#define FLOOD_MS 3000
+#define FLOOD_LATENCY_MS 400
+
+typedef struct
+{
+  GSocket *socket;
+  GBytes  *requests;
+  gint64   until;      /* monotonic */
+  guint64  bytes_read;
+} Flood;
+
+/* Writes pipelined requests as fast as the connection takes them, until
+ * the flood's end, then half-closes. */
+static gpointer
+flood_write (gpointer data)
+{
+  Flood *flood = data;
+  gsize size;
+  const char *bytes = g_bytes_get_data (flood->requests, &size);
+
+  while (g_get_monotonic_time () < flood->until)
+    if (g_socket_send (flood->socket, bytes, size, NULL, NULL) < 0)
+      break;
+  g_socket_shutdown (flood->socket, FALSE, TRUE, NULL);
+  return NULL;
+}
+
+/* Reads the replies as fast as they come, to the end. */
+static gpointer
+flood_read (gpointer data)
+{
+  Flood *flood = data;
+  char buffer[65536];
+  gssize n;
+
+  while ((n = g_socket_receive (flood->socket, buffer, sizeof buffer, NULL, NULL)) > 0)
+    flood->bytes_read += n;
+  return NULL;
+}
+
+/* A client that pipelines requests without pause and reads every reply
+ * keeps the acceptor answering, but for a bounded time per wake-up: the
+ * other devices' requests are answered meanwhile, in much less than the
+ * flood lasts. */
+static void
+test_answered_flood (Fixture       *fixture,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GSocketConnection) connection = raw_connect (fixture->device);
+  Flood flood = { 0, };
+  GThread *writer, *reader;
+  gint64 slowest = 0;
+  guint n = 0;
+
+  flood.socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (flood.socket, TRUE);
+  flood.requests = pipelined_gets (1000);
+  flood.until = g_get_monotonic_time () + (gint64) FLOOD_MS * 1000;
+  writer = g_thread_new ("flood-write", flood_write, &flood);
+  reader = g_thread_new ("flood-read", flood_read, &flood);
+
+  while (g_get_monotonic_time () < flood.until)
+    {
+      gint64 start = g_get_monotonic_time ();
+
+      assert_answers (fixture->other);
+      slowest = MAX (slowest, g_get_monotonic_time () - start);
+      n++;
+    }
+  g_thread_join (writer);
+  /* The reader ends when the acceptor closes the half-closed connection
+   * after the last reply; it runs on this thread's main loop. */
+  g_assert_true (pm_test_wait_until (none_kept, fixture->acceptor, PM_TEST_TIMEOUT_MS));
+  g_thread_join (reader);
+  g_test_message ("%u requests to another device during the flood, the slowest %" G_GINT64_FORMAT
+                  " ms; the flood read %" G_GUINT64_FORMAT " bytes of replies",
+                  n, slowest / 1000, flood.bytes_read);
+  g_assert_cmpuint (flood.bytes_read, >, 0);
+  g_assert_cmpint (slowest / 1000, <, FLOOD_LATENCY_MS);
+  g_bytes_unref (flood.requests);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -541,6 +934,10 @@ main (int   argc,
   ADD ("/keepalive/caps", small_caps, test_caps);
   ADD ("/keepalive/fd-budget", NULL, test_fd_budget);
   ADD ("/keepalive/abandoned", NULL, test_abandoned);
+  ADD ("/keepalive/answered/same-reply", NULL, test_answered_same_reply);
+  ADD ("/keepalive/answered/not-under-fault", NULL, test_answered_not_under_fault);
+  ADD ("/keepalive/answered/unread", NULL, test_answered_unread);
+  ADD ("/keepalive/answered/flood", NULL, test_answered_flood);
 #undef ADD
 
   return g_test_run ();

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -192,6 +193,24 @@ on_claimed (GObject      *source,
   start_fleet (daemon);
 }
 
+/* GLib before 2.76 keeps the memory its slice allocator frees for reuse
+ * by the slice allocator alone, never for the system: after a burst of
+ * 10 000 connections the daemon would stay some 3 MB larger for good.
+ * With G_SLICE=always-malloc the same objects come from malloc(), which
+ * the acceptor trims after a burst.  GLib reads G_SLICE before main()
+ * runs, so the daemon starts itself again, once, with it set.  Setting
+ * G_SLICE to anything keeps it from doing so. */
+static void
+use_plain_malloc (char *argv[])
+{
+  if (glib_check_version (2, 76, 0) == NULL || g_getenv ("G_SLICE") != NULL)
+    return;
+  g_setenv ("G_SLICE", "always-malloc", TRUE);
+  execv ("/proc/self/exe", argv);
+  /* Without /proc, the daemon runs on as it is. */
+  g_unsetenv ("G_SLICE");
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -202,6 +221,7 @@ main (int   argc,
   Daemon daemon = { 0 };
   guint sigint_id, sigterm_id;
 
+  use_plain_malloc (argv);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -80,6 +81,9 @@
 /* The most reads of one connection per wake-up: a client that keeps
  * sending pipelined requests cannot hold the main loop. */
 #define READS_PER_WAKE 16
+/* The fewest connections open at once after which, when most of them
+ * have gone, freed memory is handed back to the system. */
+#define TRIM_AFTER_HEADS 1024
 /* After a refusal, how long and how much the rest of the client's request
  * is read and dropped before closing, so that the client reads the reply
  * instead of a reset caused by unread data. */
@@ -185,6 +189,7 @@ struct _PmAcceptor
   guint64       n_accepted;
   guint64       n_answered;
   GHashTable   *heads;      /* (owned) &Head.id → (owned) Head */
+  guint         heads_peak; /* the most heads at once since the last trim */
   guint64       next_head_id;
   GQueue        reading;    /* Head, by deadline */
   GQueue        draining;   /* Head, by deadline */
@@ -720,6 +725,7 @@ head_new (PmAcceptor *self,
   head->origin = g_rc_box_acquire (origin);
   head->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   g_hash_table_insert (self->heads, &head->id, head);
+  self->heads_peak = MAX (self->heads_peak, g_hash_table_size (self->heads));
   queue_by_deadline (&self->reading, &head->link, head->deadline, head_deadline);
   start_sweep (self);
   return head;
@@ -938,6 +944,25 @@ sweep_heads (PmAcceptor *self,
     head_close (head);
 }
 
+/* Once a burst of connections is over (at least TRIM_AFTER_HEADS open at
+ * once, three quarters of them gone), hands the memory they held back to
+ * the system: malloc() keeps freed memory in its arenas otherwise, and
+ * the daemon's size would stay at its highest. */
+static void
+trim_after_burst (PmAcceptor *self)
+{
+  guint n = g_hash_table_size (self->heads);
+  gint64 start;
+
+  if (self->heads_peak < TRIM_AFTER_HEADS || n > self->heads_peak / 4)
+    return;
+  start = g_get_monotonic_time ();
+  malloc_trim (0);
+  g_debug ("%u connections closed since there were %u: memory trimmed in %" G_GINT64_FORMAT " µs",
+           self->heads_peak - n, self->heads_peak, g_get_monotonic_time () - start);
+  self->heads_peak = n;
+}
+
 static gboolean
 on_sweep (gpointer user_data)
 {
@@ -946,6 +971,7 @@ on_sweep (gpointer user_data)
 
   sweep_heads (self, now);
   sweep_pending (self, now);
+  trim_after_burst (self);
 
   if (g_queue_is_empty (&self->pending) && g_queue_is_empty (&self->reading) &&
       g_queue_is_empty (&self->draining))

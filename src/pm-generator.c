@@ -194,13 +194,16 @@ writer_key (Writer     *w,
 {
   const char *value;
 
-  if (!w->first)
-    g_string_append_c (w->out, ',');
+  /* Every @name is a plain identifier of this file: nothing to escape.
+   * The key is written with pm_json_append_len(): a document has dozens
+   * of them, and g_string_append() costs several times as much. */
+  if (w->first)
+    pm_json_append_len (w->out, "\"", 1);
+  else
+    pm_json_append_len (w->out, ",\"", 2);
   w->first = FALSE;
-  /* Every @name is a plain identifier of this file: nothing to escape. */
-  g_string_append_c (w->out, '"');
-  g_string_append (w->out, name);
-  g_string_append (w->out, "\":");
+  pm_json_append_raw (w->out, name);
+  pm_json_append_len (w->out, "\":", 2);
 
   if (w->overrides == NULL)
     return TRUE;
@@ -256,7 +259,7 @@ put_difficulty (Writer     *w,
   /* A number and a letter need no escaping. */
   g_string_append_c (w->out, '"');
   pm_json_append_fixed (w->out, value, decimals);
-  g_string_append (w->out, suffix);
+  pm_json_append_raw (w->out, suffix);
   g_string_append_c (w->out, '"');
 }
 
@@ -422,7 +425,7 @@ put_scaled_difficulty (Writer     *w,
     }
   g_string_append_c (w->out, '"');
   pm_json_append_fixed (w->out, value, 2);
-  g_string_append (w->out, suffixes[i]);
+  pm_json_append_raw (w->out, suffixes[i]);
   g_string_append_c (w->out, '"');
 }
 

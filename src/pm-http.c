@@ -434,8 +434,8 @@ pm_http_route_find (const PmRoute     *routes,
  *
  * The checks every request passes before its body is read: the body
  * limit, an exact path (404), an allowed method (405 with `Allow`), and
- * CORS preflight; sets the headers of pm_http_prepare_reply().  Call it
- * from an early handler.
+ * CORS preflight.  Call it from an early handler, after
+ * pm_http_prepare_reply().
  *
  * Returns: %TRUE if the request goes on to its handler; otherwise the
  *   reply has been set
@@ -449,8 +449,6 @@ pm_http_route_check (const PmRoute     *routes,
   SoupMessageHeaders *response = soup_server_message_get_response_headers (msg);
   const char *method = soup_server_message_get_method (msg);
   const PmRoute *route;
-
-  pm_http_prepare_reply (msg);
 
   if (!pm_http_limit_body (msg, body_limit))
     return FALSE;

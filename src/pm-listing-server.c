@@ -205,6 +205,7 @@ on_early_request (SoupServer        *server,
       self->mount.early (self->mount_data, msg, path);
       return;
     }
+  pm_http_prepare_reply (msg);
   if (is_fleet_page_path (path))
     {
       /* The page's files are answered to anyone, as /servers is. */

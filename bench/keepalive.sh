@@ -11,6 +11,8 @@
 # floors side by side on 127.0.0.1, and measures in the same run, RUNS
 # times each, interleaved:
 #   info-fleetN       GET /api/system/info on one device of a fleet of N (wrk)
+#   info-close-fleet1 the same with `Connection: close`, a connection per
+#                     request, on a fleet of one (wrk)
 #   info-rr-fleet10000  the same, round-robin over all 10 000 device ports,
 #                     one connection per port (bench/rr-client)
 #   servers-fleet10000  GET /servers of the 10 000-device fleet (wrk)
@@ -34,6 +36,7 @@
 #   THREADS [2]  CONNECTIONS [50]   wrk threads and connections; rr-client
 #                                   keeps CONNECTIONS requests in flight
 #   BIG_FLEET [10000]     the largest fleet (needs that many descriptors)
+#   FLEETS ["1 1000 BIG_FLEET"]  the fleet sizes measured, in turn
 #   PLUTOMOCK [BUILD_DIR/src/plutomock]  the daemon to measure (another
 #                         build's, to compare two versions with one floor)
 
@@ -52,6 +55,7 @@ RUNS=${RUNS:-3}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-50}
 BIG_FLEET=${BIG_FLEET:-10000}
+FLEETS=${FLEETS:-1 1000 $BIG_FLEET}
 HOST=127.0.0.1
 
 die () { echo "keepalive.sh: $*" >&2; exit 1; }
@@ -155,8 +159,8 @@ start_floor () {
 
 # ---- measurements ----------------------------------------------------------
 
-keeps_alive () {   # URL -> yes if the reply does not close the connection
-  if curl -s -D - -o /dev/null --max-time 5 "$1" | grep -qi '^connection:.*close'; then
+keeps_alive () {   # URL [HEADER] -> yes if the reply does not close the connection
+  if curl -s -D - -o /dev/null --max-time 5 ${2:+-H "$2"} "$1" | grep -qi '^connection:.*close'; then
     echo no
   else
     echo yes
@@ -172,13 +176,13 @@ record () {
   }' >> "$SUMMARY"
 }
 
-# bench_wrk SCENARIO RUN PID URL
+# bench_wrk SCENARIO RUN PID URL [HEADER]
 bench_wrk () {
-  local scenario=$1 run=$2 pid=$3 url=$4 out t0 t1
+  local scenario=$1 run=$2 pid=$3 url=$4 header=${5:-} out t0 t1
   out=$RESULTS/$scenario-$run.txt
-  KEEPALIVE=$(keeps_alive "$url")
+  KEEPALIVE=$(keeps_alive "$url" "$header")
   t0=$(cpu_ticks_of "$pid")
-  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" "$url" > "$out" 2>&1
+  wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" ${header:+-H "$header"} "$url" > "$out" 2>&1
   t1=$(cpu_ticks_of "$pid")
   record "$scenario" "$run" "$pid" $((t1 - t0)) \
     "$(awk '/ requests in / { print $1 }' "$out")" \
@@ -213,7 +217,7 @@ declare -A FLOOR_PORTS=(
 )
 INFO_URL=http://$HOST:$FIRST_PORT/api/system/info
 
-for fleet in $(printf '%s\n' 1 1000 "$BIG_FLEET" | awk '!seen[$0]++'); do
+for fleet in $(printf '%s\n' $FLEETS | awk '!seen[$0]++'); do
   start_daemon "$fleet"
   if [ -z "${FLOOR_PID[info-keepalive]:-}" ]; then
     # The floor answers with the bytes of one of the daemon's own replies.
@@ -230,6 +234,9 @@ for fleet in $(printf '%s\n' 1 1000 "$BIG_FLEET" | awk '!seen[$0]++'); do
   fi
   for run in $(seq "$RUNS"); do
     bench_wrk "info-fleet$fleet" "$run" "$DAEMON_PID" "$INFO_URL"
+    if [ "$fleet" = 1 ]; then
+      bench_wrk "info-close-fleet$fleet" "$run" "$DAEMON_PID" "$INFO_URL" "Connection: close"
+    fi
     if [ "$fleet" = "$BIG_FLEET" ]; then
       bench_rr "info-rr-fleet$fleet" "$run" "$DAEMON_PID" "$FIRST_PORT" "$fleet" /api/system/info
       bench_wrk "servers-fleet$fleet" "$run" "$DAEMON_PID" "http://$HOST:$LISTING_PORT/servers"

@@ -1039,18 +1039,26 @@ test_no_fd_growth (void)
 #define BURST_CLIENTS 3000
 #define BURST_RSS_MARGIN_KIB 600
 
+/* A figure of the daemon's /proc status, such as "VmRSS", in kB. */
 static guint64
-daemon_rss_kib (PmTestDaemon *daemon)
+daemon_status_kb (PmTestDaemon *daemon,
+                  const char   *name)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status",
-                                           g_subprocess_get_identifier (daemon->process));
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
   g_autofree char *status = NULL;
+  g_autofree char *key = g_strdup_printf ("\n%s:", name);
   const char *line;
 
   g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  line = strstr (status, "\nVmRSS:");
+  line = strstr (status, key);
   g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("\nVmRSS:"), NULL, 10);
+  return g_ascii_strtoull (line + strlen (key), NULL, 10);
+}
+
+static guint64
+daemon_rss_kib (PmTestDaemon *daemon)
+{
+  return daemon_status_kb (daemon, "VmRSS");
 }
 
 typedef struct
@@ -1257,14 +1265,7 @@ send_big_body (guint    port,
 static guint64
 daemon_peak_kb (PmTestDaemon *daemon)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
-  g_autofree char *status = NULL;
-  const char *line;
-
-  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  line = strstr (status, "\nVmHWM:");
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen ("\nVmHWM:"), NULL, 10);
+  return daemon_status_kb (daemon, "VmHWM");
 }
 
 static void

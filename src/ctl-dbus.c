@@ -333,22 +333,6 @@ dbus_clear_fault (CtlClient  *client,
                                                  G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
 }
 
-/* The address the daemon binds to: the host its devices' URLs name (the
- * listing server binds to the same), the default without a device.  The
- * bus does not say otherwise. */
-static char *
-dup_bind_address (GPtrArray *devices)
-{
-  g_autoptr(GUri) uri = NULL;
-
-  if (devices->len > 0)
-    uri = g_uri_parse (json_object_get_string_member_with_default (g_ptr_array_index (devices, 0), "url", ""),
-                       G_URI_FLAGS_NONE, NULL);
-  if (uri == NULL || g_uri_get_host (uri) == NULL)
-    return g_strdup ("127.0.0.1");
-  return g_strdup (g_uri_get_host (uri));
-}
-
 /* Status from the Manager's properties and the devices; the bus does not
  * say who may control the daemon over HTTP, so no "controlAllow". */
 static JsonObject *
@@ -358,16 +342,14 @@ dbus_get_status (CtlClient *client,
   CtlDBusClient *self = (CtlDBusClient *) client;
   PmDBusManager *manager = get_manager (self, error);
   g_autoptr(GPtrArray) devices = NULL;
-  g_autofree char *bind_address = NULL;
 
   if (manager == NULL)
     return NULL;
   devices = dbus_list_devices (client, error);
-  bind_address = dup_bind_address (devices);
   return ctl_status_new (pm_dbus_manager_get_version (manager),
                          pm_dbus_manager_get_seed (manager),
                          pm_dbus_manager_get_listing_port (manager),
-                         bind_address,
+                         pm_dbus_manager_get_bind_address (manager),
                          pm_dbus_manager_get_logs_enabled (manager),
                          devices,
                          pm_dbus_manager_get_scenario_running (manager),

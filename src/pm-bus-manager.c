@@ -263,6 +263,7 @@ pm_bus_manager_new (PmManager *manager)
 
   iface = PM_DBUS_MANAGER (self);
   pm_dbus_manager_set_listing_port (iface, pm_manager_get_listing_port (manager));
+  pm_dbus_manager_set_bind_address (iface, pm_manager_get_bind_address (manager));
   pm_dbus_manager_set_logs_enabled (iface, pm_manager_get_logs_enabled (manager));
   pm_dbus_manager_set_version (iface, PACKAGE_VERSION);
   pm_dbus_manager_set_seed (iface, pm_manager_get_seed (manager));

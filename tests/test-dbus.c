@@ -58,7 +58,7 @@
 #define DEVICE_DESCRIPTION \
   DEVICE_IFACE "(ApiVersion:s,Faults:a{sa{sv}},Firmware:s,Hostname:s,Port:u,Profile:s,Restarting:b,StartTime:x,Url:s)"
 #define MANAGER_DESCRIPTION \
-  MANAGER_IFACE "(ListingPort:u,LogsEnabled:b,Scenario:s,ScenarioRunning:b,Seed:t,Version:s)"
+  MANAGER_IFACE "(BindAddress:s,ListingPort:u,LogsEnabled:b,Scenario:s,ScenarioRunning:b,Seed:t,Version:s)"
 
 /* The devices that the fixture's PORTS start, in order. */
 static const char *const startup_hostnames[] = { "mockaxe1", "mockaxe2" };
@@ -1536,6 +1536,7 @@ test_manager_properties (Fixture       *fixture,
   g_autoptr(GVariant) logs = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "LogsEnabled");
   g_autoptr(GVariant) version = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "Version");
   g_autoptr(GVariant) seed = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "Seed");
+  g_autoptr(GVariant) bind = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "BindAddress");
   g_autoptr(JsonArray) servers = NULL;
   g_autoptr(PmDBusDevice) device = NULL;
   g_autoptr(PmTestDaemon) replay = NULL;
@@ -1544,7 +1545,10 @@ test_manager_properties (Fixture       *fixture,
   g_autofree char *expected = NULL;
   g_autofree char *firmware = NULL;
 
-  g_assert_cmpuint (g_variant_n_children (all), ==, 6);
+  g_assert_cmpuint (g_variant_n_children (all), ==, 7);
+
+  g_assert_cmpstr (g_variant_get_type_string (bind), ==, "s");
+  g_assert_cmpstr (g_variant_get_string (bind, NULL), ==, "127.0.0.1");
 
   /* ListingPort: LISTING_PORT=0 let the kernel pick it, and /servers
    * answers there, listing the fleet. */
@@ -3106,6 +3110,41 @@ test_daemon_replace (BusFixture    *fixture,
   assert_no_warnings (new);
 }
 
+/* With --bind 0.0.0.0 the bus says so, and plutomockctl's status over the
+ * bus shows it as its status over HTTP does (it showed the loopback
+ * address of the devices' URLs). */
+static void
+test_daemon_bind_any (BusFixture    *fixture,
+                      gconstpointer  user_data)
+{
+  const char *extra[] = { "--bind", "0.0.0.0", NULL };
+  g_autoptr(PmTestDaemon) daemon = pm_test_daemon_start (1, extra, NULL);
+  g_autoptr(GVariant) bind = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  const char *argv[] = { g_getenv ("PLUTOMOCKCTL"), "status", "--json", NULL };
+  int status = -1;
+
+  g_assert_nonnull (argv[0]);
+  assert_said (daemon, SAYS_OWNED);
+  if (!poll_until (manager_answers, fixture->connection))
+    g_error ("The daemon owns %s but its manager does not answer; it said:\n%s",
+             BUS_NAME, daemon->output->str);
+  bind = get_property (fixture->connection, MANAGER_PATH, MANAGER_IFACE, "BindAddress");
+  g_assert_cmpstr (g_variant_get_string (bind, NULL), ==, "0.0.0.0");
+
+  g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, &out, NULL,
+                &status, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_spawn_check_wait_status (status, NULL));
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json_parser_get_root (parser)),
+                                                  "bindAddress"), ==, "0.0.0.0");
+  g_assert_cmpint (pm_test_daemon_stop (daemon), ==, 0);
+}
+
 static void
 test_daemon_no_dbus (BusFixture    *fixture,
                      gconstpointer  user_data)
@@ -3350,6 +3389,7 @@ main (int   argc,
   ADD_BUS ("/dbus/daemon/replace", test_daemon_replace, FALSE);
   ADD_BUS ("/dbus/daemon/replace-interrupted", test_daemon_replace_interrupted, FALSE);
   ADD_BUS ("/dbus/daemon/no-dbus", test_daemon_no_dbus, FALSE);
+  ADD_BUS ("/dbus/daemon/bind-any", test_daemon_bind_any, FALSE);
   ADD_BUS ("/dbus/daemon/bus-gone/activated", test_bus_gone_activated, TRUE);
   ADD_BUS ("/dbus/daemon/bus-gone/spawned", test_bus_gone_spawned, FALSE);
   g_test_add_func ("/dbus/daemon/no-bus", test_no_bus);

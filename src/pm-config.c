@@ -386,19 +386,8 @@ pm_config_load (PmConfig           *self,
 
   if (options.seed != NULL)
     {
-      g_autofree char *seed = g_strstrip (g_strdup (options.seed));
-
-      /* Digits only, as for ports. */
-      if (seed[strspn (seed, "0123456789")] != '\0' ||
-          !g_ascii_string_to_unsigned (seed, 10, 0, G_MAXUINT64, &self->seed, NULL))
-        {
-          g_autofree char *quoted = pm_quote (seed, -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       _("--seed: '%s' is not a whole number from 0 to 18446744073709551615"),
-                       quoted);
-          return FALSE;
-        }
+      if (!pm_parse_seed ("--seed", options.seed, &self->seed, error))
+        return FALSE;
       self->seed_given = TRUE;
     }
 

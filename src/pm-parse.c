@@ -13,7 +13,7 @@
 
 /*
  * The values a user writes in the environment, on the command line or in
- * a scenario file: ports, lists of ports, booleans.  Each error names
+ * a scenario file: ports, lists of ports, seeds, booleans.  Each error names
  * where the value came from and quotes it.
  */
 
@@ -141,6 +141,38 @@ pm_parse_ports (const char *source,
     }
 
   g_array_append_vals (out_ports, ports->data, ports->len);
+  return TRUE;
+}
+
+/**
+ * pm_parse_seed:
+ * @source: where @text comes from, for the error message
+ * @text: the text to parse
+ * @out_seed: (out): the seed
+ * @error: return location for a #GError
+ *
+ * Parses the seed of the draws: a whole number from 0 to 2^64-1,
+ * surrounding blanks allowed.
+ */
+gboolean
+pm_parse_seed (const char *source,
+               const char *text,
+               guint64    *out_seed,
+               GError    **error)
+{
+  g_autofree char *copy = g_strstrip (g_strdup (text));
+
+  /* Digits only, as for ports. */
+  if (copy[0] == '\0' || copy[strspn (copy, "0123456789")] != '\0' ||
+      !g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, out_seed, NULL))
+    {
+      g_autofree char *quoted = pm_quote (copy, -1);
+
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   _ ("%s: '%s' is not a whole number from 0 to 18446744073709551615"),
+                   source, quoted);
+      return FALSE;
+    }
   return TRUE;
 }
 

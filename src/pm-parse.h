@@ -13,6 +13,10 @@ gboolean pm_parse_ports (const char *source,
                          const char *text,
                          GArray     *out_ports,
                          GError    **error);
+gboolean pm_parse_seed (const char *source,
+                        const char *text,
+                        guint64    *out_seed,
+                        GError    **error);
 gboolean pm_parse_bool (const char *source,
                         const char *text,
                         gboolean   *out_value,

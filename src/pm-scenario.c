@@ -42,8 +42,10 @@ step_free (PmScenarioStep *step)
     return;
   g_free (step->name);
   g_free (step->select_text);
+  /* The set's keys are the strings of names. */
+  g_clear_pointer (&step->name_set, g_hash_table_unref);
   g_strfreev (step->names);
-  g_clear_pointer (&step->ports, g_array_unref);
+  g_clear_pointer (&step->port_ranges, g_array_unref);
   g_free (step->profile);
   g_clear_pointer (&step->fault, pm_fault_free);
   g_free (step);
@@ -390,16 +392,8 @@ parse_header (PmScenario *self,
         }
       else if (strcmp (key, "seed") == 0)
         {
-          if (value[0] == '\0' || value[strspn (value, "0123456789")] != '\0' ||
-              !g_ascii_string_to_unsigned (value, 10, 0, G_MAXUINT64, &self->seed, NULL))
-            {
-              g_autofree char *quoted = pm_quote (value, -1);
-
-              set_key_error (error, SCENARIO_GROUP, key,
-                             "'%s' is not a seed (a whole number from 0 to %" G_GUINT64_FORMAT ")",
-                             quoted, G_MAXUINT64);
-              return FALSE;
-            }
+          if (!pm_parse_seed ("[" SCENARIO_GROUP "] seed", value, &self->seed, error))
+            return FALSE;
           self->has_seed = TRUE;
         }
       else if (strcmp (key, "length") == 0)
@@ -471,6 +465,132 @@ parse_share (const char *text,
   return TRUE;
 }
 
+/* Hostnames match whatever their ASCII case (they are ASCII: see
+ * pm_identity_check_hostname()). */
+static guint
+hash_hostname (gconstpointer key)
+{
+  const char *p;
+  guint hash = 5381;
+
+  for (p = key; *p != '\0'; p++)
+    hash = hash * 33 + (guchar) g_ascii_tolower (*p);
+  return hash;
+}
+
+static gboolean
+equal_hostname (gconstpointer a,
+                gconstpointer b)
+{
+  return g_ascii_strcasecmp (a, b) == 0;
+}
+
+/* A set of @names, which it does not own. */
+static GHashTable *
+name_set_new (char **names)
+{
+  GHashTable *set = g_hash_table_new (hash_hostname, equal_hostname);
+  gsize i;
+
+  for (i = 0; names[i] != NULL; i++)
+    g_hash_table_add (set, names[i]);
+  return set;
+}
+
+static gint
+compare_ranges (gconstpointer a,
+                gconstpointer b)
+{
+  const PmScenarioPortRange *ra = a, *rb = b;
+
+  return (ra->first > rb->first) - (ra->first < rb->first);
+}
+
+/* A list of ports and FIRST-LAST ranges, as pm_parse_ports() reads it and
+ * with its messages, kept as ranges: a range of 60 000 ports costs what
+ * one port does.  Sorted, and merged where they touch.
+ *
+ * Returns: (transfer full) (element-type PmScenarioPortRange) (nullable):
+ *   the ranges, or %NULL on error */
+static GArray *
+parse_port_ranges (const char *source,
+                   const char *text,
+                   GError    **error)
+{
+  g_auto(GStrv) entries = g_strsplit (text, ",", -1);
+  g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (PmScenarioPortRange));
+  guint i, kept;
+
+  if (entries[0] == NULL)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "%s: no port given", source);
+      return NULL;
+    }
+
+  for (i = 0; entries[i] != NULL; i++)
+    {
+      char *entry = g_strstrip (entries[i]);
+      const char *dash = strchr (entry, '-');
+      PmScenarioPortRange range;
+
+      if (entry[0] == '\0')
+        {
+          g_autofree char *quoted = pm_quote (text, -1);
+
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "%s: entry %u of '%s' is empty", source, i + 1, quoted);
+          return NULL;
+        }
+      if (dash != NULL && dash != entry)
+        {
+          g_autofree char *head = g_strndup (entry, dash - entry);
+
+          if (!pm_parse_port (source, head, &range.first, error) ||
+              !pm_parse_port (source, dash + 1, &range.last, error))
+            return NULL;
+          if (range.last < range.first)
+            {
+              g_autofree char *quoted = pm_quote (entry, -1);
+
+              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                           "%s: range '%s' runs backwards", source, quoted);
+              return NULL;
+            }
+        }
+      else
+        {
+          if (!pm_parse_port (source, entry, &range.first, error))
+            return NULL;
+          range.last = range.first;
+        }
+      g_array_append_val (ranges, range);
+    }
+
+  /* Sorted by first port, a range that starts at or before the end of
+   * the one before overlaps it: its first port is listed twice. */
+  g_array_sort (ranges, compare_ranges);
+  kept = 0;
+  for (i = 0; i < ranges->len; i++)
+    {
+      PmScenarioPortRange *range = &g_array_index (ranges, PmScenarioPortRange, i);
+      PmScenarioPortRange *last_kept = kept > 0 ? &g_array_index (ranges, PmScenarioPortRange, kept - 1) : NULL;
+
+      if (last_kept != NULL && range->first <= last_kept->last)
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       "%s: port %u is listed twice", source, range->first);
+          return NULL;
+        }
+      if (last_kept != NULL && range->first == last_kept->last + 1)
+        last_kept->last = range->last;
+      else
+        g_array_index (ranges, PmScenarioPortRange, kept++) = *range;
+    }
+  g_array_set_size (ranges, kept);
+  return g_steal_pointer (&ranges);
+}
+
 static gboolean
 parse_selector (PmScenarioStep *step,
                 const char     *group,
@@ -501,6 +621,7 @@ parse_selector (PmScenarioStep *step,
       step->selector = PM_SCENARIO_SELECT_NAMES;
       step->names = g_new0 (char *, 2);
       step->names[0] = g_strdup (rest);
+      step->name_set = name_set_new (step->names);
       return TRUE;
     }
   if (rest != NULL && strcmp (prefix, "names") == 0)
@@ -524,24 +645,27 @@ parse_selector (PmScenarioStep *step,
         }
       step->selector = PM_SCENARIO_SELECT_NAMES;
       step->names = g_steal_pointer (&names);
+      step->name_set = name_set_new (step->names);
       return TRUE;
     }
   if (rest != NULL && (strcmp (prefix, "port") == 0 || strcmp (prefix, "ports") == 0))
     {
-      g_autoptr(GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+      g_autoptr(GArray) ranges = NULL;
 
       if (prefix[4] == '\0')
         {
-          guint port;
+          PmScenarioPortRange range;
 
-          if (!pm_parse_port (source, rest, &port, error))
+          if (!pm_parse_port (source, rest, &range.first, error))
             return FALSE;
-          g_array_append_val (ports, port);
+          range.last = range.first;
+          ranges = g_array_sized_new (FALSE, FALSE, sizeof (PmScenarioPortRange), 1);
+          g_array_append_val (ranges, range);
         }
-      else if (!pm_parse_ports (source, rest, ports, error))
+      else if ((ranges = parse_port_ranges (source, rest, error)) == NULL)
         return FALSE;
       step->selector = PM_SCENARIO_SELECT_PORTS;
-      step->ports = g_steal_pointer (&ports);
+      step->port_ranges = g_steal_pointer (&ranges);
       return TRUE;
     }
   if (rest != NULL && strcmp (prefix, "profile") == 0)
@@ -817,6 +941,54 @@ parse_step (PmScenario *self,
   return g_steal_pointer (&step);
 }
 
+static guint64 firings_per_pass (const PmScenario     *self,
+                                 const PmScenarioStep *step);
+
+/* How often @step fires over the long run, in firings a second: every=
+ * alone says so; in a scenario that repeats, so do its firings in one
+ * pass over the length.  A step that fires once counts for nothing. */
+static double
+firing_rate (const PmScenario     *self,
+             const PmScenarioStep *step)
+{
+  if (self->repeat)
+    return (double) firings_per_pass (self, step) * 1000.0 / (double) self->length_ms;
+  if (step->every_ms > 0)
+    return 1000.0 / (double) step->every_ms;
+  return 0.0;
+}
+
+/* The steps together may fire at most PM_SCENARIO_MAX_FIRINGS_PER_S times
+ * a second. */
+static gboolean
+check_firing_rate (const PmScenario *self,
+                   GError          **error)
+{
+  char shown[G_ASCII_DTOSTR_BUF_SIZE];
+  double rate = 0.0;
+  char *end;
+  guint i;
+
+  for (i = 0; i < self->steps->len; i++)
+    rate += firing_rate (self, g_ptr_array_index (self->steps, i));
+  /* Room for rounding: ten steps every 100ms are exactly 100. */
+  if (rate <= PM_SCENARIO_MAX_FIRINGS_PER_S + 1e-6)
+    return TRUE;
+
+  /* At most two decimals, without trailing zeros. */
+  g_ascii_formatd (shown, sizeof shown, "%.2f", rate);
+  end = shown + strlen (shown);
+  while (end[-1] == '0')
+    *--end = '\0';
+  if (end[-1] == '.')
+    end[-1] = '\0';
+  g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+               "the steps that repeat would fire %s times a second in all, more than the "
+               "limit of %d (make every= or the length longer, or repeat fewer steps)",
+               shown, PM_SCENARIO_MAX_FIRINGS_PER_S);
+  return FALSE;
+}
+
 static gint
 compare_steps (gconstpointer a,
                gconstpointer b)
@@ -927,6 +1099,8 @@ pm_scenario_new_from_data (const char *data,
                            "the scenario has no step (a group [" STEP_PREFIX "NAME])");
       return NULL;
     }
+  if (!check_firing_rate (self, error))
+    return NULL;
 
   /* A stable sort: steps that fire together keep the file's order. */
   g_ptr_array_sort (self->steps, compare_steps);
@@ -1118,26 +1292,41 @@ compare_ranked (gconstpointer a,
   return (ra->index > rb->index) - (ra->index < rb->index);
 }
 
+/* Whether @port is in one of @ranges (sorted, disjoint): a binary
+ * search. */
+static gboolean
+find_port_range (GArray *ranges,
+                 guint   port)
+{
+  guint low = 0, high = ranges->len;
+
+  while (low < high)
+    {
+      guint middle = low + (high - low) / 2;
+      const PmScenarioPortRange *range = &g_array_index (ranges, PmScenarioPortRange, middle);
+
+      if (port < range->first)
+        high = middle;
+      else if (port > range->last)
+        low = middle + 1;
+      else
+        return TRUE;
+    }
+  return FALSE;
+}
+
 static gboolean
 step_matches (const PmScenarioStep   *step,
               const PmScenarioDevice *device)
 {
-  guint i;
-
   switch (step->selector)
     {
     case PM_SCENARIO_SELECT_ALL:
       return TRUE;
     case PM_SCENARIO_SELECT_NAMES:
-      for (i = 0; step->names[i] != NULL; i++)
-        if (device->hostname != NULL && g_ascii_strcasecmp (step->names[i], device->hostname) == 0)
-          return TRUE;
-      return FALSE;
+      return device->hostname != NULL && g_hash_table_contains (step->name_set, device->hostname);
     case PM_SCENARIO_SELECT_PORTS:
-      for (i = 0; i < step->ports->len; i++)
-        if (g_array_index (step->ports, guint, i) == device->port)
-          return TRUE;
-      return FALSE;
+      return find_port_range (step->port_ranges, device->port);
     case PM_SCENARIO_SELECT_PROFILE:
       return device->profile != NULL && strcmp (device->profile, step->profile) == 0;
     case PM_SCENARIO_SELECT_SHARE:

@@ -67,6 +67,12 @@ G_BEGIN_DECLS
  * such terms without blanks such as 1m30s; 0 alone is allowed too.  No
  * time may exceed %PM_SCENARIO_MAX_TIME_MS (30 days).
  *
+ * The steps that fire again and again (every=, or any step of a scenario
+ * that repeats) may together fire at most %PM_SCENARIO_MAX_FIRINGS_PER_S
+ * times a second, counted over the long run: each step with every= as
+ * 1000 / every= in ms, each step of a repeating scenario as its firings
+ * in one pass over the length.
+ *
  * Lines starting with '#' are comments; a '#' after a value is part of
  * the value.  A group or a key given twice is an error, as is a key
  * another kind of step does not take.  Every check is made when the file
@@ -79,6 +85,11 @@ G_BEGIN_DECLS
 #define PM_SCENARIO_MAX_TIME_MS (G_GINT64_CONSTANT (30) * 24 * 3600 * 1000)
 /* The shortest period of a repeating step, in milliseconds. */
 #define PM_SCENARIO_MIN_EVERY_MS 100
+/* The most firings a second the repeating steps of a scenario may ask for
+ * in all.  A firing costs a pass over the fleet, and with 1000 steps the
+ * 100 ms floor alone would allow 10 000 a second: more than a main loop
+ * that also serves the fleet's HTTP can spare. */
+#define PM_SCENARIO_MAX_FIRINGS_PER_S 100
 /* The largest scenario text, in bytes. */
 #define PM_SCENARIO_MAX_BYTES (1024 * 1024)
 /* The longest name or description, in bytes. */
@@ -117,6 +128,19 @@ typedef enum
 } PmScenarioAction;
 
 /**
+ * PmScenarioPortRange:
+ * @first: its first port
+ * @last: its last port, @first or more
+ *
+ * Ports from @first to @last, both included.
+ */
+typedef struct
+{
+  guint first;
+  guint last;
+} PmScenarioPortRange;
+
+/**
  * PmScenarioStep:
  * @name: NAME of its group, [step NAME]
  * @at_ms: when it first fires, in ms from the scenario's start
@@ -124,8 +148,15 @@ typedef enum
  * @duration_ms: how long its fault lasts, or 0 for until cleared
  * @select_text: its selector as written, for messages
  * @selector: how it picks devices
- * @names: (array zero-terminated=1): %PM_SCENARIO_SELECT_NAMES: hostnames
- * @ports: (element-type guint): %PM_SCENARIO_SELECT_PORTS: ports
+ * @names: (array zero-terminated=1): %PM_SCENARIO_SELECT_NAMES: hostnames,
+ *   as written
+ * @name_set: %PM_SCENARIO_SELECT_NAMES: the same hostnames as a set whose
+ *   lookups ignore ASCII case, so that matching a device costs one lookup
+ *   however many names there are
+ * @port_ranges: (element-type PmScenarioPortRange):
+ *   %PM_SCENARIO_SELECT_PORTS: the ports, as ranges in increasing order,
+ *   neither overlapping nor touching (7751-7753,7754 is one range): as
+ *   many as the text writes at most, whatever the number of ports
  * @profile: %PM_SCENARIO_SELECT_PROFILE: a profile's name
  * @share_bp: %PM_SCENARIO_SELECT_SHARE: the share in hundredths of a
  *   percent, 0 to 10000
@@ -145,7 +176,8 @@ typedef struct
   char              *select_text;
   PmScenarioSelector selector;
   char             **names;
-  GArray            *ports;
+  GHashTable        *name_set;
+  GArray            *port_ranges;
   char              *profile;
   guint              share_bp;
   PmScenarioAction   action;

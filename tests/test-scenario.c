@@ -274,8 +274,9 @@ test_parse_full (void)
   step = pm_scenario_get_step (scenario, 2);
   g_assert_cmpstr (step->name, ==, "same-time");
   g_assert_cmpint (step->selector, ==, PM_SCENARIO_SELECT_PORTS);
-  g_assert_cmpuint (step->ports->len, ==, 1);
-  g_assert_cmpuint (g_array_index (step->ports, guint, 0), ==, 7755);
+  g_assert_cmpuint (step->port_ranges->len, ==, 1);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).first, ==, 7755);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).last, ==, 7755);
   g_assert_cmpint (step->action, ==, PM_SCENARIO_ACTION_CLEAR);
   g_assert_cmpint (step->clear_kind, ==, PM_FAULT_N_KINDS);
 
@@ -307,10 +308,12 @@ test_parse_full (void)
   step = pm_scenario_get_step (scenario, 6);
   g_assert_cmpstr (step->name, ==, "late");
   g_assert_cmpint (step->at_ms, ==, 3661001);
-  g_assert_cmpuint (step->ports->len, ==, 4);
-  g_assert_cmpuint (g_array_index (step->ports, guint, 0), ==, 7751);
-  g_assert_cmpuint (g_array_index (step->ports, guint, 2), ==, 7753);
-  g_assert_cmpuint (g_array_index (step->ports, guint, 3), ==, 7760);
+  /* As ranges: 7751-7753 and 7760. */
+  g_assert_cmpuint (step->port_ranges->len, ==, 2);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).first, ==, 7751);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).last, ==, 7753);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 1).first, ==, 7760);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 1).last, ==, 7760);
   g_assert_cmpint (step->clear_kind, ==, PM_FAULT_LATENCY);
 }
 
@@ -455,6 +458,13 @@ test_errors (void)
     { "[step s]\nat=1s\nselect=port:abc\nfault=offline\n", { "[step s] select", "'abc'" } },
     { "[step s]\nat=1s\nselect=ports:7760-7751\nfault=offline\n", { "[step s] select", "backwards" } },
     { "[step s]\nat=1s\nselect=ports:7751,7751\nfault=offline\n", { "[step s] select", "twice" } },
+    { "[step s]\nat=1s\nselect=ports:7751-7760,7755\nfault=offline\n", { "[step s] select", "port 7755 is listed twice" } },
+    { "[step s]\nat=1s\nselect=ports:7755,7751-7760\nfault=offline\n", { "[step s] select", "port 7755 is listed twice" } },
+    { "[step s]\nat=1s\nselect=ports:1-65535,100-200\nfault=offline\n", { "[step s] select", "port 100 is listed twice" } },
+    { "[step s]\nat=1s\nselect=ports:8000-8010,7990-8000\nfault=offline\n", { "[step s] select", "port 8000 is listed twice" } },
+    { "[step s]\nat=1s\nselect=ports:\nfault=offline\n", { "[step s] select", "no port given" } },
+    { "[step s]\nat=1s\nselect=ports:7751,,7752\nfault=offline\n", { "[step s] select", "entry 2", "empty" } },
+    { "[step s]\nat=1s\nselect=ports:7751-0\nfault=offline\n", { "[step s] select", "out of range" } },
     { "[step s]\nat=1s\nselect=profile:nope\nfault=offline\n", { "[step s] select", "'nope'", "axeos-gamma" } },
     { "[step s]\nat=1s\nselect=profile:mixed\nfault=offline\n", { "[step s] select", "'mixed'" } },
     { "[step s]\nat=1s\nselect=share:20\nfault=offline\n", { "[step s] select", "'20'", "share" } },
@@ -513,6 +523,8 @@ test_errors_mended (void)
     "[scenario]\nlength=10m\n[step s]\nat=9m59s999ms\nselect=all\nfault=offline\n",
     "[step s]\nat=1s\nselect=name:mockaxe-1\nfault=offline\n",
     "[step s]\nat=1s\nselect=ports:7751-7760,8000\nfault=offline\n",
+    "[step s]\nat=1s\nselect=ports:7751-7760,7761\nfault=offline\n",
+    "[step s]\nat=1s\nselect=ports:1-65535\nfault=offline\n",
     "[step s]\nat=1s\nselect=share:0%\nfault=offline\n",
     "[step s]\nat=1s\nselect=share:100%\nfault=offline\n",
     "[step s]\nat=1s\nselect=share:100.00%\nfault=offline\n",
@@ -580,6 +592,208 @@ test_limits (void)
     assert_load_fails (twice, strlen (twice),
                        (const char *const[]) { "[step a]", "twice", NULL });
   }
+
+  /* A name or a description of 1024 bytes, not one more. */
+  {
+    g_autofree char *longest = g_strnfill (PM_SCENARIO_MAX_TEXT_BYTES, 'n');
+    g_autofree char *too_long = g_strnfill (PM_SCENARIO_MAX_TEXT_BYTES + 1, 'n');
+    const char *const keys[] = { "name", "description" };
+    gsize k;
+
+    for (k = 0; k < G_N_ELEMENTS (keys); k++)
+      {
+        g_autofree char *ok_text = g_strdup_printf ("[scenario]\n%s=%s\n" STEP "fault=offline\n", keys[k], longest);
+        g_autofree char *bad_text = g_strdup_printf ("[scenario]\n%s=%s\n" STEP "fault=offline\n", keys[k], too_long);
+        g_autofree char *where = g_strdup_printf ("[scenario] %s", keys[k]);
+        g_autoptr(PmScenario) scenario = load_ok (ok_text);
+
+        if (k == 0)
+          g_assert_cmpuint (strlen (pm_scenario_get_name (scenario)), ==, PM_SCENARIO_MAX_TEXT_BYTES);
+        else
+          g_assert_cmpuint (strlen (pm_scenario_get_description (scenario)), ==, PM_SCENARIO_MAX_TEXT_BYTES);
+        assert_load_fails (bad_text, strlen (bad_text),
+                           (const char *const[]) { where, "longer than 1024 bytes", NULL });
+      }
+  }
+}
+
+/* @header, then @n steps: [step I], at=I ms and @body. */
+static char *
+repeat_steps (guint       n,
+              const char *header,
+              const char *body)
+{
+  GString *text = g_string_new (header);
+  guint i;
+
+  for (i = 0; i < n; i++)
+    g_string_append_printf (text, "[step %u]\nat=%ums\n%s", i, i, body);
+  return g_string_free (text, FALSE);
+}
+
+/* The steps that repeat may fire 100 times a second in all, not more;
+ * steps that fire once do not count. */
+static void
+test_firing_rate (void)
+{
+  static const struct
+  {
+    guint       n;
+    const char *header;
+    const char *body;
+    const char *rate; /* NULL: it loads */
+  } cases[] = {
+    /* Ten steps every 100 ms: exactly the limit. */
+    { 10, "", "every=100ms\nselect=all\naction=restart\n", NULL },
+    { 11, "", "every=100ms\nselect=all\naction=restart\n", "110" },
+    { 1000, "", "every=100ms\nselect=all\nfault=offline\n", "10000" },
+    /* Thirty steps every 300 ms: 100, whatever the rounding. */
+    { 30, "", "every=300ms\nselect=all\naction=restart\n", NULL },
+    { 31, "", "every=300ms\nselect=all\naction=restart\n", "103.33" },
+    /* Steps that fire once, as many as there may be. */
+    { 1000, "", "select=all\naction=restart\n", NULL },
+    /* A repeating scenario: each pass over the length fires every step. */
+    { 10, "[scenario]\nlength=100ms\nrepeat=true\n", "select=all\naction=restart\n", NULL },
+    { 11, "[scenario]\nlength=100ms\nrepeat=true\n", "select=all\naction=restart\n", "110" },
+    { 1000, "[scenario]\nlength=1s\nrepeat=true\n", "select=all\naction=restart\n", "1000" },
+    /* Five firings a pass of 100 ms, and one step more. */
+    { 20, "[scenario]\nlength=1s\nrepeat=true\n", "every=200ms\nselect=all\naction=restart\n", NULL },
+    { 21, "[scenario]\nlength=1s\nrepeat=true\n", "every=200ms\nselect=all\naction=restart\n", "105" },
+    /* A length without repeat: every= says the rate. */
+    { 11, "[scenario]\nlength=10s\n", "every=100ms\nselect=all\naction=restart\n", "110" },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *text = repeat_steps (cases[i].n, cases[i].header, cases[i].body);
+
+      g_test_message ("case %" G_GSIZE_FORMAT ": %u steps", i, cases[i].n);
+      if (cases[i].rate == NULL)
+        {
+          g_autoptr(PmScenario) scenario = load_ok (text);
+
+          g_assert_cmpuint (pm_scenario_get_n_steps (scenario), ==, cases[i].n);
+        }
+      else
+        {
+          g_autofree char *says = g_strdup_printf ("would fire %s times a second", cases[i].rate);
+
+          assert_load_fails (text, strlen (text),
+                             (const char *const[]) { says, "more than the limit of 100", NULL });
+        }
+    }
+}
+
+/* The VmRSS of this process in KiB, or -1 where /proc does not say. */
+static gint64
+rss_kib (void)
+{
+  g_autofree char *status = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL))
+    return -1;
+  line = strstr (status, "\nVmRSS:");
+  if (line == NULL)
+    return -1;
+  return g_ascii_strtoll (line + strlen ("\nVmRSS:"), NULL, 10);
+}
+
+/* A step's ports are kept as the ranges written, not as a list of every
+ * port: 1000 steps of ports:1-65535 are 65 million ports, a few
+ * kilobytes of ranges. */
+static void
+test_port_ranges (void)
+{
+  g_autofree char *text = repeat_steps (PM_SCENARIO_MAX_STEPS, "",
+                                        "select=ports:1-65535\naction=restart\n");
+  g_autoptr(PmScenario) scenario = NULL;
+  g_autoptr(PmScenario) merged = NULL;
+  const PmScenarioStep *step;
+  gint64 rss_before = rss_kib ();
+  gint64 start = g_get_monotonic_time ();
+  gint64 elapsed;
+  guint i;
+
+  scenario = load_ok (text);
+  elapsed = g_get_monotonic_time () - start;
+  g_test_message ("%d steps of ports:1-65535: loaded in %" G_GINT64_FORMAT " us, RSS %" G_GINT64_FORMAT
+                  " KiB more", PM_SCENARIO_MAX_STEPS, elapsed, rss_kib () - rss_before);
+  for (i = 0; i < pm_scenario_get_n_steps (scenario); i++)
+    {
+      step = pm_scenario_get_step (scenario, i);
+      g_assert_cmpuint (step->port_ranges->len, ==, 1);
+    }
+  /* A list of every port took 262 MB here: 4 bytes a port. */
+  if (rss_before >= 0)
+    g_assert_cmpint (rss_kib () - rss_before, <, 32 * 1024);
+  else
+    g_test_message ("no VmRSS in /proc/self/status: memory not checked");
+  /* It took 0.9 s; a loaded machine is allowed much slower than now. */
+  g_assert_cmpint (elapsed, <, 5 * G_USEC_PER_SEC);
+
+  /* Ranges that touch are one; the order written does not matter. */
+  merged = load_ok ("[step s]\nat=1s\nselect=ports:8001,7760,7751-7753,7754,8000\naction=restart\n");
+  step = pm_scenario_get_step (merged, 0);
+  g_assert_cmpuint (step->port_ranges->len, ==, 3);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).first, ==, 7751);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 0).last, ==, 7754);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 1).first, ==, 7760);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 1).last, ==, 7760);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 2).first, ==, 8000);
+  g_assert_cmpuint (g_array_index (step->port_ranges, PmScenarioPortRange, 2).last, ==, 8001);
+}
+
+/* Picking a fleet of 1000 from a list of 100 000 names costs one lookup
+ * a device (well under a millisecond), not one comparison a name and a
+ * device (a quarter of a second and more a firing). */
+static void
+test_select_many_names (void)
+{
+  const guint n_names = 100000, n_devices = 1000;
+  GString *text = g_string_new ("[step many]\nat=1s\nselect=names:");
+  g_autoptr(PmScenario) scenario = NULL;
+  g_autofree PmScenarioDevice *fleet = g_new0 (PmScenarioDevice, n_devices);
+  g_autoptr(GPtrArray) hostnames = g_ptr_array_new_with_free_func (g_free);
+  gint64 fastest = G_MAXINT64;
+  guint i, run;
+
+  /* Every tenth device named, in upper case, among names of no device. */
+  for (i = 0; i < n_names; i++)
+    {
+      if (i < n_devices / 10)
+        g_string_append_printf (text, "%sMOCKAXE%u", i > 0 ? "," : "", i * 10 + 1);
+      else
+        g_string_append_printf (text, ",x%u", i);
+    }
+  g_string_append (text, "\naction=restart\n");
+  g_assert_cmpuint (text->len, <=, PM_SCENARIO_MAX_BYTES);
+  scenario = load_ok (text->str);
+  g_string_free (text, TRUE);
+
+  for (i = 0; i < n_devices; i++)
+    {
+      g_ptr_array_add (hostnames, g_strdup_printf ("mockaxe%u", i + 1));
+      fleet[i].port = 10000 + i;
+      fleet[i].hostname = g_ptr_array_index (hostnames, i);
+      fleet[i].profile = "axeos-gamma";
+    }
+
+  /* The fastest of three: a loaded machine may stall any one. */
+  for (run = 0; run < 3; run++)
+    {
+      gint64 start = g_get_monotonic_time ();
+      g_autoptr(GPtrArray) picked = pm_scenario_select (pm_scenario_get_step (scenario, 0), fleet, n_devices, 1, 0);
+      gint64 elapsed = g_get_monotonic_time () - start;
+
+      fastest = MIN (fastest, elapsed);
+      g_assert_cmpuint (picked->len, ==, n_devices / 10);
+      for (i = 0; i < picked->len; i++)
+        g_assert_true ((const PmScenarioDevice *) g_ptr_array_index (picked, i) == &fleet[i * 10]);
+    }
+  g_test_message ("%u names, %u devices: %" G_GINT64_FORMAT " us a firing", n_names, n_devices, fastest);
+  g_assert_cmpint (fastest, <, 25 * 1000);
 }
 
 static void
@@ -694,6 +908,10 @@ test_select_fixed (void)
     { "port:7754", "7754" },
     { "port:9999", "" },
     { "ports:7752-7754,7756", "7752,7753,7754,7756" },
+    { "ports:7756,7751-7752,7753", "7751,7752,7753,7756" },
+    { "ports:7754-7755,7751", "7751,7754,7755" },
+    { "ports:1-7751,7756-65535", "7751,7756" },
+    { "names:MOCKAXE6,mockaxe2,MockAxe2", "7752,7756" },
     { "profile:axeos-gamma", "7752,7755" },
     { "profile:axeos-supra", "" },
   };
@@ -1135,11 +1353,14 @@ main (int   argc,
   g_test_add_func ("/scenario/parse/errors-mended", test_errors_mended);
   g_test_add_func ("/scenario/parse/inline-comment", test_inline_comment);
   g_test_add_func ("/scenario/parse/limits", test_limits);
+  g_test_add_func ("/scenario/parse/firing-rate", test_firing_rate);
+  g_test_add_func ("/scenario/parse/port-ranges", test_port_ranges);
   g_test_add_func ("/scenario/parse/from-file", test_from_file);
   g_test_add_func ("/scenario/select/fixed", test_select_fixed);
   g_test_add_func ("/scenario/select/share-count", test_select_share_count);
   g_test_add_func ("/scenario/select/share-seeded", test_select_share_seeded);
   g_test_add_func ("/scenario/select/share-fair", test_select_share_fair);
+  g_test_add_func ("/scenario/select/many-names", test_select_many_names);
   g_test_add_func ("/scenario/timeline/by-hand", test_timeline_by_hand);
   g_test_add_func ("/scenario/timeline/once", test_timeline_once);
   g_test_add_func ("/scenario/timeline/every", test_timeline_every);

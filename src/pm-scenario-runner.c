@@ -38,7 +38,13 @@
  *
  * Time runs from pm_scenario_runner_start(), multiplied by
  * %PM_SCENARIO_TIME_SCALE_VARIABLE for tests.  A busy main loop delays
- * events but never reorders or drops them.
+ * events but never reorders or drops them.  Events due together are
+ * handled in dispatches of about %PM_SCENARIO_RUNNER_BUDGET_US each, in
+ * order, with the rest of the main loop served between them.
+ *
+ * The runner's view of the fleet (what steps pick from) is made once per
+ * dispatch, not once per event, and made again within a dispatch only if
+ * the fleet changed meanwhile.
  */
 
 /* Who set a fault: a step's firing. */
@@ -54,6 +60,9 @@ struct _PmScenarioRunner
 
   PmScenario      *scenario;  /* (owned) */
   GListModel      *devices;   /* (owned) (element-type PmDevice) */
+  gulong           items_changed_id;
+  /* Whether the fleet changed since the view of it was made. */
+  gboolean         fleet_changed;
   guint64          seed;
   double           time_scale;
   char            *label;     /* (owned): the scenario's name for messages */
@@ -150,6 +159,12 @@ fleet_init (Fleet      *fleet,
       fleet->view[i].profile = pm_device_get_profile (device)->name;
       g_hash_table_insert (fleet->by_port, GUINT_TO_POINTER (fleet->view[i].port), device);
     }
+}
+
+static void
+on_items_changed (PmScenarioRunner *self)
+{
+  self->fleet_changed = TRUE;
 }
 
 /* ---- messages ------------------------------------------------------------- */
@@ -441,17 +456,32 @@ static gboolean
 on_due (gpointer user_data)
 {
   g_autoptr(PmScenarioRunner) self = g_object_ref (PM_SCENARIO_RUNNER (user_data));
+  g_auto(Fleet) fleet = { 0 };
   gint64 now = g_get_monotonic_time ();
+  gboolean out_of_time = FALSE;
   guint n = 0;
 
-  while (self->running && self->has_next && n < PM_SCENARIO_RUNNER_BURST)
+  while (self->running && self->has_next)
     {
       gint64 due = due_us (self, self->next.time_ms);
-      g_auto(Fleet) fleet = { 0 };
 
       if (due < 0 || due > now)
         break;
-      fleet_init (&fleet, self->devices);
+      /* The rest at the main loop's next iteration, in the same order:
+       * the timeline does not move, only when its events are handled. */
+      if (n > 0 && g_get_monotonic_time () - now >= PM_SCENARIO_RUNNER_BUDGET_US)
+        {
+          out_of_time = TRUE;
+          break;
+        }
+      /* Made when the first event needs it, and again only if something
+       * an event set off added or removed a device. */
+      if (fleet.devices == NULL || self->fleet_changed)
+        {
+          fleet_clear (&fleet);
+          fleet_init (&fleet, self->devices);
+          self->fleet_changed = FALSE;
+        }
       if (self->next.end)
         end_step (self, &self->next, &fleet);
       else
@@ -472,10 +502,8 @@ on_due (gpointer user_data)
       g_object_notify_by_pspec (G_OBJECT (self), props[PROP_RUNNING]);
       return G_SOURCE_REMOVE;
     }
-  /* After a burst, again at once; else at the next event. */
-  g_source_set_ready_time (self->source, n == PM_SCENARIO_RUNNER_BURST
-                                           ? 0
-                                           : due_us (self, self->next.time_ms));
+  /* Out of time, again at once; else at the next event. */
+  g_source_set_ready_time (self->source, out_of_time ? 0 : due_us (self, self->next.time_ms));
   return G_SOURCE_CONTINUE;
 }
 
@@ -618,6 +646,8 @@ pm_scenario_runner_dispose (GObject *object)
 
   /* Dropped while running: the timer goes, the faults stay. */
   finish (self);
+  if (self->devices != NULL)
+    g_clear_signal_handler (&self->items_changed_id, self->devices);
   g_clear_object (&self->devices);
 
   G_OBJECT_CLASS (pm_scenario_runner_parent_class)->dispose (object);
@@ -689,6 +719,8 @@ pm_scenario_runner_new (PmScenario *scenario,
   self = g_object_new (PM_TYPE_SCENARIO_RUNNER, NULL);
   self->scenario = pm_scenario_ref (scenario);
   self->devices = g_object_ref (devices);
+  self->items_changed_id = g_signal_connect_swapped (devices, "items-changed",
+                                                     G_CALLBACK (on_items_changed), self);
   if (!pm_scenario_get_seed (scenario, &self->seed))
     self->seed = seed;
   self->time_scale = pm_scenario_runner_parse_time_scale (g_getenv (PM_SCENARIO_TIME_SCALE_VARIABLE));

@@ -15,9 +15,11 @@ G_BEGIN_DECLS
  */
 #define PM_SCENARIO_TIME_SCALE_VARIABLE "PLUTOMOCK_TIME_SCALE"
 
-/* The most events one dispatch of the runner's timer handles before it
- * lets the main loop run again. */
-#define PM_SCENARIO_RUNNER_BURST 64
+/* How long, in microseconds, one dispatch of the runner's timer goes on
+ * handling events that are due before it lets the main loop run again
+ * (and resumes at its next iteration).  A dispatch handles at least one
+ * event, so it holds the loop for this long plus one event at most. */
+#define PM_SCENARIO_RUNNER_BUDGET_US 5000
 
 #define PM_TYPE_SCENARIO_RUNNER (pm_scenario_runner_get_type ())
 G_DECLARE_FINAL_TYPE (PmScenarioRunner, pm_scenario_runner, PM, SCENARIO_RUNNER, GObject)

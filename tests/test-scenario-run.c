@@ -907,6 +907,234 @@ test_fleet_changes (Fixture      *fixture,
   assert_message (MESSAGE ("step 'all' sets fault ws-silent on mockaxe1, mockaxe3, mockaxe4, mockaxe5"));
 }
 
+/* ---- what one dispatch may cost ---------------------------------------------- */
+
+/* How long each change of mockaxe1's faults takes, on purpose. */
+#define EXPENSIVE_US 2000
+
+typedef struct
+{
+  guint  ticks;  /* how often the other source has run */
+  GArray *ms;    /* (element-type guint): latency ms=, change by change */
+  GArray *at;    /* (element-type guint): ticks, change by change */
+} Expensive;
+
+static gboolean
+on_tick (gpointer user_data)
+{
+  ((Expensive *) user_data)->ticks++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* Makes every change of the device's faults cost EXPENSIVE_US of work,
+ * as a fleet of many devices or a slow subscriber would, and notes when
+ * (in ticks of the other source) each came. */
+static void
+on_faults_expensive (PmDevice   *device,
+                     GParamSpec *pspec,
+                     gpointer    user_data)
+{
+  Expensive *expensive = user_data;
+  gint64 until = g_get_monotonic_time () + EXPENSIVE_US;
+  guint ms;
+
+  if (!has_fault (device, "latency"))
+    return;
+  ms = fault_uint (device, "latency", "ms");
+  g_array_append_val (expensive->ms, ms);
+  g_array_append_val (expensive->at, expensive->ticks);
+  while (g_get_monotonic_time () < until)
+    ;
+}
+
+/* Many expensive events due at once do not hold the main loop: a
+ * dispatch stops once PM_SCENARIO_RUNNER_BUDGET_US is spent and the next
+ * iteration goes on, so another source runs in between; every event is
+ * still applied, in order. */
+static void
+test_budget (Fixture      *fixture,
+             gconstpointer user_data)
+{
+  const guint n_steps = 20;
+  GString *text = g_string_new ("[scenario]\nname=Budget\n");
+  Expensive expensive = { 0 };
+  guint tick_id, i, together = 1, longest = 1;
+
+  /* A budget of 5 ms and 2 ms an event: three events a dispatch at
+   * most, however slow the machine (a slower one does fewer). */
+  G_STATIC_ASSERT (PM_SCENARIO_RUNNER_BUDGET_US <= 5000);
+  expensive.ms = g_array_new (FALSE, FALSE, sizeof (guint));
+  expensive.at = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (i = 0; i < n_steps; i++)
+    g_string_append_printf (text, "[step s%02u]\nat=0\nselect=name:mockaxe1\nfault=latency\nms=%u\n", i, i + 1);
+  g_signal_connect (device_named (fixture, "mockaxe1"), "notify::faults",
+                    G_CALLBACK (on_faults_expensive), &expensive);
+  tick_id = g_idle_add_full (G_PRIORITY_DEFAULT, on_tick, &expensive, NULL);
+
+  run (fixture, text->str);
+  g_string_free (text, TRUE);
+  g_assert_true (pm_test_wait_until (scenario_ended, fixture, PM_TEST_TIMEOUT_MS));
+  g_source_remove (tick_id);
+  g_signal_handlers_disconnect_by_data (device_named (fixture, "mockaxe1"), &expensive);
+
+  /* All of them, in the order of the file (they tie at 0). */
+  g_assert_cmpuint (expensive.ms->len, ==, n_steps);
+  for (i = 0; i < n_steps; i++)
+    g_assert_cmpuint (g_array_index (expensive.ms, guint, i), ==, i + 1);
+  /* The other source ran between dispatches: 64 events a dispatch, as
+   * before, held the loop for all 20 (40 ms). */
+  for (i = 1; i < n_steps; i++)
+    {
+      together = g_array_index (expensive.at, guint, i) == g_array_index (expensive.at, guint, i - 1)
+                   ? together + 1
+                   : 1;
+      longest = MAX (longest, together);
+    }
+  g_test_message ("at most %u events of %u us in one dispatch", longest, EXPENSIVE_US);
+  g_assert_cmpuint (longest, <=, 3);
+  g_array_unref (expensive.ms);
+  g_array_unref (expensive.at);
+}
+
+/* A list model that passes on another's items and counts how often one
+ * is asked for. */
+#define TEST_TYPE_COUNTING_MODEL (test_counting_model_get_type ())
+G_DECLARE_FINAL_TYPE (TestCountingModel, test_counting_model, TEST, COUNTING_MODEL, GObject)
+
+struct _TestCountingModel
+{
+  GObject     parent_instance;
+  GListModel *inner;
+  guint       n_get_item;
+};
+
+static GType
+counting_model_get_item_type (GListModel *model)
+{
+  return g_list_model_get_item_type (TEST_COUNTING_MODEL (model)->inner);
+}
+
+static guint
+counting_model_get_n_items (GListModel *model)
+{
+  return g_list_model_get_n_items (TEST_COUNTING_MODEL (model)->inner);
+}
+
+static gpointer
+counting_model_get_item (GListModel *model,
+                         guint       position)
+{
+  TestCountingModel *self = TEST_COUNTING_MODEL (model);
+
+  self->n_get_item++;
+  return g_list_model_get_item (self->inner, position);
+}
+
+static void
+test_counting_model_list_model_init (GListModelInterface *iface)
+{
+  iface->get_item_type = counting_model_get_item_type;
+  iface->get_n_items = counting_model_get_n_items;
+  iface->get_item = counting_model_get_item;
+}
+
+G_DEFINE_FINAL_TYPE_WITH_CODE (TestCountingModel, test_counting_model, G_TYPE_OBJECT,
+                               G_IMPLEMENT_INTERFACE (G_TYPE_LIST_MODEL, test_counting_model_list_model_init))
+
+static void
+test_counting_model_finalize (GObject *object)
+{
+  g_clear_object (&TEST_COUNTING_MODEL (object)->inner);
+  G_OBJECT_CLASS (test_counting_model_parent_class)->finalize (object);
+}
+
+static void
+test_counting_model_class_init (TestCountingModelClass *klass)
+{
+  G_OBJECT_CLASS (klass)->finalize = test_counting_model_finalize;
+}
+
+static void
+test_counting_model_init (TestCountingModel *self)
+{
+}
+
+/* The runner looks at the fleet once for many events due together, not
+ * once an event. */
+static void
+test_fleet_once (Fixture      *fixture,
+                 gconstpointer user_data)
+{
+  const guint n_steps = 100;
+  GListModel *devices = pm_manager_get_devices (fixture->manager);
+  guint n_devices = g_list_model_get_n_items (devices);
+  g_autoptr(TestCountingModel) model = g_object_new (TEST_TYPE_COUNTING_MODEL, NULL);
+  g_autoptr(PmScenario) scenario = NULL;
+  g_autoptr(PmScenarioRunner) runner = NULL;
+  GString *text = g_string_new (NULL);
+  guint i;
+
+  model->inner = g_object_ref (devices);
+  for (i = 0; i < n_steps; i++)
+    g_string_append_printf (text, "[step s%03u]\nat=0\nselect=all\naction=clear\nkind=latency\n", i);
+  scenario = scenario_new (text->str);
+  g_string_free (text, TRUE);
+  runner = pm_scenario_runner_new (scenario, G_LIST_MODEL (model), 1);
+  pm_scenario_runner_start (runner);
+  g_assert_true (pm_test_wait_until (runner_done, runner, PM_TEST_TIMEOUT_MS));
+
+  assert_message (MESSAGE ("step 's099' clears fault latency on mockaxe1, mockaxe2, mockaxe3, mockaxe4"));
+  g_test_message ("%u devices, %u events: %u items asked for", n_devices, n_steps, model->n_get_item);
+  /* Once an event asked for all of them, 400; once a dispatch, 4 a
+   * dispatch, and it would take 50 dispatches to come near. */
+  g_assert_cmpuint (model->n_get_item, <, n_steps * n_devices / 2);
+}
+
+static gboolean removed_once;
+
+/* Removes mockaxe2 from the fleet the first time mockaxe1's faults
+ * change. */
+static void
+on_faults_remove (PmDevice   *device,
+                  GParamSpec *pspec,
+                  gpointer    user_data)
+{
+  Fixture *fixture = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (removed_once)
+    return;
+  removed_once = TRUE;
+  g_assert_true (pm_manager_remove_device (fixture->manager, device_named (fixture, "mockaxe2"), &error));
+  g_assert_no_error (error);
+}
+
+/* A device removed by what one event set off is not picked by the next,
+ * though both are handled in one dispatch. */
+static void
+test_fleet_changes_within (Fixture      *fixture,
+                           gconstpointer user_data)
+{
+  removed_once = FALSE;
+  g_signal_connect (device_named (fixture, "mockaxe1"), "notify::faults",
+                    G_CALLBACK (on_faults_remove), fixture);
+  run (fixture, "[scenario]\n"
+                "name=Within\n"
+                "[step first]\n"
+                "at=0\n"
+                "select=name:mockaxe1\n"
+                "fault=ws-silent\n"
+                "[step second]\n"
+                "at=0\n"
+                "select=all\n"
+                "fault=latency\n"
+                "ms=1\n");
+  g_assert_true (pm_test_wait_until (scenario_ended, fixture, PM_TEST_TIMEOUT_MS));
+  g_assert_true (removed_once);
+  assert_message (MESSAGE ("step 'second' sets fault latency on mockaxe1, mockaxe3, mockaxe4"));
+  g_assert_cmpint (find_change ("mockaxe2 +latency"), ==, -1);
+}
+
 /* ---- the time scale ------------------------------------------------------------ */
 
 static void
@@ -1304,8 +1532,15 @@ test_bus_run_stop (BusFixture   *fixture,
   g_assert_false (stopped);
 }
 
+#define FAST_STEP(n) "[step " #n "]\nevery=100ms\nselect=all\naction=clear\n"
+/* Eleven steps every 100 ms: 110 firings a second. */
+#define RATE_TOO_HIGH \
+  FAST_STEP (1) FAST_STEP (2) FAST_STEP (3) FAST_STEP (4) FAST_STEP (5) FAST_STEP (6) \
+  FAST_STEP (7) FAST_STEP (8) FAST_STEP (9) FAST_STEP (10) FAST_STEP (11)
+
 /* A scenario that is not sound is InvalidArgument naming the group and
- * key; the running one runs on.  A sound one replaces it. */
+ * key (or the limit it is over); the running one runs on.  A sound one
+ * replaces it. */
 static void
 test_bus_errors (BusFixture   *fixture,
                  gconstpointer user_data)
@@ -1319,6 +1554,7 @@ test_bus_errors (BusFixture   *fixture,
     { "[step slow]\nat=1s\nselect=all\nfault=latency\n", { "[step slow]", "ms" } },
     { "[step kick]\nat=1s\nselect=everything\naction=restart\n", { "[step kick]", "select" } },
     { "", { "no step", NULL } },
+    { RATE_TOO_HIGH, { "would fire 110 times a second", "limit of 100" } },
   };
   g_autoptr(GError) error = NULL;
   gsize i;
@@ -1400,6 +1636,10 @@ main (int   argc,
   g_test_add ("/scenario-run/replace", Fixture, NULL, fixture_setup, test_replace, fixture_teardown);
   g_test_add ("/scenario-run/skip", Fixture, NULL, fixture_setup, test_skip, fixture_teardown);
   g_test_add ("/scenario-run/fleet-changes", Fixture, NULL, fixture_setup, test_fleet_changes,
+              fixture_teardown);
+  g_test_add ("/scenario-run/budget", Fixture, NULL, fixture_setup, test_budget, fixture_teardown);
+  g_test_add ("/scenario-run/fleet-once", Fixture, NULL, fixture_setup, test_fleet_once, fixture_teardown);
+  g_test_add ("/scenario-run/fleet-changes-within", Fixture, NULL, fixture_setup, test_fleet_changes_within,
               fixture_teardown);
   g_test_add_func ("/scenario-run/time-scale", test_time_scale);
   g_test_add_func ("/scenario-run/config", test_config);

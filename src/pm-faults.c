@@ -29,6 +29,8 @@
  * are dropped at once (the client sees the connection close). */
 #define MAX_HELD 256
 
+typedef struct _Delayed Delayed;
+
 struct _PmFaults
 {
   GObject                    parent_instance;
@@ -46,7 +48,15 @@ struct _PmFaults
   GSource                   *ws_drop;     /* (owned) (nullable) */
   GSource                   *reboot;      /* (owned) (nullable) */
   GPtrArray                 *held;        /* (owned) (element-type SoupServerMessage) */
-  GPtrArray                 *delayed;     /* (owned) (element-type Delayed) */
+
+  /* The replies latency and slow-body hold back, each in one of two
+   * lists with one timer for the whole list, however many replies it
+   * holds: a client with many connections costs the main loop no more
+   * wake-ups than one with a single connection. */
+  GSequence                 *waiting;     /* (owned) (element-type Delayed): latency not over, soonest due first */
+  GSource                   *due_timer;   /* (owned) (nullable): ready when the first of @waiting is due */
+  GQueue                     trickling;   /* (element-type Delayed) (owned): bodies coming out piece by piece */
+  GSource                   *ticker;      /* (owned) (nullable): a tick every TRICKLE_MS while any trickles */
 };
 
 G_DEFINE_FINAL_TYPE (PmFaults, pm_faults, G_TYPE_OBJECT)
@@ -172,6 +182,8 @@ impose (PmFaults   *self,
 
 /* Undoes what @kind did; it is no longer active. */
 static void release_held (PmFaults *self);
+static void release_waiting (PmFaults *self);
+static void release_trickling (PmFaults *self);
 
 static void
 lift (PmFaults   *self,
@@ -207,9 +219,13 @@ lift (PmFaults   *self,
       release_held (self);
       break;
     case PM_FAULT_LATENCY:
+      release_waiting (self);
+      break;
+    case PM_FAULT_SLOW_BODY:
+      release_trickling (self);
+      break;
     case PM_FAULT_ERRORS:
     case PM_FAULT_CORRUPT:
-    case PM_FAULT_SLOW_BODY:
     case PM_FAULT_N_KINDS:
     default:
       break;
@@ -430,48 +446,128 @@ pm_faults_intercept (PmFaults          *self,
   return FALSE;
 }
 
-/* ---- shaping replies -------------------------------------------------------- */
+/* ---- held-back replies ------------------------------------------------------ */
 
-typedef struct
+/* A reply latency or slow-body holds back.  While its latency lasts it
+ * waits in @faults->waiting; then, if its body trickles, it is in
+ * @faults->trickling until the last piece is out. */
+struct _Delayed
 {
   PmFaults          *faults;   /* (unowned) */
   SoupServerMessage *msg;      /* (owned) */
-  GSource           *source;   /* (owned) */
-  GBytes            *body;     /* (owned) (nullable): what is left to trickle */
-  gsize              sent;
+  GBytes            *body;     /* (owned) (nullable): the whole body, if it trickles */
+  gsize              sent;     /* how much of @body is out */
   gsize              per_tick;
+  gint64             due;      /* when its latency is over, monotonic µs */
+  GSequenceIter     *waiting;  /* (nullable): its place in @faults->waiting */
+  GList              link;     /* its place in @faults->trickling; data is NULL when not there */
   gulong             finished_id;
-} Delayed;
+};
+
+static guint
+n_delayed (PmFaults *self)
+{
+  return (guint) g_sequence_get_length (self->waiting) + self->trickling.length;
+}
 
 static void
 delayed_free (Delayed *delayed)
 {
   g_clear_signal_handler (&delayed->finished_id, delayed->msg);
-  if (delayed->source != NULL)
-    {
-      g_source_destroy (delayed->source);
-      g_source_unref (delayed->source);
-    }
   g_clear_pointer (&delayed->body, g_bytes_unref);
   g_clear_object (&delayed->msg);
   g_free (delayed);
+}
+
+static gint
+compare_due (gconstpointer a,
+             gconstpointer b,
+             gpointer      user_data)
+{
+  gint64 x = ((const Delayed *) a)->due;
+  gint64 y = ((const Delayed *) b)->due;
+
+  return x < y ? -1 : x > y;
+}
+
+/* The latency timer's source: dispatched once its ready time has come,
+ * then dormant until it is given the next one. */
+static gboolean
+due_timer_dispatch (GSource    *source,
+                    GSourceFunc callback,
+                    gpointer    user_data)
+{
+  g_source_set_ready_time (source, -1);
+  return callback (user_data);
+}
+
+static GSourceFuncs due_timer_funcs = {
+  .dispatch = due_timer_dispatch,
+};
+
+static gboolean on_due (gpointer user_data);
+
+/* Points the latency timer at the first reply due, or stops it when none
+ * waits. */
+static void
+update_due_timer (PmFaults *self)
+{
+  const Delayed *first;
+
+  if (g_sequence_is_empty (self->waiting))
+    {
+      clear_timer (&self->due_timer);
+      return;
+    }
+  first = g_sequence_get (g_sequence_get_begin_iter (self->waiting));
+  if (self->due_timer == NULL)
+    {
+      self->due_timer = g_source_new (&due_timer_funcs, sizeof (GSource));
+      g_source_set_name (self->due_timer, "pm-faults-latency");
+      g_source_set_callback (self->due_timer, on_due, self, NULL);
+      g_source_attach (self->due_timer, g_main_context_get_thread_default ());
+    }
+  g_source_set_ready_time (self->due_timer, first->due);
+}
+
+/* Takes @delayed out of the list it is in; a timer left with nothing to
+ * do stops. */
+static void
+delayed_unlink (Delayed *delayed)
+{
+  PmFaults *self = delayed->faults;
+
+  if (delayed->waiting != NULL)
+    {
+      g_sequence_remove (delayed->waiting);
+      delayed->waiting = NULL;
+      update_due_timer (self);
+    }
+  if (delayed->link.data != NULL)
+    {
+      g_queue_unlink (&self->trickling, &delayed->link);
+      delayed->link.data = NULL;
+      if (self->trickling.length == 0)
+        clear_timer (&self->ticker);
+    }
 }
 
 static void
 on_delayed_finished (SoupServerMessage *msg,
                      Delayed           *delayed)
 {
-  /* The client went away, or the reply is out: nothing more to do. */
-  g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
+  /* The client went away: nothing more to do. */
+  delayed_unlink (delayed);
+  delayed_free (delayed);
 }
 
-static gboolean
-on_trickle (gpointer user_data)
+/* Appends the next @n bytes of @delayed's body, and ends the body once
+ * all of it is out. */
+static void
+append_body (Delayed *delayed,
+             gsize    n)
 {
-  Delayed *delayed = user_data;
   SoupMessageBody *body = soup_server_message_get_response_body (delayed->msg);
-  gsize size = g_bytes_get_size (delayed->body);
-  gsize n = MIN (delayed->per_tick, size - delayed->sent);
 
   if (n > 0)
     {
@@ -480,34 +576,132 @@ on_trickle (gpointer user_data)
       soup_message_body_append_bytes (body, chunk);
       delayed->sent += n;
     }
-  if (delayed->sent >= size)
+  if (delayed->sent >= g_bytes_get_size (delayed->body))
     soup_message_body_complete (body);
+}
+
+/* Sends what is left of @delayed's reply at once and forgets it. */
+static void
+delayed_let_go (Delayed *delayed)
+{
+  delayed_unlink (delayed);
+  /* Nothing of it is ours any more, whatever unpausing does. */
+  g_clear_signal_handler (&delayed->finished_id, delayed->msg);
+  if (delayed->body != NULL)
+    append_body (delayed, g_bytes_get_size (delayed->body) - delayed->sent);
   soup_server_message_unpause (delayed->msg);
-  if (delayed->sent >= size)
-    {
-      g_clear_pointer (&delayed->source, g_source_unref);
-      g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
-      return G_SOURCE_REMOVE;
-    }
-  return G_SOURCE_CONTINUE;
+  delayed_free (delayed);
 }
 
 static gboolean
-on_delay_over (gpointer user_data)
+on_tick (gpointer user_data)
 {
-  Delayed *delayed = user_data;
+  PmFaults *self = PM_FAULTS (user_data);
+  GList *l = self->trickling.head;
 
-  g_clear_pointer (&delayed->source, g_source_unref);
-  if (delayed->body != NULL)
+  while (l != NULL)
     {
-      /* Latency first, then the trickle. */
-      delayed->source = start_timer (TRICKLE_MS / 1000.0, "pm-faults-trickle", on_trickle, delayed);
-      return G_SOURCE_REMOVE;
+      Delayed *delayed = l->data;
+      gsize left = g_bytes_get_size (delayed->body) - delayed->sent;
+
+      /* Unpausing may end this reply (its client gone) and free it. */
+      l = l->next;
+      if (left <= delayed->per_tick)
+        {
+          delayed_let_go (delayed);
+          continue;
+        }
+      append_body (delayed, delayed->per_tick);
+      soup_server_message_unpause (delayed->msg);
     }
-  soup_server_message_unpause (delayed->msg);
-  g_ptr_array_remove_fast (delayed->faults->delayed, delayed);
-  return G_SOURCE_REMOVE;
+  /* When the last reply went, delayed_unlink() stopped this timer. */
+  return G_SOURCE_CONTINUE;
 }
+
+/* @delayed's body trickles from the next tick on: one timer ticks for
+ * every body that trickles, so a reply that joins gets its first piece
+ * within TRICKLE_MS. */
+static void
+start_trickling (Delayed *delayed)
+{
+  PmFaults *self = delayed->faults;
+
+  delayed->link.data = delayed;
+  g_queue_push_tail_link (&self->trickling, &delayed->link);
+  if (self->ticker == NULL)
+    self->ticker = start_timer (TRICKLE_MS / 1000.0, "pm-faults-trickle", on_tick, self);
+}
+
+/* @delayed's latency is over (or was cleared): its body trickles if
+ * slow-body still holds the device, and the reply goes out whole
+ * otherwise. */
+static void
+delayed_move_on (Delayed *delayed)
+{
+  delayed_unlink (delayed);
+  if (delayed->body != NULL && delayed->faults->active[PM_FAULT_SLOW_BODY] != NULL)
+    start_trickling (delayed);
+  else
+    delayed_let_go (delayed);
+}
+
+static gboolean
+on_due (gpointer user_data)
+{
+  PmFaults *self = PM_FAULTS (user_data);
+  gint64 now = g_get_monotonic_time ();
+
+  while (!g_sequence_is_empty (self->waiting))
+    {
+      Delayed *delayed = g_sequence_get (g_sequence_get_begin_iter (self->waiting));
+
+      if (delayed->due > now)
+        break;
+      delayed_move_on (delayed);
+    }
+  update_due_timer (self);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Clearing latency: every reply still waiting goes on at once. */
+static void
+release_waiting (PmFaults *self)
+{
+  while (!g_sequence_is_empty (self->waiting))
+    delayed_move_on (g_sequence_get (g_sequence_get_begin_iter (self->waiting)));
+}
+
+/* Clearing slow-body: what is left of each trickling body goes out at
+ * once; a body whose latency is not over yet goes out whole when it is. */
+static void
+release_trickling (PmFaults *self)
+{
+  while (self->trickling.head != NULL)
+    delayed_let_go (self->trickling.head->data);
+}
+
+/* Past PM_FAULTS_MAX_DELAYED held-back replies, a reply is not held but
+ * refused at once, in the profile's error style, saying why: holding it
+ * would cost memory for every client a device has, and answering it at
+ * once unslowed would hide from the client that the fault is set. */
+static void
+reply_too_many (PmFaults          *self,
+                SoupServerMessage *msg)
+{
+  if (self->profile->family == PM_PROFILE_FAMILY_PLUTO)
+    {
+      pm_http_reply_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                           "Service Unavailable: %u replies are already held back by this "
+                           "device's latency or slow-body fault (an injected fault)",
+                           PM_FAULTS_MAX_DELAYED);
+      return;
+    }
+  pm_http_reply_static (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "text/html",
+                        "Service Unavailable: "
+                        G_STRINGIFY (PM_FAULTS_MAX_DELAYED) " replies held back by a fault");
+}
+
+/* ---- shaping replies -------------------------------------------------------- */
 
 /* Whether @msg's reply is JSON, which the corruptions act on. */
 static gboolean
@@ -639,6 +833,11 @@ pm_faults_shape_reply (PmFaults          *self,
   /* A reply still to come (a Wi-Fi scan's) is shaped by nobody. */
   if (soup_server_message_get_status (msg) == 0)
     return;
+  if ((delay_ms > 0 || slow != NULL) && n_delayed (self) >= PM_FAULTS_MAX_DELAYED)
+    {
+      reply_too_many (self, msg);
+      return;
+    }
   if (corruption != NULL && reply_is_json (msg) && pm_fault_draw (corruption->rate, &self->rng))
     corrupt (self, msg, corruption->mode);
 
@@ -648,6 +847,7 @@ pm_faults_shape_reply (PmFaults          *self,
   delayed = g_new0 (Delayed, 1);
   delayed->faults = self;
   delayed->msg = g_object_ref (msg);
+  delayed->due = g_get_monotonic_time () + (gint64) delay_ms * 1000;
   if (slow != NULL)
     {
       SoupMessageBody *body = soup_server_message_get_response_body (msg);
@@ -659,10 +859,15 @@ pm_faults_shape_reply (PmFaults          *self,
       soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
                                                g_bytes_get_size (delayed->body));
     }
-  delayed->source = start_timer (delay_ms / 1000.0, "pm-faults-latency", on_delay_over, delayed);
   delayed->finished_id = g_signal_connect (msg, "finished", G_CALLBACK (on_delayed_finished), delayed);
-  g_ptr_array_add (self->delayed, delayed);
   soup_server_message_pause (msg);
+  if (delay_ms == 0)
+    {
+      start_trickling (delayed);
+      return;
+    }
+  delayed->waiting = g_sequence_insert_sorted (self->waiting, delayed, compare_due, NULL);
+  update_due_timer (self);
 }
 
 /* ---- life cycle -------------------------------------------------------------- */
@@ -680,7 +885,27 @@ pm_faults_dispose (GObject *object)
     g_clear_pointer (&self->active[kind], pm_fault_free);
   if (self->held != NULL)
     release_held (self);
-  g_clear_pointer (&self->delayed, g_ptr_array_unref);
+  /* The device closed its connections before it let us go, and with them
+   * went the replies held here; any left are merely forgotten. */
+  if (self->waiting != NULL)
+    {
+      while (!g_sequence_is_empty (self->waiting))
+        {
+          Delayed *delayed = g_sequence_get (g_sequence_get_begin_iter (self->waiting));
+
+          delayed_unlink (delayed);
+          delayed_free (delayed);
+        }
+    }
+  while (self->trickling.head != NULL)
+    {
+      Delayed *delayed = self->trickling.head->data;
+
+      delayed_unlink (delayed);
+      delayed_free (delayed);
+    }
+  clear_timer (&self->due_timer);
+  clear_timer (&self->ticker);
 
   G_OBJECT_CLASS (pm_faults_parent_class)->dispose (object);
 }
@@ -691,6 +916,7 @@ pm_faults_finalize (GObject *object)
   PmFaults *self = PM_FAULTS (object);
 
   g_clear_pointer (&self->held, g_ptr_array_unref);
+  g_clear_pointer (&self->waiting, g_sequence_free);
 
   G_OBJECT_CLASS (pm_faults_parent_class)->finalize (object);
 }
@@ -708,7 +934,8 @@ static void
 pm_faults_init (PmFaults *self)
 {
   self->held = g_ptr_array_new_with_free_func (g_object_unref);
-  self->delayed = g_ptr_array_new_with_free_func ((GDestroyNotify) delayed_free);
+  self->waiting = g_sequence_new (NULL);
+  g_queue_init (&self->trickling);
 }
 
 /**

@@ -9,6 +9,11 @@
 
 G_BEGIN_DECLS
 
+/* The most replies one device's latency and slow-body faults hold back at
+ * once, as a black hole holds at most 256 requests: past it a reply is
+ * not held but answered at once with 503, saying why. */
+#define PM_FAULTS_MAX_DELAYED 256
+
 /**
  * PmFaultsDeviceFuncs:
  * @set_offline: takes the device off the network (its port refuses

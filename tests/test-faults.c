@@ -9,6 +9,7 @@
 #include "pm-device.h"
 #include "pm-error.h"
 #include "pm-fault.h"
+#include "pm-faults.h"
 #include "pm-listing-server.h"
 #include "pm-test-util.h"
 
@@ -907,6 +908,329 @@ test_slow_body (Fixture      *fixture,
   g_assert_cmpint (took, <, least_ms / 2);
 }
 
+/* ---- replies held back --------------------------------------------------------------- */
+
+/* A latency, and a trickle, that hold a reply well past the end of a
+ * test unless something lets it go. */
+#define HOLD_MS "60000"
+#define CRAWL_BYTES_PER_S "10"
+/* Replies held back at once in the tests that need many. */
+#define N_MANY 40
+
+typedef struct
+{
+  guint n;
+  guint want;
+} Count;
+
+static void
+on_count (SoupMessage *msg,
+          Count       *count)
+{
+  count->n++;
+}
+
+static gboolean
+count_reached (gpointer user_data)
+{
+  Count *count = user_data;
+
+  return count->n >= count->want;
+}
+
+/* A session that opens a connection for each of @n requests at once. */
+static SoupSession *
+session_for (guint n)
+{
+  return soup_session_new_with_options ("max-conns", n + 8, "max-conns-per-host", n + 8, NULL);
+}
+
+/* Sends @n requests to @device at once, and returns once the device has
+ * read them all; with @headers, once the reply headers of each have come
+ * too (a trickled body comes after its headers). */
+static GPtrArray *
+hold_requests (SoupSession *session,
+               PmDevice    *device,
+               guint        n,
+               gboolean     headers)
+{
+  GPtrArray *held = g_ptr_array_new_with_free_func ((GDestroyNotify) pm_test_pending_free);
+  Count written = { 0, n };
+  Count got = { 0, headers ? n : 0 };
+  guint i;
+
+  for (i = 0; i < n; i++)
+    {
+      PmTestPending *pending = pending_start_in (session, device, PATH_INFO);
+
+      g_signal_connect (pending->msg, "wrote-body", G_CALLBACK (on_count), &written);
+      g_signal_connect (pending->msg, "got-headers", G_CALLBACK (on_count), &got);
+      g_ptr_array_add (held, pending);
+    }
+  g_assert_true (pm_test_wait_until (count_reached, &written, PM_TEST_TIMEOUT_MS));
+  g_assert_true (pm_test_wait_until (count_reached, &got, PM_TEST_TIMEOUT_MS));
+  /* The device reads what was written in the iterations that follow. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  for (i = 0; i < n; i++)
+    {
+      PmTestPending *pending = g_ptr_array_index (held, i);
+
+      g_signal_handlers_disconnect_by_data (pending->msg, &written);
+      g_signal_handlers_disconnect_by_data (pending->msg, &got);
+    }
+  return held;
+}
+
+static void
+assert_none_finished (GPtrArray *held)
+{
+  guint i;
+
+  for (i = 0; i < held->len; i++)
+    g_assert_true (((PmTestPending *) g_ptr_array_index (held, i))->finished == 0);
+}
+
+/* Each of @held ends within @timeout_ms with a whole 200 JSON reply. */
+static void
+assert_all_answered (GPtrArray *held,
+                     guint      timeout_ms)
+{
+  guint i;
+
+  for (i = 0; i < held->len; i++)
+    {
+      PmTestPending *pending = g_ptr_array_index (held, i);
+      g_autoptr(JsonObject) object = NULL;
+
+      pending_wait (pending, timeout_ms, FALSE);
+      object = pending_object (pending);
+    }
+}
+
+/* At least the id the next source attached to the main context gets. */
+static guint
+next_source_id (void)
+{
+  GSource *source = g_idle_source_new ();
+  guint id = g_source_attach (source, NULL);
+
+  g_source_destroy (source);
+  g_source_unref (source);
+  return id;
+}
+
+/* How many sources named @name are attached to the main context among
+ * those attached since @since (a next_source_id()).  Ids grow as sources
+ * are attached; the id of a source that is gone finds nothing. */
+static guint
+count_sources (guint       since,
+               const char *name)
+{
+  guint until = next_source_id ();
+  guint id, n = 0;
+
+  for (id = since; id < until; id++)
+    {
+      GSource *source = g_main_context_find_source_by_id (NULL, id);
+
+      if (source != NULL && g_strcmp0 (g_source_get_name (source), name) == 0)
+        n++;
+    }
+  return n;
+}
+
+/* A device holds back at most PM_FAULTS_MAX_DELAYED replies; the next
+ * gets a 503 at once, saying why, while those held stay held.  Clearing
+ * the fault lets every held reply go at once, whole. */
+static void
+test_held_cap (Fixture      *fixture,
+               gconstpointer user_data)
+{
+  gboolean latency = g_str_equal (user_data, "latency");
+  /* Both error styles: Pluto's JSON, ESP-IDF's short text. */
+  PmDevice *device = add_device (fixture, latency ? "pluto-legacy" : "axeos-gamma", FALSE);
+  PmDevice *other = add_device (fixture, "pluto-legacy", FALSE);
+  g_autoptr(SoupSession) session = session_for (PM_FAULTS_MAX_DELAYED + 1);
+  g_autoptr(PmTestPending) refused = NULL;
+  g_autoptr(PmTestPending) prompt = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  g_autofree char *text = NULL;
+  gint64 took;
+
+  if (latency)
+    set_fault (device, "latency", "ms=" HOLD_MS, NULL);
+  else
+    set_fault (device, "slow-body", "bytes-per-s=" CRAWL_BYTES_PER_S, NULL);
+  held = hold_requests (session, device, PM_FAULTS_MAX_DELAYED, !latency);
+  assert_none_finished (held);
+
+  refused = pending_start_in (session, device, PATH_INFO);
+  took = pending_wait (refused, PM_TEST_TIMEOUT_MS, FALSE);
+  text = g_strndup (g_bytes_get_data (refused->body, NULL), g_bytes_get_size (refused->body));
+  g_test_message ("past the cap: %u in %" G_GINT64_FORMAT " ms: %s",
+                  soup_message_get_status (refused->msg), took, text);
+  g_assert_cmpuint (soup_message_get_status (refused->msg), ==, SOUP_STATUS_SERVICE_UNAVAILABLE);
+  g_assert_nonnull (strstr (text, G_STRINGIFY (PM_FAULTS_MAX_DELAYED)));
+  g_assert_nonnull (strstr (text, "held back"));
+  g_assert_cmpstr (soup_message_headers_get_content_type (soup_message_get_response_headers (refused->msg), NULL),
+                   ==, latency ? "application/json" : "text/html");
+  /* Those held are still held; another device answers as ever. */
+  prompt = pending_start (fixture, other, PATH_INFO);
+  pending_wait (prompt, PM_TEST_TIMEOUT_MS, FALSE);
+  g_assert_cmpuint (soup_message_get_status (prompt->msg), ==, SOUP_STATUS_OK);
+  assert_none_finished (held);
+
+  clear_fault (device, latency ? "latency" : "slow-body");
+  assert_all_answered (held, PM_TEST_TIMEOUT_MS);
+  {
+    g_autoptr(JsonObject) info = get_info (fixture, device);
+  }
+}
+
+/* However many replies a device holds back, one timer waits for the
+ * latencies and one ticks for the trickles; each stops once nothing is
+ * held, and clearing the faults lets every held reply go at once. */
+static void
+test_held_timers (Fixture      *fixture,
+                  gconstpointer user_data)
+{
+  PmDevice *slow = add_device (fixture, "pluto-new", FALSE);
+  PmDevice *late = add_device (fixture, "axeos-gamma", FALSE);
+  g_autoptr(SoupSession) session = session_for (2 * N_MANY);
+  g_autoptr(GPtrArray) trickled = NULL;
+  g_autoptr(GPtrArray) waited = NULL;
+  guint since = next_source_id ();
+  gint64 cleared_at;
+
+  set_fault (slow, "slow-body", "bytes-per-s=" CRAWL_BYTES_PER_S, NULL);
+  /* Jitter, so that each reply is due at a time of its own. */
+  set_fault (late, "latency", "ms=" HOLD_MS, "jitter-ms=5000", NULL);
+  trickled = hold_requests (session, slow, N_MANY, TRUE);
+  waited = hold_requests (session, late, N_MANY, FALSE);
+  assert_none_finished (trickled);
+  assert_none_finished (waited);
+  g_assert_cmpuint (count_sources (since, "pm-faults-trickle"), ==, 1);
+  g_assert_cmpuint (count_sources (since, "pm-faults-latency"), ==, 1);
+
+  cleared_at = g_get_monotonic_time ();
+  clear_fault (slow, "slow-body");
+  clear_fault (late, "latency");
+  assert_all_answered (trickled, PM_TEST_TIMEOUT_MS);
+  assert_all_answered (waited, PM_TEST_TIMEOUT_MS);
+  g_test_message ("%u held replies out %" G_GINT64_FORMAT " ms after the faults were cleared",
+                  2 * N_MANY, (g_get_monotonic_time () - cleared_at) / 1000);
+  g_assert_cmpuint (count_sources (since, "pm-faults-trickle"), ==, 0);
+  g_assert_cmpuint (count_sources (since, "pm-faults-latency"), ==, 0);
+}
+
+#define FIRST_MS 1500
+#define SECOND_MS 300
+
+/* A reply due sooner than those already waiting goes first, on time; the
+ * later one still waits its own delay. */
+static void
+test_held_order (Fixture      *fixture,
+                 gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "pluto-legacy", FALSE);
+  g_autoptr(GPtrArray) held = NULL;
+  PmTestPending *first;
+  g_autoptr(PmTestPending) second = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  gint64 took;
+
+  set_fault (device, "latency", "ms=" G_STRINGIFY (FIRST_MS), NULL);
+  held = hold_requests (fixture->session, device, 1, FALSE);
+  first = g_ptr_array_index (held, 0);
+  set_fault (device, "latency", "ms=" G_STRINGIFY (SECOND_MS), NULL);
+  second = pending_start (fixture, device, PATH_INFO);
+
+  took = pending_wait (second, SECOND_MS + SLACK_MS, FALSE);
+  g_test_message ("the second reply came after %" G_GINT64_FORMAT " ms", took);
+  g_assert_cmpint (took, >=, SECOND_MS - EARLY_MS);
+  g_assert_true (first->finished == 0);
+  object = pending_object (second);
+
+  took = pending_wait (first, FIRST_MS + SLACK_MS, FALSE);
+  g_test_message ("the first reply came after %" G_GINT64_FORMAT " ms", took);
+  g_assert_cmpint (took, >=, FIRST_MS - EARLY_MS);
+  g_clear_pointer (&object, json_object_unref);
+  object = pending_object (first);
+}
+
+/* With both faults, a reply waits out its latency, then trickles:
+ * clearing the latency starts the trickle at once, clearing slow-body
+ * sends the rest at once. */
+static void
+test_held_latency_then_trickle (Fixture      *fixture,
+                                gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "pluto-new", FALSE);
+  g_autoptr(GPtrArray) held = NULL;
+  PmTestPending *pending;
+  g_autoptr(JsonObject) object = NULL;
+  gint got_headers = 0;
+
+  set_fault (device, "latency", "ms=" HOLD_MS, NULL);
+  set_fault (device, "slow-body", "bytes-per-s=" CRAWL_BYTES_PER_S, NULL);
+  held = hold_requests (fixture->session, device, 1, FALSE);
+  pending = g_ptr_array_index (held, 0);
+  /* Nothing of the reply has come. */
+  g_assert_cmpuint (soup_message_get_status (pending->msg), ==, 0);
+  g_signal_connect_swapped (pending->msg, "got-headers", G_CALLBACK (pm_test_flag_set), &got_headers);
+
+  clear_fault (device, "latency");
+  g_assert_true (pm_test_flag_wait (&got_headers, PM_TEST_TIMEOUT_MS));
+  g_signal_handlers_disconnect_by_data (pending->msg, &got_headers);
+  g_assert_true (pending->finished == 0);
+
+  clear_fault (device, "slow-body");
+  pending_wait (pending, PM_TEST_TIMEOUT_MS, FALSE);
+  object = pending_object (pending);
+}
+
+/* A device that goes away ends the replies it holds back: each client
+ * sees its connection close at once, not its own time-out, and no timer
+ * of the device fires afterwards. */
+static void
+test_held_device_gone (Fixture      *fixture,
+                       gconstpointer user_data)
+{
+  PmDevice *slow = add_device (fixture, "pluto-new", FALSE);
+  PmDevice *late = add_device (fixture, "axeos-gamma", FALSE);
+  PmDevice *other = add_device (fixture, "pluto-legacy", FALSE);
+  g_autoptr(SoupSession) session = session_for (2 * N_MANY);
+  g_autoptr(GPtrArray) trickled = NULL;
+  g_autoptr(GPtrArray) waited = NULL;
+  guint since = next_source_id ();
+  guint i;
+
+  set_fault (slow, "slow-body", "bytes-per-s=" CRAWL_BYTES_PER_S, NULL);
+  set_fault (late, "latency", "ms=" HOLD_MS, NULL);
+  trickled = hold_requests (session, slow, N_MANY, TRUE);
+  waited = hold_requests (session, late, N_MANY, FALSE);
+
+  pm_device_stop (slow);
+  pm_device_stop (late);
+  g_ptr_array_remove (fixture->devices, slow);
+  g_ptr_array_remove (fixture->devices, late);
+  g_ptr_array_extend_and_steal (trickled, g_steal_pointer (&waited));
+  for (i = 0; i < trickled->len; i++)
+    {
+      PmTestPending *pending = g_ptr_array_index (trickled, i);
+
+      pending_wait (pending, PM_TEST_TIMEOUT_MS, TRUE);
+      g_assert_nonnull (pending->error);
+      g_assert_false (g_error_matches (pending->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+    }
+  g_assert_cmpuint (count_sources (since, "pm-faults-trickle"), ==, 0);
+  g_assert_cmpuint (count_sources (since, "pm-faults-latency"), ==, 0);
+  {
+    g_autoptr(JsonObject) info = get_info (fixture, other);
+  }
+}
+
 /* ---- WebSockets ------------------------------------------------------------------------ */
 
 #define WS_DROP_MS 300
@@ -1259,6 +1583,12 @@ main (int   argc,
   ADD ("/faults/corrupt", test_corrupt);
   ADD ("/faults/corrupt/rate", test_corrupt_rate);
   ADD ("/faults/slow-body", test_slow_body);
+  g_test_add ("/faults/held/cap/latency", Fixture, "latency", fixture_setup, test_held_cap, fixture_teardown);
+  g_test_add ("/faults/held/cap/slow-body", Fixture, "slow-body", fixture_setup, test_held_cap, fixture_teardown);
+  ADD ("/faults/held/timers", test_held_timers);
+  ADD ("/faults/held/order", test_held_order);
+  ADD ("/faults/held/latency-then-trickle", test_held_latency_then_trickle);
+  ADD ("/faults/held/device-gone", test_held_device_gone);
   ADD ("/faults/ws-drop", test_ws_drop);
   ADD ("/faults/ws-silent", test_ws_silent);
   ADD ("/faults/reboot-loop", test_reboot_loop);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "pm-board.h"
+#include "pm-error.h"
 
 /* The per-model constants of ESP-Miner v2.15 (device_config.h) and of
  * the NerdQAxe+ firmware. */
@@ -16,6 +17,7 @@ static const PmPowerSensor gamma_sensors[] = {
 };
 
 const PmBoard pm_board_gamma = {
+  .name = "Bitaxe Gamma",
   .device_model = "Gamma",
   .asic_model = "BM1370",
   .swarm_color = "green",
@@ -43,6 +45,7 @@ static const PmPowerSensor supra_sensors[] = {
 };
 
 const PmBoard pm_board_supra = {
+  .name = "Bitaxe Supra",
   .device_model = "Supra",
   .asic_model = "BM1368",
   .swarm_color = "blue",
@@ -71,6 +74,7 @@ static const PmPowerSensor ultra_sensors[] = {
 };
 
 const PmBoard pm_board_ultra = {
+  .name = "Bitaxe Ultra",
   .device_model = "Ultra",
   .asic_model = "BM1366",
   .swarm_color = "purple",
@@ -96,6 +100,7 @@ static const char *const nerd_versions[] = { "501", NULL };
 static const PmPowerSensor nerd_sensors[] = { PM_POWER_SENSOR_TPS546 };
 
 const PmBoard pm_board_nerdqaxe_plus = {
+  .name = "NerdQAxe+",
   .device_model = "NerdQAxe+",
   .asic_model = "BM1368",
   .swarm_color = NULL,
@@ -160,4 +165,52 @@ pm_board_expected_hashrate (const PmBoard *board,
                             double         frequency_mhz)
 {
   return frequency_mhz * board->small_core_count * board->asic_count / 1000.0;
+}
+
+/* "(0)" or "(0-3)": the indexes of @count things. */
+static char *
+dup_index_range (guint count)
+{
+  return count == 1 ? g_strdup ("(0)") : g_strdup_printf ("(0-%u)", count - 1);
+}
+
+/**
+ * pm_board_check_chip:
+ * @board: a board
+ * @asic: an ASIC index
+ * @domain: a hash domain index within that ASIC
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Checks that @board has ASIC @asic, and that its ASICs have hash
+ * domain @domain.
+ *
+ * Returns: %FALSE, with a message naming the board and its counts, if
+ *   it has not
+ */
+gboolean
+pm_board_check_chip (const PmBoard *board,
+                     guint          asic,
+                     guint          domain,
+                     GError       **error)
+{
+  g_autofree char *range = NULL;
+
+  if (asic >= board->asic_count)
+    {
+      range = dup_index_range (board->asic_count);
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "asic=%u is out of range: a %s has %u %s %s", asic, board->name,
+                   board->asic_count, board->asic_count == 1 ? "ASIC" : "ASICs", range);
+      return FALSE;
+    }
+  if (domain >= board->hash_domains)
+    {
+      range = dup_index_range (board->hash_domains);
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "domain=%u is out of range: a %s has %u hash %s per ASIC %s", domain,
+                   board->name, board->hash_domains,
+                   board->hash_domains == 1 ? "domain" : "domains", range);
+      return FALSE;
+    }
+  return TRUE;
 }

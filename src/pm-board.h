@@ -30,6 +30,7 @@ typedef enum
  */
 typedef struct
 {
+  const char        *name;               /* "Bitaxe Gamma": what it is sold as */
   const char        *device_model;       /* "Gamma", "NerdQAxe+" */
   const char        *asic_model;         /* "BM1370" */
   const char        *swarm_color;        /* "green"; NULL where the firmware has none */
@@ -60,5 +61,9 @@ PmPowerSensor pm_board_sensor_of (const PmBoard *board,
                                   guint          version_index);
 double        pm_board_expected_hashrate (const PmBoard *board,
                                           double         frequency_mhz);
+gboolean      pm_board_check_chip (const PmBoard *board,
+                                   guint          asic,
+                                   guint          domain,
+                                   GError       **error);
 
 G_END_DECLS

@@ -386,7 +386,8 @@ pm_control_clear_fault (PmDevice   *device,
  * @error: return location for a #PmError
  *
  * Imposes the fault on every device named, or on none: a miner fault
- * needs every device to have a miner.
+ * needs every device to have a miner, an asic-failure every device's
+ * board to have that ASIC and hash domain.
  *
  * Returns: (transfer full) (element-type PmDevice): the devices, or %NULL
  *   with @error set and nothing changed
@@ -418,6 +419,11 @@ pm_control_set_fleet_fault (PmManager         *manager,
           g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
                        "fault '%s' acts on a simulated miner, and %s (%s) has none",
                        kind, pm_device_get_hostname (device), pm_device_get_profile (device)->name);
+          return NULL;
+        }
+      if (!pm_device_check_fault (device, fault, error))
+        {
+          g_prefix_error (error, "%s: ", pm_device_get_hostname (device));
           return NULL;
         }
     }

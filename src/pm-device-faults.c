@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "pm-device-private.h"
+#include "pm-error.h"
 #include "pm-limits.h"
 
 /*
@@ -87,6 +88,39 @@ static const PmFaultsDeviceFuncs fault_funcs = {
 };
 
 /**
+ * pm_device_check_fault:
+ * @self: a #PmDevice
+ * @fault: a checked fault (see pm_fault_new_from_variant())
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Checks what @fault names of the device's hardware against the board
+ * of its profile: an asic-failure must name an ASIC and a hash domain
+ * the board has.  Whether the device has a simulated miner at all,
+ * pm_device_set_fault() checks.
+ *
+ * Returns: %FALSE if the board has no such part
+ */
+gboolean
+pm_device_check_fault (PmDevice      *self,
+                       const PmFault *fault,
+                       GError       **error)
+{
+  g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+  g_return_val_if_fail (fault != NULL, FALSE);
+
+  /* A Pluto device's board only lends its numbers; it has no ASIC to
+   * fail, which setting the fault says. */
+  if (fault->kind != PM_FAULT_ASIC_FAILURE || !pm_device_is_simulated (self))
+    return TRUE;
+  if (!pm_board_check_chip (self->profile->board, fault->asic, fault->domain, error))
+    {
+      g_prefix_error (error, "fault %s: ", pm_fault_kind_to_string (fault->kind));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * pm_device_set_fault:
  * @self: a #PmDevice
  * @fault: a checked fault (see pm_fault_new_from_variant()); copied, and
@@ -102,6 +136,9 @@ pm_device_set_fault (PmDevice      *self,
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
 
+  /* Beyond the board, the miner would fail a part it has instead. */
+  if (!pm_device_check_fault (self, fault, error))
+    return FALSE;
   if (self->faults == NULL)
     self->faults = pm_faults_new (&fault_funcs, self, self->profile, self->seed, self->port);
   if (!pm_faults_set (self->faults, fault, error))

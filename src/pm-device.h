@@ -52,6 +52,9 @@ gboolean pm_device_update (PmDevice   *self,
                            gsize       length,
                            GError    **error);
 
+gboolean  pm_device_check_fault (PmDevice      *self,
+                                 const PmFault *fault,
+                                 GError       **error);
 gboolean  pm_device_set_fault (PmDevice      *self,
                                const PmFault *fault,
                                GError       **error);

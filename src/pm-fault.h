@@ -34,7 +34,8 @@ G_BEGIN_DECLS
  * @PM_FAULT_FAN_FAILURE: `fan-failure`: the fan stops; no parameters;
  *   simulated miner only
  * @PM_FAULT_ASIC_FAILURE: `asic-failure`: ASIC `asic` (0–15, default 0)
- *   of hash domain `domain` (0–15, default 0) fails; simulated miner only
+ *   of hash domain `domain` (0–15, default 0) fails; simulated miner
+ *   only, and only a part its board has (pm_device_check_fault())
  * @PM_FAULT_POOL_DOWN: `pool-down`: the pool stops answering; no
  *   parameters; simulated miner only
  * @PM_FAULT_POWER_FAULT: `power-fault`: the board reports `message`

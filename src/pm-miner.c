@@ -2103,7 +2103,8 @@ domain_share (PmMiner *self,
  * Imposes @fault from the time of the last advance on, replacing one of
  * its kind.  It stays, across restarts too, until
  * pm_miner_clear_fault().  An ASIC or domain beyond the board's is
- * taken as its last one.
+ * taken as its last one; a device refuses such a fault before it gets
+ * here (pm_device_check_fault()).
  */
 void
 pm_miner_set_fault (PmMiner       *self,

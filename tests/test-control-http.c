@@ -64,6 +64,24 @@ fixture_setup (Fixture      *fixture,
   fixture_start (fixture, config, user_data);
 }
 
+/* Two simulated devices of different boards: an axeos-gamma (1 ASIC)
+ * and a nerdqaxe-plus (4 ASICs). */
+static void
+fixture_setup_boards (Fixture      *fixture,
+                      gconstpointer user_data)
+{
+  g_autoptr(PmConfig) config = pm_config_new ();
+  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_array_set_size (config->ports, 0);
+  g_array_append_vals (config->ports, ports->data, ports->len);
+  pm_profile_list_free (config->profiles);
+  config->profiles = pm_profile_list_parse ("axeos-gamma,nerdqaxe-plus", &error);
+  g_assert_no_error (error);
+  fixture_start (fixture, config, user_data);
+}
+
 static void
 fixture_teardown (Fixture      *fixture,
                   gconstpointer user_data)
@@ -409,6 +427,44 @@ test_faults (Fixture      *fixture,
     gamma_device = get_ok (fixture, gamma_path);
     g_assert_cmpuint (json_object_get_size (faults_of (gamma_device)), ==, 0);
   }
+}
+
+/* An ASIC the board lacks: refused for one device, and for a fleet
+ * where one device lacks it, with nothing changed anywhere. */
+static void
+test_faults_asic_range (Fixture      *fixture,
+                        gconstpointer user_data)
+{
+  guint gamma = device_port (fixture, 0), nerd = device_port (fixture, 1);
+  g_autofree char *gamma_asic = g_strdup_printf ("/devices/%u/faults/asic-failure", gamma);
+  g_autofree char *nerd_asic = g_strdup_printf ("/devices/%u/faults/asic-failure", nerd);
+  g_autofree char *gamma_path = g_strdup_printf ("/devices/%u", gamma);
+  g_autofree char *nerd_path = g_strdup_printf ("/devices/%u", nerd);
+  g_autoptr(PmTestResponse) one = call (fixture, "PUT", gamma_asic, "{\"asic\": 2}");
+  g_autoptr(PmTestResponse) fleet = call (fixture, "POST", "/faults",
+                                          "{\"kind\": \"asic-failure\", "
+                                          "\"parameters\": {\"asic\": 2, \"domain\": 1}}");
+  g_autoptr(PmTestResponse) nerd_only = NULL;
+  g_autoptr(JsonObject) gamma_device = NULL;
+  g_autoptr(JsonObject) nerd_device = NULL;
+  JsonObject *parameters;
+
+  assert_error (one, 400, "InvalidArgument", "asic=2 is out of range: a Bitaxe Gamma has 1 ASIC (0)");
+  assert_error (fleet, 400, "InvalidArgument", "asic=2 is out of range: a Bitaxe Gamma has 1 ASIC (0)");
+  gamma_device = get_ok (fixture, gamma_path);
+  g_assert_cmpuint (json_object_get_size (faults_of (gamma_device)), ==, 0);
+  nerd_device = get_ok (fixture, nerd_path);
+  g_assert_cmpuint (json_object_get_size (faults_of (nerd_device)), ==, 0);
+
+  /* The NerdQAxe+ has that ASIC. */
+  nerd_only = call (fixture, "PUT", nerd_asic, "{\"asic\": 2, \"domain\": 1}");
+  g_assert_cmpuint (nerd_only->status, ==, 200);
+  g_clear_pointer (&nerd_device, json_object_unref);
+  nerd_device = get_ok (fixture, nerd_path);
+  parameters = json_object_get_object_member (faults_of (nerd_device), "asic-failure");
+  g_assert_nonnull (parameters);
+  g_assert_cmpint (json_object_get_int_member (parameters, "asic"), ==, 2);
+  g_assert_cmpint (json_object_get_int_member (parameters, "domain"), ==, 1);
 }
 
 static const char scenario_text[] =
@@ -947,6 +1003,8 @@ main (int   argc,
   ADD ("hostile", test_hostile_requests, NULL);
   ADD ("fleet-paths", test_fleet_paths, NULL);
 #undef ADD
+  g_test_add ("/control-http/faults/asic-range", Fixture, NULL, fixture_setup_boards,
+              test_faults_asic_range, fixture_teardown);
   g_test_add_func ("/control-http/same-as-dbus", test_same_as_dbus);
   g_test_add_func ("/control-http/bad-option-exits", test_bad_option_exits);
   g_test_add_func ("/control-http/url-bind-any", test_url_bind_any);

@@ -1498,7 +1498,7 @@ test_list_and_clear (Fixture      *fixture,
 static const char *const miner_faults[][2] = {
   { "overheat", "rate-c-per-min=2" },
   { "fan-failure", NULL },
-  { "asic-failure", "asic=1" },
+  { "asic-failure", "domain=1" },
   { "pool-down", NULL },
   { "power-fault", "message=Test power fault" },
 };
@@ -1563,6 +1563,74 @@ test_miner (Fixture      *fixture,
   }
 }
 
+/* An ASIC or hash domain the board does not have is refused, naming the
+ * board and what it has, and nothing changes; one it has is taken. */
+static void
+test_miner_asic_range (Fixture      *fixture,
+                       gconstpointer user_data)
+{
+  static const struct
+  {
+    const char *profile;
+    const char *parameters[3];
+    const char *message;  /* NULL: taken */
+  } cases[] = {
+    { "axeos-gamma", { "asic=1", NULL },
+      "fault asic-failure: asic=1 is out of range: a Bitaxe Gamma has 1 ASIC (0)" },
+    { "axeos-gamma", { "asic=15", "domain=0", NULL },
+      "fault asic-failure: asic=15 is out of range: a Bitaxe Gamma has 1 ASIC (0)" },
+    { "axeos-gamma", { "domain=4", NULL },
+      "fault asic-failure: domain=4 is out of range: a Bitaxe Gamma has 4 hash domains per ASIC (0-3)" },
+    { "axeos-supra", { "asic=2", NULL },
+      "fault asic-failure: asic=2 is out of range: a Bitaxe Supra has 1 ASIC (0)" },
+    { "axeos-ultra", { "domain=7", NULL },
+      "fault asic-failure: domain=7 is out of range: a Bitaxe Ultra has 4 hash domains per ASIC (0-3)" },
+    { "nerdqaxe-plus", { "asic=4", NULL },
+      "fault asic-failure: asic=4 is out of range: a NerdQAxe+ has 4 ASICs (0-3)" },
+    { "nerdqaxe-plus", { "asic=3", "domain=3", NULL }, NULL },
+    { "axeos-gamma", { "asic=0", "domain=3", NULL }, NULL },
+  };
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      PmDevice *device = add_device (fixture, cases[i].profile, FALSE);
+      g_autoptr(PmFault) fault = pm_fault_new_from_strings ("asic-failure", cases[i].parameters, NULL);
+      g_autoptr(GError) error = NULL;
+      guint notified = 0;
+      gulong handler;
+
+      g_test_message ("%s: %s %s", cases[i].profile, cases[i].parameters[0],
+                      cases[i].parameters[1] != NULL ? cases[i].parameters[1] : "");
+      g_assert_nonnull (fault);
+      set_fault (device, "latency", "ms=1", NULL);
+      handler = g_signal_connect (device, "notify::faults", G_CALLBACK (on_notify_count), &notified);
+      if (cases[i].message == NULL)
+        {
+          g_assert_true (pm_device_set_fault (device, fault, &error));
+          g_assert_no_error (error);
+          g_assert_true (pm_device_check_fault (device, fault, &error));
+          g_assert_no_error (error);
+          g_assert_cmpuint (notified, ==, 1);
+          g_signal_handler_disconnect (device, handler);
+          continue;
+        }
+
+      g_assert_false (pm_device_set_fault (device, fault, &error));
+      g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+      g_clear_error (&error);
+      g_assert_false (pm_device_check_fault (device, fault, &error));
+      g_assert_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT);
+      g_assert_cmpstr (error->message, ==, cases[i].message);
+
+      /* Nothing changed. */
+      g_assert_cmpuint (notified, ==, 0);
+      assert_faults (device, "{'latency': {'ms': <uint32 1>, 'jitter-ms': <uint32 0>}}");
+      g_signal_handler_disconnect (device, handler);
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1594,6 +1662,7 @@ main (int   argc,
   ADD ("/faults/reboot-loop", test_reboot_loop);
   ADD ("/faults/list-and-clear", test_list_and_clear);
   ADD ("/faults/miner", test_miner);
+  ADD ("/faults/miner/asic-range", test_miner_asic_range);
 
 #undef ADD
 

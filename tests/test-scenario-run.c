@@ -881,6 +881,32 @@ test_skip (Fixture      *fixture,
   assert_message (MESSAGE ("step 'kick-again' skips mockaxe2: "));
 }
 
+/* An asic-failure names an ASIC a device's board may not have: such a
+ * device is skipped with the reason, as one without a miner is. */
+static void
+test_skip_asic_range (Fixture      *fixture,
+                      gconstpointer user_data)
+{
+  run (fixture, "[scenario]\n"
+                "name=Skip\n"
+                "[step dead]\n"
+                "at=0\n"
+                "select=all\n"
+                "fault=asic-failure\n"
+                "asic=1\n"
+                "domain=2\n");
+  g_assert_true (pm_test_wait_until (scenario_ended, fixture, PM_TEST_TIMEOUT_MS));
+
+  g_assert_false (has_fault (device_named (fixture, "mockaxe1"), "asic-failure"));
+  g_assert_false (has_fault (device_named (fixture, "mockaxe3"), "asic-failure"));
+  assert_message (MESSAGE ("step 'dead' sets fault asic-failure on no device"));
+  assert_message (MESSAGE ("step 'dead' skips mockaxe1: ",
+                           "asic=1 is out of range: a Bitaxe Gamma has 1 ASIC (0)"));
+  assert_message (MESSAGE ("step 'dead' skips mockaxe3: ",
+                           "asic=1 is out of range: a Bitaxe Gamma has 1 ASIC (0)"));
+  assert_message (MESSAGE ("step 'dead' skips mockaxe2: ", "simulated miner"));
+}
+
 /* Devices are picked when the step fires: one added after the start is
  * picked, one removed is not. */
 static void
@@ -1635,6 +1661,8 @@ main (int   argc,
   g_test_add ("/scenario-run/stop", Fixture, NULL, fixture_setup, test_stop, fixture_teardown);
   g_test_add ("/scenario-run/replace", Fixture, NULL, fixture_setup, test_replace, fixture_teardown);
   g_test_add ("/scenario-run/skip", Fixture, NULL, fixture_setup, test_skip, fixture_teardown);
+  g_test_add ("/scenario-run/skip/asic-range", Fixture, NULL, fixture_setup, test_skip_asic_range,
+              fixture_teardown);
   g_test_add ("/scenario-run/fleet-changes", Fixture, NULL, fixture_setup, test_fleet_changes,
               fixture_teardown);
   g_test_add ("/scenario-run/budget", Fixture, NULL, fixture_setup, test_budget, fixture_teardown);

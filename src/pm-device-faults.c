@@ -5,7 +5,6 @@
 
 #include "pm-device-private.h"
 #include "pm-error.h"
-#include "pm-limits.h"
 
 /*
  * The faults of a #PmDevice: what a #PmFaults asks of its device (going
@@ -33,15 +32,12 @@ fault_set_offline (gpointer device,
   if (self->listener != NULL || self->bind_address == NULL ||
       (self->restarting && pm_device_is_simulated (self)))
     return;
-  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
-                                       self->port, PM_LIMIT_BODY_BYTES, &error);
-  if (self->listener == NULL)
+  if (!pm_device_open_port (self, &error))
     {
       g_warning ("%s: could not come back on the network: %s", self->hostname, error->message);
       return;
     }
   g_message ("%s: back on the network", self->hostname);
-  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
 }
 
 static void

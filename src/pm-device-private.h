@@ -68,6 +68,8 @@ typedef enum
 extern GParamSpec *pm_device_props[PROP_FAULTS + 1];
 
 gboolean pm_device_is_simulated (PmDevice *self);
+gboolean pm_device_open_port (PmDevice *self,
+                              GError  **error);
 void     pm_device_close_port (PmDevice *self,
                                gboolean  notify);
 

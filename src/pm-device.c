@@ -214,20 +214,37 @@ on_request (SoupServer        *server,
     pm_faults_shape_reply (self->faults, msg);
 }
 
-/* The port listens again: a new start. */
+/* The device boots: its uptime counts from now, whether or not its port
+ * opens. */
 static void
-note_started (PmDevice *self)
+note_booted (PmDevice *self)
 {
   self->start_time_ms = g_get_real_time () / 1000;
   self->start_mono_us = g_get_monotonic_time ();
   g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_START_TIME]);
+}
+
+/* Opens the port of a started device that is off the network, after a
+ * reboot or an offline fault. */
+gboolean
+pm_device_open_port (PmDevice *self,
+                     GError  **error)
+{
+  g_assert (self->listener == NULL);
+  g_assert (self->bind_address != NULL);
+
+  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
+                                       self->port, PM_LIMIT_BODY_BYTES, error);
+  if (self->listener == NULL)
+    return FALSE;
   g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
+  return TRUE;
 }
 
 /* Closes the port and every HTTP connection of the device. */
 void
 pm_device_close_port (PmDevice *self,
-            gboolean  notify)
+                      gboolean  notify)
 {
   if (self->listener != NULL)
     {
@@ -269,7 +286,7 @@ on_restart_done (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The firmware is up again: the port is opened and the miner boots. */
+/* The firmware is up again: the miner boots and the port opens. */
 static gboolean
 on_firmware_up (gpointer user_data)
 {
@@ -278,25 +295,24 @@ on_firmware_up (gpointer user_data)
 
   g_clear_pointer (&self->restart_source, g_source_unref);
   self->restarting = FALSE;
+  /* It boots even when it cannot be reached: once it can, its uptime
+   * counts from this boot, as real hardware's does. */
+  note_booted (self);
+  pm_sim_reboot (self->sim, self->start_mono_us);
   if (self->faults != NULL && pm_faults_get_offline (self->faults))
     {
-      /* It booted, but a fault keeps it off the network. */
-      pm_sim_reboot (self->sim, g_get_monotonic_time ());
-      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
-      return G_SOURCE_REMOVE;
+      /* Lifting the fault opens the port. */
+      g_message ("%s: System has restarted; a fault keeps it off the network.", self->hostname);
     }
-  self->listener = pm_acceptor_listen (self->acceptor, self->server, self->bind_address,
-                                       self->port, PM_LIMIT_BODY_BYTES, &error);
-  if (self->listener == NULL)
+  else if (!pm_device_open_port (self, &error))
     {
       /* Someone took the port meanwhile: the device stays off the network. */
       g_warning ("%s: could not come back after its restart: %s", self->hostname, error->message);
-      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
-      return G_SOURCE_REMOVE;
     }
-  note_started (self);
-  pm_sim_reboot (self->sim, self->start_mono_us);
-  g_message ("%s: System has restarted and is available again.", self->hostname);
+  else
+    {
+      g_message ("%s: System has restarted and is available again.", self->hostname);
+    }
   g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_RESTARTING]);
   return G_SOURCE_REMOVE;
 }
@@ -498,7 +514,8 @@ pm_device_start (PmDevice   *self,
   g_free (self->bind_address);
   self->bind_address = g_strdup (bind_address);
   self->listener = g_steal_pointer (&listener);
-  note_started (self);
+  note_booted (self);
+  g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
   return TRUE;
 }
 

@@ -540,6 +540,109 @@ test_offline (Fixture      *fixture,
   pm_listing_server_stop (listing);
 }
 
+/* What a firmware device's properties did while it rebooted. */
+typedef struct
+{
+  PmDevice *device;
+  gboolean  done;          /* restarting went back to FALSE */
+  guint     n_start_time;  /* start-time notifications */
+  gboolean  listening_at_boot;
+} Boot;
+
+static void
+on_boot_restarting (PmDevice   *device,
+                    GParamSpec *pspec,
+                    Boot       *boot)
+{
+  if (pm_device_get_restarting (device))
+    return;
+  boot->done = TRUE;
+  boot->listening_at_boot = pm_device_get_listening (device);
+}
+
+static void
+on_boot_start_time (PmDevice   *device,
+                    GParamSpec *pspec,
+                    Boot       *boot)
+{
+  boot->n_start_time++;
+}
+
+static gboolean
+boot_done (gpointer user_data)
+{
+  return ((Boot *) user_data)->done;
+}
+
+/* How long after its restart reply a firmware goes down. */
+#define FIRMWARE_RESTART_DELAY_MS 1000
+/* How long the rebooted device stays offline before the fault is lifted. */
+#define HELD_OFFLINE_MS 2500
+
+/* A firmware device that reboots while a fault keeps it off the network
+ * still boots then: once the fault is lifted, its start time and uptime
+ * are that boot's, not the first start's. */
+static void
+test_offline_reboot (Fixture      *fixture,
+                     gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "axeos-gamma", FALSE);
+  guint port = pm_device_get_port (device);
+  gint64 first_start = pm_device_get_start_time (device);
+  Boot boot = { device, FALSE, 0, TRUE };
+  gulong restarting_handler, start_handler;
+  gint64 asked_ms, booted_us, start_time, now_ms, uptime_s;
+  g_autoptr(GError) error = NULL;
+
+  set_fault (device, "offline", NULL);
+  g_assert_true (pm_test_port_refuses (port));
+  restarting_handler = g_signal_connect (device, "notify::restarting",
+                                         G_CALLBACK (on_boot_restarting), &boot);
+  start_handler = g_signal_connect (device, "notify::start-time",
+                                    G_CALLBACK (on_boot_start_time), &boot);
+  /* Well after the first start, so the two cannot be taken for each other. */
+  pm_test_wait_ms (1100);
+  asked_ms = g_get_real_time () / 1000;
+  g_assert_cmpint (asked_ms, >, first_start + 1000);
+  g_assert_true (pm_device_restart (device, &error));
+  g_assert_no_error (error);
+  g_assert_true (pm_test_wait_until (boot_done, &boot,
+                                     FIRMWARE_RESTART_DELAY_MS + RESTART_WINDOW_MS + SLACK_MS));
+  booted_us = g_get_monotonic_time ();
+
+  /* Booted, its start time now, and still off the network. */
+  g_assert_false (boot.listening_at_boot);
+  g_assert_false (pm_device_get_listening (device));
+  g_assert_true (pm_test_port_refuses (port));
+  g_assert_cmpuint (boot.n_start_time, ==, 1);
+  start_time = pm_device_get_start_time (device);
+  g_assert_cmpint (start_time, >=, asked_ms + FIRMWARE_RESTART_DELAY_MS + RESTART_WINDOW_MS - EARLY_MS);
+
+  /* Lifted a while later: it comes back with that boot's time. */
+  pm_test_wait_ms (HELD_OFFLINE_MS);
+  clear_fault (device, "offline");
+  g_assert_true (pm_device_get_listening (device));
+  g_assert_cmpint (pm_device_get_start_time (device), ==, start_time);
+  g_assert_cmpuint (boot.n_start_time, ==, 1);
+  {
+    gint64 before_ms = g_get_real_time () / 1000;
+    g_autoptr(JsonObject) info = get_info (fixture, device);
+
+    now_ms = g_get_real_time () / 1000;
+    uptime_s = pm_test_member_int (info, "uptimeSeconds");
+    /* At least the time held offline, at most the time since the boot
+     * was seen, and what the start time says, give or take the rounding
+     * to whole seconds and however long the request took. */
+    g_assert_cmpint (uptime_s, >=, HELD_OFFLINE_MS / 1000);
+    g_assert_cmpint (uptime_s, <=, (g_get_monotonic_time () - booted_us) / G_USEC_PER_SEC + 1);
+    g_assert_cmpint (uptime_s, >=, (before_ms - start_time) / 1000 - 1);
+    g_assert_cmpint (uptime_s, <=, (now_ms - start_time) / 1000 + 1);
+  }
+
+  g_signal_handler_disconnect (device, restarting_handler);
+  g_signal_handler_disconnect (device, start_handler);
+}
+
 /* How long a client waits for a black hole's reply, in seconds. */
 #define CLIENT_TIMEOUT_S 1
 
@@ -1645,6 +1748,7 @@ main (int   argc,
   ADD ("/faults/errors", test_errors);
   ADD ("/faults/errors/rate", test_errors_rate);
   ADD ("/faults/offline", test_offline);
+  ADD ("/faults/offline/reboot", test_offline_reboot);
   ADD ("/faults/blackhole", test_blackhole);
   ADD ("/faults/blackhole/release", test_blackhole_release);
   ADD ("/faults/flapping", test_flapping);

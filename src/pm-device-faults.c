@@ -28,8 +28,9 @@ fault_set_offline (gpointer device,
       g_message ("%s: off the network (a fault)", self->hostname);
       return;
     }
-  /* A device that is rebooting comes back when it has booted. */
-  if (self->listener != NULL || self->bind_address == NULL ||
+  /* A device that is rebooting comes back when it has booted; a stopped
+   * one not at all. */
+  if (self->listener != NULL || !self->started ||
       (self->restarting && pm_device_is_simulated (self)))
     return;
   if (!pm_device_open_port (self, &error))

@@ -34,6 +34,7 @@ struct _PmDevice
   char         *server_header;   /* (owned) what its replies say in Server */
   GSocket      *listener;        /* (owned) (nullable) while not listening */
   char         *bind_address;    /* (owned) (nullable) */
+  gboolean      started;         /* between pm_device_start() and pm_device_stop() */
   gint64        start_time_ms;   /* wall clock, ms since the epoch */
   gint64        start_mono_us;   /* monotonic clock */
   PmOverrides  *overrides;       /* (owned) */

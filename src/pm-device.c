@@ -514,6 +514,7 @@ pm_device_start (PmDevice   *self,
   g_free (self->bind_address);
   self->bind_address = g_strdup (bind_address);
   self->listener = g_steal_pointer (&listener);
+  self->started = TRUE;
   note_booted (self);
   g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_LISTENING]);
   return TRUE;
@@ -542,13 +543,21 @@ shut_down (PmDevice *self,
  * pm_device_stop:
  * @self: a #PmDevice
  *
- * Closes the device's port, its HTTP connections and its WebSockets.
+ * Closes the device's port, its HTTP connections and its WebSockets, and
+ * lifts its faults: a stopped device does nothing until it is started
+ * again.
  */
 void
 pm_device_stop (PmDevice *self)
 {
   g_return_if_fail (PM_IS_DEVICE (self));
 
+  /* The faults' timers (flapping, reboot-loop, ws-drop) would otherwise
+   * go on opening the port or restarting the device.  Lifting them stops
+   * the timers; once the device is no longer started, lifting an offline
+   * fault leaves the port closed. */
+  self->started = FALSE;
+  pm_device_clear_faults (self);
   shut_down (self, TRUE);
 }
 

@@ -1734,6 +1734,73 @@ test_miner_asic_range (Fixture      *fixture,
     }
 }
 
+/* ---- stopping ----------------------------------------------------------------------------- */
+
+static void
+on_any_notify (GObject    *object,
+               GParamSpec *pspec,
+               GString    *changed)
+{
+  g_string_append_printf (changed, "%s ", pspec->name);
+}
+
+/* A stopped device does nothing: the timers of its faults would reopen
+ * its port (flapping's up phase, a firmware reboot's boot) or restart
+ * it. */
+static void
+test_stop (Fixture      *fixture,
+           gconstpointer user_data)
+{
+  PmDevice *flapping = add_device (fixture, "pluto-legacy", FALSE);
+  PmDevice *rebooting = add_device (fixture, "axeos-gamma", FALSE);
+  PmDevice *dropping = add_device (fixture, "axeos-gamma", FALSE);
+  PmDevice *devices[] = { flapping, rebooting, dropping };
+  g_autoptr(GString) changed = g_string_new (NULL);
+  gsize i;
+
+  set_fault (flapping, "flapping", "up-s=0.2", "down-s=0.2", NULL);
+  set_fault (rebooting, "reboot-loop", "interval-s=1", NULL);
+  set_fault (dropping, "ws-drop", "interval-s=0.2", NULL);
+  set_fault (dropping, "offline", NULL);
+  for (i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      pm_device_stop (devices[i]);
+      g_assert_false (pm_device_get_listening (devices[i]));
+      g_assert_false (pm_device_get_restarting (devices[i]));
+      /* Its faults are lifted with the timers. */
+      assert_faults (devices[i], "@a{sa{sv}} {}");
+      g_signal_connect (devices[i], "notify", G_CALLBACK (on_any_notify), changed);
+    }
+
+  /* Past a whole flap, and the reboot-loop's interval, the firmware's
+   * restart delay and its restart window. */
+  pm_test_wait_ms (REBOOT_INTERVAL_MS + FIRMWARE_RESTART_DELAY_MS + RESTART_WINDOW_MS + 500);
+  g_assert_cmpstr (changed->str, ==, "");
+  for (i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_assert_false (pm_device_get_listening (devices[i]));
+      g_assert_false (pm_device_get_restarting (devices[i]));
+      g_assert_true (pm_test_port_refuses (pm_device_get_port (devices[i])));
+      g_signal_handlers_disconnect_by_func (devices[i], on_any_notify, changed);
+    }
+
+  /* Started again, it is itself, without the faults. */
+  for (i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_autoptr(GError) error = NULL;
+
+      g_assert_true (pm_device_start (devices[i], "127.0.0.1", &error));
+      g_assert_no_error (error);
+    }
+  pm_test_wait_ms (500);
+  for (i = 0; i < G_N_ELEMENTS (devices); i++)
+    {
+      g_autoptr(JsonObject) info = get_info (fixture, devices[i]);
+
+      g_assert_true (pm_device_get_listening (devices[i]));
+    }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -1767,6 +1834,7 @@ main (int   argc,
   ADD ("/faults/list-and-clear", test_list_and_clear);
   ADD ("/faults/miner", test_miner);
   ADD ("/faults/miner/asic-range", test_miner_asic_range);
+  ADD ("/faults/stop", test_stop);
 
 #undef ADD
 

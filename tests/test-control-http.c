@@ -47,10 +47,11 @@ fixture_start (Fixture    *fixture,
                                    pm_manager_get_listing_port (fixture->manager));
 }
 
-/* Two devices: an axeos-gamma (a simulated miner) and a pluto-legacy. */
+/* Two devices on free ports, of @profiles (a list, as --profile). */
 static void
-fixture_setup (Fixture      *fixture,
-               gconstpointer user_data)
+fixture_setup_with (Fixture      *fixture,
+                    const char   *profiles,
+                    gconstpointer user_data)
 {
   g_autoptr(PmConfig) config = pm_config_new ();
   g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
@@ -59,9 +60,17 @@ fixture_setup (Fixture      *fixture,
   g_array_set_size (config->ports, 0);
   g_array_append_vals (config->ports, ports->data, ports->len);
   pm_profile_list_free (config->profiles);
-  config->profiles = pm_profile_list_parse ("axeos-gamma,pluto-legacy", &error);
+  config->profiles = pm_profile_list_parse (profiles, &error);
   g_assert_no_error (error);
   fixture_start (fixture, config, user_data);
+}
+
+/* An axeos-gamma (a simulated miner) and a pluto-legacy. */
+static void
+fixture_setup (Fixture      *fixture,
+               gconstpointer user_data)
+{
+  fixture_setup_with (fixture, "axeos-gamma,pluto-legacy", user_data);
 }
 
 /* Two simulated devices of different boards: an axeos-gamma (1 ASIC)
@@ -70,16 +79,7 @@ static void
 fixture_setup_boards (Fixture      *fixture,
                       gconstpointer user_data)
 {
-  g_autoptr(PmConfig) config = pm_config_new ();
-  g_autoptr(GArray) ports = pm_test_free_ports (2, NULL);
-  g_autoptr(GError) error = NULL;
-
-  g_array_set_size (config->ports, 0);
-  g_array_append_vals (config->ports, ports->data, ports->len);
-  pm_profile_list_free (config->profiles);
-  config->profiles = pm_profile_list_parse ("axeos-gamma,nerdqaxe-plus", &error);
-  g_assert_no_error (error);
-  fixture_start (fixture, config, user_data);
+  fixture_setup_with (fixture, "axeos-gamma,nerdqaxe-plus", user_data);
 }
 
 static void

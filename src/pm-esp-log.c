@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "pm-esp-log.h"
+#include "pm-splitmix.h"
 
 /*
  * Log lines as ESP-Miner's ESP-IDF build writes them to its log stream:
@@ -85,20 +86,16 @@ format_fixed (char   buffer[G_ASCII_DTOSTR_BUF_SIZE],
 static guint64
 event_bits (const PmMinerEvent *event)
 {
-  guint64 x = (guint64) event->ms_since_boot * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
   union
   {
     double  d;
     guint64 u;
   } value = { event->value };
 
-  x ^= value.u + G_GUINT64_CONSTANT (0x632BE59BD9B4E019);
-  x ^= x >> 30;
-  x *= G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  x ^= x >> 27;
-  x *= G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  x ^= x >> 31;
-  return x;
+  /* A SplitMix64 state as many steps in as the event's millisecond,
+   * stirred by the value's bits, then finalised. */
+  return pm_splitmix64_mix (((guint64) event->ms_since_boot * PM_SPLITMIX64_GAMMA)
+                            ^ (value.u + G_GUINT64_CONSTANT (0x632BE59BD9B4E019)));
 }
 
 /* The temperature above which a line about the chips is a warning: the

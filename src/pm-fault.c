@@ -13,6 +13,7 @@
 #include "pm-fault.h"
 #include "pm-parse.h"
 #include "pm-quote.h"
+#include "pm-splitmix.h"
 
 /*
  * Faults on demand: what each kind is called, which parameters it takes,
@@ -967,24 +968,11 @@ pm_fault_to_variant (const PmFault *fault)
 
 /* ---- Draws -------------------------------------------------------------- */
 
-/* SplitMix64: the next 64 random bits of the stream @state. */
-static guint64
-next_bits (guint64 *state)
-{
-  guint64 z;
-
-  *state += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15);
-  z = *state;
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
-/* A uniform draw from [0, 1). */
+/* A uniform draw from [0, 1), from the SplitMix64 stream @state. */
 static double
 next_uniform (guint64 *state)
 {
-  return (double) (next_bits (state) >> 11) * (1.0 / 9007199254740992.0);
+  return (double) (pm_splitmix64_next (state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
 /**

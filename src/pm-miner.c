@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "pm-miner.h"
+#include "pm-splitmix.h"
 
 /*
  * One simulated miner.  Nothing runs on its own: every call to
@@ -285,20 +286,12 @@ clamp (double x,
 
 /* ---- random numbers --------------------------------------------------------- */
 
-static inline guint64
-splitmix64 (guint64 *x)
-{
-  guint64 z = (*x += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
-
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
+/* 64 bits that depend on @x alone: the first draw of the SplitMix64
+ * stream that starts at @x. */
 static inline guint64
 mix64 (guint64 x)
 {
-  return splitmix64 (&x);
+  return pm_splitmix64_next (&x);
 }
 
 static inline guint64
@@ -1761,7 +1754,7 @@ pm_miner_new (const PmBoard *board,
   self->sensor = sensor;
   x = seed ^ mix64 ((guint64) port + G_GUINT64_CONSTANT (0x6A09E667F3BCC908));
   for (i = 0; i < 4; i++)
-    self->rng[i] = splitmix64 (&x);
+    self->rng[i] = pm_splitmix64_next (&x);
 
   /* The chip and the board. */
   self->cores_per_mhz = board->small_core_count * (double) board->asic_count / 1000.0;

@@ -10,6 +10,7 @@
 #include "pm-error.h"
 #include "pm-profile.h"
 #include "pm-quote.h"
+#include "pm-splitmix.h"
 
 static const PmProfile pluto_legacy = {
   .name = "pluto-legacy",
@@ -266,14 +267,8 @@ static double
 blend_draw (guint64 seed,
             guint   number)
 {
-  guint64 x = seed ^ ((guint64) number * G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
+  guint64 x = pm_splitmix64_mix (seed ^ ((guint64) number * PM_SPLITMIX64_GAMMA));
 
-  /* splitmix64's finaliser */
-  x ^= x >> 30;
-  x *= G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  x ^= x >> 27;
-  x *= G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  x ^= x >> 31;
   return (double) (x >> 11) / (double) (G_GUINT64_CONSTANT (1) << 53);
 }
 

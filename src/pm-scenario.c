@@ -15,6 +15,7 @@
 #include "pm-profile.h"
 #include "pm-quote.h"
 #include "pm-scenario.h"
+#include "pm-splitmix.h"
 
 /*
  * Scenario files: parsing and checking every step when the file is
@@ -1247,16 +1248,6 @@ pm_scenario_get_step (const PmScenario *self,
 
 /* ---- Selection ---------------------------------------------------------- */
 
-/* The SplitMix64 finaliser: every bit of @z stirs every bit of the
- * result. */
-static guint64
-mix64 (guint64 z)
-{
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  return z ^ (z >> 31);
-}
-
 /* FNV-1a, 64 bits: a hash of @text that does not change between runs or
  * versions of GLib. */
 static guint64
@@ -1374,12 +1365,13 @@ pm_scenario_select (const PmScenarioStep   *step,
     {
       g_autofree Ranked *ranked = g_new (Ranked, MAX (n_devices, 1));
       g_autofree gboolean *chosen = g_new0 (gboolean, MAX (n_devices, 1));
-      guint64 base = mix64 (mix64 (seed ^ hash_text (step->name)) + firing);
+      guint64 base = pm_splitmix64_mix (pm_splitmix64_mix (seed ^ hash_text (step->name))
+                                        + firing);
       guint64 wanted = ((guint64) step->share_bp * n_devices + 9999) / 10000;
 
       for (i = 0; i < n_devices; i++)
         {
-          ranked[i].key = mix64 (base ^ devices[i].port);
+          ranked[i].key = pm_splitmix64_mix (base ^ devices[i].port);
           ranked[i].port = devices[i].port;
           ranked[i].index = i;
         }

@@ -8,6 +8,7 @@
 #include "pm-error.h"
 #include "pm-esp-log.h"
 #include "pm-json-writer.h"
+#include "pm-splitmix.h"
 #include "pm-update.h"
 #include "pm-sim.h"
 
@@ -397,12 +398,7 @@ pm_sim_toggle_identify (PmSim *self,
 static guint64
 next_random (PmSim *self)
 {
-  /* splitmix64 */
-  guint64 z = (self->log_rng += G_GUINT64_CONSTANT (0x9E3779B97F4A7C15));
-
-  z = (z ^ (z >> 30)) * G_GUINT64_CONSTANT (0xBF58476D1CE4E5B9);
-  z = (z ^ (z >> 27)) * G_GUINT64_CONSTANT (0x94D049BB133111EB);
-  return z ^ (z >> 31);
+  return pm_splitmix64_next (&self->log_rng);
 }
 
 static double

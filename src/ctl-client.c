@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "ctl-client.h"
+#include "pm-parse.h"
 
 G_DEFINE_QUARK (ctl-error-quark, ctl_error)
 
@@ -19,14 +20,7 @@ ctl_client_free (CtlClient *self)
 gboolean
 ctl_is_all_digits (const char *text)
 {
-  const char *p;
-
-  if (text[0] == '\0')
-    return FALSE;
-  for (p = text; *p != '\0'; p++)
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-  return TRUE;
+  return pm_parse_is_all_digits (text);
 }
 
 static int

@@ -7,6 +7,7 @@
 
 #include "pm-control.h"
 #include "pm-error.h"
+#include "pm-parse.h"
 #include "pm-quote.h"
 
 /*
@@ -205,19 +206,6 @@ pm_control_add_device (PmManager      *manager,
   return pm_manager_add_device (manager, spec, error);
 }
 
-static gboolean
-is_all_digits (const char *text)
-{
-  const char *p;
-
-  if (text[0] == '\0')
-    return FALSE;
-  for (p = text; *p != '\0'; p++)
-    if (!g_ascii_isdigit (*p))
-      return FALSE;
-  return TRUE;
-}
-
 /**
  * pm_control_find_device:
  * @manager: the fleet
@@ -237,7 +225,7 @@ pm_control_find_device (PmManager  *manager,
   PmDevice *device = NULL;
   guint64 port;
 
-  if (is_all_digits (id))
+  if (pm_parse_is_all_digits (id))
     {
       /* A number too large for a port matches no device. */
       if (g_ascii_string_to_unsigned (id, 10, 1, 65535, &port, NULL))

@@ -5,6 +5,25 @@
 
 G_BEGIN_DECLS
 
+/*
+ * Whether @text is one or more ASCII digits and nothing else: how the
+ * daemon and plutomockctl tell a device named by its port from one named
+ * by its hostname.  Inline, so that plutomockctl has it without linking
+ * the daemon's parsers.
+ */
+static inline gboolean
+pm_parse_is_all_digits (const char *text)
+{
+  const char *p;
+
+  if (text[0] == '\0')
+    return FALSE;
+  for (p = text; *p != '\0'; p++)
+    if (!g_ascii_isdigit (*p))
+      return FALSE;
+  return TRUE;
+}
+
 gboolean pm_parse_port (const char *source,
                         const char *text,
                         guint      *out_port,

@@ -23,7 +23,9 @@
  * device's fault never holds up another device.
  */
 
-/* How often a trickled body gets its next bytes. */
+/* How often the bodies that trickle are looked at.  Each gets the bytes
+ * its rate has made due since it began, so a rate below one byte a tick
+ * still holds over time, and a late tick is made up for at the next. */
 #define TRICKLE_MS 100
 /* At most this many requests are held unanswered by a black hole; more
  * are dropped at once (the client sees the connection close). */
@@ -457,7 +459,9 @@ struct _Delayed
   SoupServerMessage *msg;      /* (owned) */
   GBytes            *body;     /* (owned) (nullable): the whole body, if it trickles */
   gsize              sent;     /* how much of @body is out */
-  gsize              per_tick;
+  guint64            rate;     /* bytes a second @body trickles at */
+  gint64             began;    /* when @body began to trickle, monotonic µs */
+  gboolean           headers_out;  /* whether it was unpaused once, which sent its headers */
   gint64             due;      /* when its latency is over, monotonic µs */
   GSequenceIter     *waiting;  /* (nullable): its place in @faults->waiting */
   GList              link;     /* its place in @faults->trickling; data is NULL when not there */
@@ -593,39 +597,60 @@ delayed_let_go (Delayed *delayed)
   delayed_free (delayed);
 }
 
+/* How many bytes of @delayed's body are due by @now: its rate times the
+ * time since it began, rounded down.  Worked out in whole seconds and the
+ * rest apart, so that no product overflows at any rate. */
+static guint64
+bytes_due (const Delayed *delayed,
+           gint64         now)
+{
+  guint64 elapsed = now > delayed->began ? (guint64) (now - delayed->began) : 0;
+
+  return elapsed / G_USEC_PER_SEC * delayed->rate +
+         elapsed % G_USEC_PER_SEC * delayed->rate / G_USEC_PER_SEC;
+}
+
 static gboolean
 on_tick (gpointer user_data)
 {
   PmFaults *self = PM_FAULTS (user_data);
   GList *l = self->trickling.head;
+  gint64 now = g_get_monotonic_time ();
 
   while (l != NULL)
     {
       Delayed *delayed = l->data;
-      gsize left = g_bytes_get_size (delayed->body) - delayed->sent;
+      gsize size = g_bytes_get_size (delayed->body);
+      guint64 due = bytes_due (delayed, now);
 
       /* Unpausing may end this reply (its client gone) and free it. */
       l = l->next;
-      if (left <= delayed->per_tick)
+      if (due >= size)
         {
           delayed_let_go (delayed);
           continue;
         }
-      append_body (delayed, delayed->per_tick);
+      /* Nothing new is due, but the headers go out at the first tick
+       * whatever the rate: the client learns at once how much is to come. */
+      if (due <= delayed->sent && delayed->headers_out)
+        continue;
+      append_body (delayed, due > delayed->sent ? due - delayed->sent : 0);
+      delayed->headers_out = TRUE;
       soup_server_message_unpause (delayed->msg);
     }
   /* When the last reply went, delayed_unlink() stopped this timer. */
   return G_SOURCE_CONTINUE;
 }
 
-/* @delayed's body trickles from the next tick on: one timer ticks for
- * every body that trickles, so a reply that joins gets its first piece
- * within TRICKLE_MS. */
+/* @delayed's body trickles from now on: one timer ticks for every body
+ * that trickles, so a reply that joins gets its headers within
+ * TRICKLE_MS, and its body at its own rate counted from now. */
 static void
 start_trickling (Delayed *delayed)
 {
   PmFaults *self = delayed->faults;
 
+  delayed->began = g_get_monotonic_time ();
   delayed->link.data = delayed;
   g_queue_push_tail_link (&self->trickling, &delayed->link);
   if (self->ticker == NULL)
@@ -854,7 +879,7 @@ pm_faults_shape_reply (PmFaults          *self,
 
       delayed->body = soup_message_body_flatten (body);
       soup_message_body_truncate (body);
-      delayed->per_tick = MAX (1, slow->bytes_per_s * TRICKLE_MS / 1000);
+      delayed->rate = slow->bytes_per_s;
       /* The length is known: the client sees it and waits for all of it. */
       soup_message_headers_set_content_length (soup_server_message_get_response_headers (msg),
                                                g_bytes_get_size (delayed->body));

@@ -1011,6 +1011,229 @@ test_slow_body (Fixture      *fixture,
   g_assert_cmpint (took, <, least_ms / 2);
 }
 
+/* A reply read as it comes: how much of its body had come, and when. */
+typedef struct
+{
+  SoupMessage  *msg;
+  GInputStream *stream;   /* (nullable): the body, once the headers came */
+  gint64        started;  /* when the request was sent, monotonic µs */
+  GByteArray   *body;
+  GArray       *lengths;  /* (element-type gsize): the body's length after each read */
+  GArray       *times;    /* (element-type gint64): when each read ended, monotonic µs */
+  GError       *error;
+  gboolean      done;
+} Streamed;
+
+static void streamed_read (Streamed *streamed);
+
+static void
+on_streamed_read (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Streamed *streamed = user_data;
+  g_autoptr(GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result,
+                                                              &streamed->error);
+  gint64 now = g_get_monotonic_time ();
+  gsize length;
+
+  if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+    {
+      streamed->done = TRUE;
+      return;
+    }
+  g_byte_array_append (streamed->body, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  length = streamed->body->len;
+  g_array_append_val (streamed->lengths, length);
+  g_array_append_val (streamed->times, now);
+  streamed_read (streamed);
+}
+
+static void
+streamed_read (Streamed *streamed)
+{
+  g_input_stream_read_bytes_async (streamed->stream, 4096, G_PRIORITY_DEFAULT, NULL,
+                                   on_streamed_read, streamed);
+}
+
+static void
+on_streamed_sent (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  Streamed *streamed = user_data;
+
+  streamed->stream = soup_session_send_finish (SOUP_SESSION (source), result, &streamed->error);
+  if (streamed->stream == NULL)
+    {
+      streamed->done = TRUE;
+      return;
+    }
+  streamed_read (streamed);
+}
+
+/* Sends @method @path to @device, with @body as JSON if not %NULL, and
+ * reads the reply's body piece by piece as it comes. */
+static Streamed *
+streamed_start (Fixture    *fixture,
+                PmDevice   *device,
+                const char *method,
+                const char *path,
+                const char *body)
+{
+  g_autofree char *url = pm_test_device_url (device, "http", path);
+  Streamed *streamed = g_new0 (Streamed, 1);
+
+  streamed->msg = soup_message_new (method, url);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new_static (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (streamed->msg, "application/json", bytes);
+    }
+  streamed->body = g_byte_array_new ();
+  streamed->lengths = g_array_new (FALSE, FALSE, sizeof (gsize));
+  streamed->times = g_array_new (FALSE, FALSE, sizeof (gint64));
+  streamed->started = g_get_monotonic_time ();
+  soup_session_send_async (fixture->session, streamed->msg, G_PRIORITY_DEFAULT, NULL,
+                           on_streamed_sent, streamed);
+  return streamed;
+}
+
+static gboolean
+streamed_done (gpointer user_data)
+{
+  return ((Streamed *) user_data)->done;
+}
+
+typedef struct
+{
+  Streamed *streamed;
+  gsize     length;
+} StreamedLength;
+
+static gboolean
+streamed_has (gpointer user_data)
+{
+  StreamedLength *want = user_data;
+
+  return want->streamed->done || want->streamed->body->len >= want->length;
+}
+
+static void
+streamed_free (Streamed *streamed)
+{
+  g_assert_true (streamed->done);
+  g_clear_object (&streamed->stream);
+  g_clear_object (&streamed->msg);
+  g_byte_array_unref (streamed->body);
+  g_array_unref (streamed->lengths);
+  g_array_unref (streamed->times);
+  g_clear_error (&streamed->error);
+  g_free (streamed);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Streamed, streamed_free)
+
+/* No part of @streamed's body came before @bytes_per_s allowed: the body
+ * began to trickle no sooner than the request was sent, so by any time
+ * the client has at most the rate times the time since it sent the
+ * request.  A loaded machine only makes the body later, never earlier,
+ * so this holds however slow the machine is. */
+static void
+assert_within_rate (Streamed *streamed,
+                    guint64   bytes_per_s)
+{
+  guint i;
+
+  for (i = 0; i < streamed->lengths->len; i++)
+    {
+      gsize length = g_array_index (streamed->lengths, gsize, i);
+      gint64 since = g_array_index (streamed->times, gint64, i) - streamed->started;
+      guint64 allowed = (guint64) since * bytes_per_s / G_USEC_PER_SEC;
+
+      if (length > allowed)
+        g_error ("%" G_GSIZE_FORMAT " bytes of the body had come %" G_GINT64_FORMAT
+                 " ms after the request, but %" G_GUINT64_FORMAT " bytes a second allow only %"
+                 G_GUINT64_FORMAT, length, since / 1000, bytes_per_s, allowed);
+    }
+}
+
+#define PATCH_BODY "{\"frequency\":525}"
+#define PATCH_REPLY "{\"message\":\"System info updated successfully\"}"
+#define SLOWEST_BYTES_PER_S 2
+/* How many bytes of the reply the test waits for at the slowest rate. */
+#define SLOWEST_WANT 3
+#define BRISK_BYTES_PER_S 1000
+
+/* A rate of a few bytes a second holds as well as a fast one: a body
+ * never comes faster than its rate allows, however few bytes a tick
+ * that is, and it goes on coming. */
+static void
+test_slow_body_rate (Fixture      *fixture,
+                     gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "pluto-new", FALSE);
+  g_autoptr(Streamed) slowest = NULL;
+  g_autoptr(Streamed) brisk = NULL;
+  g_autoptr(JsonObject) normal = get_info (fixture, device);
+  g_autoptr(JsonObject) object = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *normal_shape = shape_of (normal);
+  g_autofree char *shape = NULL;
+  g_autofree char *text = NULL;
+  StreamedLength want;
+  gint64 took, least_ms;
+
+  set_fault (device, "slow-body", "bytes-per-s=" G_STRINGIFY (SLOWEST_BYTES_PER_S), NULL);
+  slowest = streamed_start (fixture, device, "PATCH", "/api/system", PATCH_BODY);
+  want.streamed = slowest;
+  want.length = SLOWEST_WANT;
+  g_assert_true (pm_test_wait_until (streamed_has, &want,
+                                     SLOWEST_WANT * 1000 / SLOWEST_BYTES_PER_S + SLACK_MS));
+  g_assert_no_error (slowest->error);
+  g_assert_false (slowest->done);
+  g_assert_cmpuint (soup_message_get_status (slowest->msg), ==, SOUP_STATUS_OK);
+  g_assert_cmpint (soup_message_headers_get_content_length (soup_message_get_response_headers (slowest->msg)),
+                   ==, strlen (PATCH_REPLY));
+  took = (g_get_monotonic_time () - slowest->started) / 1000;
+  g_test_message ("%u bytes had come %" G_GINT64_FORMAT " ms after the request, in %u reads",
+                  slowest->body->len, took, slowest->lengths->len);
+  assert_within_rate (slowest, SLOWEST_BYTES_PER_S);
+
+  /* Cleared: the rest at once, and the whole reply. */
+  clear_fault (device, "slow-body");
+  g_assert_true (pm_test_wait_until (streamed_done, slowest, PM_TEST_TIMEOUT_MS));
+  g_assert_no_error (slowest->error);
+  text = g_strndup ((const char *) slowest->body->data, slowest->body->len);
+  g_assert_cmpstr (text, ==, PATCH_REPLY);
+
+  /* A brisk rate: the whole body, no sooner than the rate allows. */
+  set_fault (device, "slow-body", "bytes-per-s=" G_STRINGIFY (BRISK_BYTES_PER_S), NULL);
+  brisk = streamed_start (fixture, device, "GET", PATH_INFO, NULL);
+  g_assert_true (pm_test_wait_until (streamed_done, brisk, PM_TEST_TIMEOUT_MS + SLACK_MS));
+  g_assert_no_error (brisk->error);
+  took = (g_array_index (brisk->times, gint64, brisk->times->len - 1) - brisk->started) / 1000;
+  least_ms = (gint64) brisk->body->len * 1000 / BRISK_BYTES_PER_S;
+  g_test_message ("%u bytes in %" G_GINT64_FORMAT " ms, in %u reads",
+                  brisk->body->len, took, brisk->lengths->len);
+  g_assert_cmpuint (brisk->body->len, >=, 1000);
+  g_assert_cmpint (took, >=, least_ms);
+  g_assert_cmpint (took, <, least_ms + SLACK_MS);
+  assert_within_rate (brisk, BRISK_BYTES_PER_S);
+  g_assert_cmpint (soup_message_headers_get_content_length (soup_message_get_response_headers (brisk->msg)),
+                   ==, brisk->body->len);
+  g_free (text);
+  text = g_strndup ((const char *) brisk->body->data, brisk->body->len);
+  node = json_from_string (text, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+  object = json_object_ref (json_node_get_object (node));
+  shape = shape_of (object);
+  g_assert_cmpstr (shape, ==, normal_shape);
+  clear_fault (device, "slow-body");
+}
+
 /* ---- replies held back --------------------------------------------------------------- */
 
 /* A latency, and a trickle, that hold a reply well past the end of a
@@ -1822,6 +2045,7 @@ main (int   argc,
   ADD ("/faults/corrupt", test_corrupt);
   ADD ("/faults/corrupt/rate", test_corrupt_rate);
   ADD ("/faults/slow-body", test_slow_body);
+  ADD ("/faults/slow-body/rate", test_slow_body_rate);
   g_test_add ("/faults/held/cap/latency", Fixture, "latency", fixture_setup, test_held_cap, fixture_teardown);
   g_test_add ("/faults/held/cap/slow-body", Fixture, "slow-body", fixture_setup, test_held_cap, fixture_teardown);
   ADD ("/faults/held/timers", test_held_timers);

@@ -27,9 +27,6 @@
  * its rate has made due since it began, so a rate below one byte a tick
  * still holds over time, and a late tick is made up for at the next. */
 #define TRICKLE_MS 100
-/* At most this many requests are held unanswered by a black hole; more
- * are dropped at once (the client sees the connection close). */
-#define MAX_HELD 256
 
 typedef struct _Delayed Delayed;
 
@@ -423,7 +420,10 @@ pm_faults_intercept (PmFaults          *self,
 
   if (self->active[PM_FAULT_BLACKHOLE] != NULL)
     {
-      if (self->held->len >= MAX_HELD)
+      /* Each request held keeps its connection's descriptor: past the
+       * cap, closing it at once keeps a client that never gives up from
+       * taking every descriptor the process has. */
+      if (self->held->len >= PM_FAULTS_MAX_HELD)
         {
           g_autoptr(GIOStream) stream = soup_server_message_steal_connection (msg);
 

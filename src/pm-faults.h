@@ -9,9 +9,13 @@
 
 G_BEGIN_DECLS
 
+/* The most requests one device's black hole holds unanswered at once:
+ * past it a connection is closed at once, and the client sees it go. */
+#define PM_FAULTS_MAX_HELD 256
+
 /* The most replies one device's latency and slow-body faults hold back at
- * once, as a black hole holds at most 256 requests: past it a reply is
- * not held but answered at once with 503, saying why. */
+ * once, as a black hole holds at most PM_FAULTS_MAX_HELD requests: past it
+ * a reply is not held but answered at once with 503, saying why. */
 #define PM_FAULTS_MAX_DELAYED 256
 
 /**

@@ -1557,6 +1557,61 @@ test_held_device_gone (Fixture      *fixture,
   }
 }
 
+/* A black hole holds at most PM_FAULTS_MAX_HELD requests: the connection
+ * of the next is closed at once while those held stay held, another
+ * device answers as ever, and clearing the fault closes every held
+ * connection at once. */
+static void
+test_blackhole_cap (Fixture      *fixture,
+                    gconstpointer user_data)
+{
+  PmDevice *device = add_device (fixture, "axeos-gamma", FALSE);
+  PmDevice *other = add_device (fixture, "pluto-legacy", FALSE);
+  g_autoptr(SoupSession) session = session_for (PM_FAULTS_MAX_HELD + 1);
+  g_autoptr(PmTestPending) dropped = NULL;
+  g_autoptr(GPtrArray) held = NULL;
+  gint64 took, cleared_at;
+  guint i;
+
+  /* The client waits far longer than the test: only the device can end
+   * a request here. */
+  g_object_set (session, "timeout", 600, NULL);
+  set_fault (device, "blackhole", NULL);
+  held = hold_requests (session, device, PM_FAULTS_MAX_HELD, FALSE);
+  assert_none_finished (held);
+
+  dropped = pending_start_in (session, device, PATH_INFO);
+  g_assert_true (pm_test_wait_until (pm_test_pending_done, dropped, PM_TEST_TIMEOUT_MS));
+  took = (dropped->finished - dropped->started) / 1000;
+  g_test_message ("past the cap: %s after %" G_GINT64_FORMAT " ms",
+                  dropped->error != NULL ? dropped->error->message : "a reply", took);
+  g_assert_nonnull (dropped->error);
+  g_assert_cmpuint (soup_message_get_status (dropped->msg), ==, 0);
+  g_assert_false (g_error_matches (dropped->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+
+  /* Those held are still held; another device answers as ever. */
+  {
+    g_autoptr(JsonObject) info = get_info (fixture, other);
+  }
+  assert_none_finished (held);
+
+  cleared_at = g_get_monotonic_time ();
+  clear_fault (device, "blackhole");
+  for (i = 0; i < held->len; i++)
+    {
+      PmTestPending *pending = g_ptr_array_index (held, i);
+
+      pending_wait (pending, PM_TEST_TIMEOUT_MS, TRUE);
+      g_assert_nonnull (pending->error);
+      g_assert_false (g_error_matches (pending->error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT));
+    }
+  g_test_message ("%u held connections closed %" G_GINT64_FORMAT " ms after the fault was cleared",
+                  held->len, (g_get_monotonic_time () - cleared_at) / 1000);
+  {
+    g_autoptr(JsonObject) info = get_info (fixture, device);
+  }
+}
+
 /* ---- WebSockets ------------------------------------------------------------------------ */
 
 #define WS_DROP_MS 300
@@ -2041,6 +2096,7 @@ main (int   argc,
   ADD ("/faults/offline/reboot", test_offline_reboot);
   ADD ("/faults/blackhole", test_blackhole);
   ADD ("/faults/blackhole/release", test_blackhole_release);
+  ADD ("/faults/blackhole/cap", test_blackhole_cap);
   ADD ("/faults/flapping", test_flapping);
   ADD ("/faults/corrupt", test_corrupt);
   ADD ("/faults/corrupt/rate", test_corrupt_rate);

@@ -62,26 +62,31 @@ pm_parse_port (const char *source,
 }
 
 /**
- * pm_parse_ports:
+ * pm_parse_port_ranges:
  * @source: where @text comes from, for the error message
  * @text: a comma-separated list of ports and FIRST-LAST ranges
- * @out_ports: (element-type guint): an array the ports are appended to
+ * @func: takes each entry as a range, a single port as a range of one
+ * @user_data: for @func
  * @error: return location for a #GError
  *
  * Parses a port list such as "7751,7752" or "8000-8999,9001".  An empty
- * entry and a port listed twice are errors; on error @out_ports is left
- * as it was.
+ * list or entry, a port pm_parse_port() refuses and a range that runs
+ * backwards are errors; whether a port may be listed twice is for @func
+ * to say.  @func takes each entry, in the order written, before the next
+ * is read, so that the error reported is the first in the text whichever
+ * side finds it.
+ *
+ * Returns: %TRUE if every entry was read and @func took it
  */
 gboolean
-pm_parse_ports (const char *source,
-                const char *text,
-                GArray     *out_ports,
-                GError    **error)
+pm_parse_port_ranges (const char     *source,
+                      const char     *text,
+                      PmPortRangeFunc func,
+                      gpointer        user_data,
+                      GError        **error)
 {
   g_auto (GStrv) entries = g_strsplit (text, ",", -1);
-  g_autoptr (GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
-  g_autofree guint8 *seen = g_new0 (guint8, 65536 / 8);
-  guint              i;
+  guint          i;
 
   if (entries[0] == NULL)
     {
@@ -94,7 +99,7 @@ pm_parse_ports (const char *source,
     {
       char       *entry = g_strstrip (entries[i]);
       const char *dash = strchr (entry, '-');
-      guint       first, last, port;
+      guint       first, last;
 
       if (entry[0] == '\0')
         {
@@ -127,18 +132,69 @@ pm_parse_ports (const char *source,
           last = first;
         }
 
-      for (port = first; port <= last; port++)
-        {
-          if (seen[port / 8] & (1u << (port % 8)))
-            {
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           _ ("%s: port %u is listed twice"), source, port);
-              return FALSE;
-            }
-          seen[port / 8] |= (guint8) (1u << (port % 8));
-          g_array_append_val (ports, port);
-        }
+      if (!func (first, last, user_data, error))
+        return FALSE;
     }
+
+  return TRUE;
+}
+
+/* The ports of a list as pm_parse_ports() gathers them, with a bit for
+ * each port seen so far. */
+typedef struct
+{
+  const char *source;
+  GArray     *ports;
+  guint8      seen[65536 / 8];
+} PortList;
+
+static gboolean
+add_ports (guint    first,
+           guint    last,
+           gpointer user_data,
+           GError **error)
+{
+  PortList *list = user_data;
+  guint     port;
+
+  for (port = first; port <= last; port++)
+    {
+      if (list->seen[port / 8] & (1u << (port % 8)))
+        {
+          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                       _ ("%s: port %u is listed twice"), list->source, port);
+          return FALSE;
+        }
+      list->seen[port / 8] |= (guint8) (1u << (port % 8));
+      g_array_append_val (list->ports, port);
+    }
+  return TRUE;
+}
+
+/**
+ * pm_parse_ports:
+ * @source: where @text comes from, for the error message
+ * @text: a comma-separated list of ports and FIRST-LAST ranges
+ * @out_ports: (element-type guint): an array the ports are appended to
+ * @error: return location for a #GError
+ *
+ * Parses a port list such as "7751,7752" or "8000-8999,9001" into its
+ * ports, in the order written.  The errors of pm_parse_port_ranges(), and
+ * a port listed twice; on error @out_ports is left as it was.
+ */
+gboolean
+pm_parse_ports (const char *source,
+                const char *text,
+                GArray     *out_ports,
+                GError    **error)
+{
+  g_autoptr (GArray) ports = g_array_new (FALSE, FALSE, sizeof (guint));
+  g_autofree PortList *list = g_new0 (PortList, 1);
+
+  list->source = source;
+  list->ports = ports;
+  if (!pm_parse_port_ranges (source, text, add_ports, list, error))
+    return FALSE;
 
   g_array_append_vals (out_ports, ports->data, ports->len);
   return TRUE;

@@ -28,6 +28,21 @@ gboolean pm_parse_port (const char *source,
                         const char *text,
                         guint      *out_port,
                         GError    **error);
+
+/*
+ * Takes one entry of a port list, ports @first to @last (both included),
+ * for pm_parse_port_ranges().  Returns FALSE, with @error set, to stop it.
+ */
+typedef gboolean (*PmPortRangeFunc) (guint    first,
+                                     guint    last,
+                                     gpointer user_data,
+                                     GError **error);
+
+gboolean pm_parse_port_ranges (const char     *source,
+                               const char     *text,
+                               PmPortRangeFunc func,
+                               gpointer        user_data,
+                               GError        **error);
 gboolean pm_parse_ports (const char *source,
                          const char *text,
                          GArray     *out_ports,

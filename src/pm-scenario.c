@@ -507,9 +507,24 @@ compare_ranges (gconstpointer a,
   return (ra->first > rb->first) - (ra->first < rb->first);
 }
 
-/* A list of ports and FIRST-LAST ranges, as pm_parse_ports() reads it and
- * with its messages, kept as ranges: a range of 60 000 ports costs what
- * one port does.  Sorted, and merged where they touch.
+static gboolean
+append_port_range (guint    first,
+                   guint    last,
+                   gpointer user_data,
+                   GError **error)
+{
+  GArray *ranges = user_data;
+  PmScenarioPortRange range = { first, last };
+
+  g_array_append_val (ranges, range);
+  return TRUE;
+}
+
+/* A list of ports and FIRST-LAST ranges, read by pm_parse_port_ranges()
+ * as pm_parse_ports() reads it and with its messages, kept as ranges: a
+ * range of 60 000 ports costs what one port does.  Sorted, and merged
+ * where they touch; a port listed twice is found among the sorted ranges
+ * rather than port by port, for the same reason.
  *
  * Returns: (transfer full) (element-type PmScenarioPortRange) (nullable):
  *   the ranges, or %NULL on error */
@@ -518,55 +533,12 @@ parse_port_ranges (const char *source,
                    const char *text,
                    GError    **error)
 {
-  g_auto(GStrv) entries = g_strsplit (text, ",", -1);
   g_autoptr(GArray) ranges = g_array_new (FALSE, FALSE, sizeof (PmScenarioPortRange));
   guint i, kept;
 
-  if (entries[0] == NULL)
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "%s: no port given", source);
-      return NULL;
-    }
-
-  for (i = 0; entries[i] != NULL; i++)
-    {
-      char *entry = g_strstrip (entries[i]);
-      const char *dash = strchr (entry, '-');
-      PmScenarioPortRange range;
-
-      if (entry[0] == '\0')
-        {
-          g_autofree char *quoted = pm_quote (text, -1);
-
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "%s: entry %u of '%s' is empty", source, i + 1, quoted);
-          return NULL;
-        }
-      if (dash != NULL && dash != entry)
-        {
-          g_autofree char *head = g_strndup (entry, dash - entry);
-
-          if (!pm_parse_port (source, head, &range.first, error) ||
-              !pm_parse_port (source, dash + 1, &range.last, error))
-            return NULL;
-          if (range.last < range.first)
-            {
-              g_autofree char *quoted = pm_quote (entry, -1);
-
-              g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                           "%s: range '%s' runs backwards", source, quoted);
-              return NULL;
-            }
-        }
-      else
-        {
-          if (!pm_parse_port (source, entry, &range.first, error))
-            return NULL;
-          range.last = range.first;
-        }
-      g_array_append_val (ranges, range);
-    }
+  /* Every entry is read before any port listed twice is looked for. */
+  if (!pm_parse_port_ranges (source, text, append_port_range, ranges, error))
+    return NULL;
 
   /* Sorted by first port, a range that starts at or before the end of
    * the one before overlaps it: its first port is listed twice. */

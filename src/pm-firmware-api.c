@@ -422,6 +422,10 @@ pm_firmware_api_early (const PmApiHost   *host,
 
 /* ---- handlers ------------------------------------------------------------ */
 
+/* What an info document is written into: AxeOS documents are 4.0 to
+ * 4.3 kB, so a buffer of 4096 bytes grew, and was copied, once a reply. */
+#define PM_FIRMWARE_INFO_BUFFER 8192
+
 /* An address as text, long enough for any IPv6 address. */
 typedef char AddressText[64];
 
@@ -433,11 +437,35 @@ current_view (const PmApiHost *host,
               PmFirmwareView  *view,
               AddressText      ipv4)
 {
-  g_autofree char *text = NULL;
+  GInetAddress *address = G_IS_INET_SOCKET_ADDRESS (local)
+                            ? g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local))
+                            : NULL;
 
-  if (G_IS_INET_SOCKET_ADDRESS (local))
-    text = g_inet_address_to_string (g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (local)));
-  g_strlcpy (ipv4, text != NULL ? text : "127.0.0.1", sizeof (AddressText));
+  if (address != NULL && g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV4)
+    {
+      /* Written from its four bytes: this runs on every info request. */
+      const guint8 *bytes = g_inet_address_to_bytes (address);
+      char *p = ipv4;
+      guint i;
+
+      for (i = 0; i < 4; i++)
+        {
+          guint b = bytes[i];
+
+          if (b >= 100)
+            *p++ = (char) ('0' + b / 100);
+          if (b >= 10)
+            *p++ = (char) ('0' + b / 10 % 10);
+          *p++ = (char) ('0' + b % 10);
+          *p++ = i < 3 ? '.' : '\0';
+        }
+    }
+  else
+    {
+      g_autofree char *text = address != NULL ? g_inet_address_to_string (address) : NULL;
+
+      g_strlcpy (ipv4, text != NULL ? text : "127.0.0.1", sizeof (AddressText));
+    }
 
   pm_sim_catch_up (host->sim, g_get_monotonic_time ());
   pm_sim_get_view (host->sim, host->firmware, ipv4, view);
@@ -690,7 +718,7 @@ handle_info (const PmApiHost   *host,
              SoupServerMessage *msg,
              GHashTable        *query)
 {
-  GString *out = g_string_sized_new (4096);
+  GString *out = g_string_sized_new (PM_FIRMWARE_INFO_BUFFER);
   PmFirmwareView view;
   AddressText ipv4;
   guint64 ts_ms, span_ms, cur_ms;
@@ -735,7 +763,7 @@ pm_firmware_api_answer (const PmApiHost         *host,
   if (host->network_gate && !pm_firmware_network_allows (request->remote, NULL, host->hostname))
     return NULL;
 
-  out = g_string_sized_new (4096);
+  out = g_string_sized_new (PM_FIRMWARE_INFO_BUFFER);
   current_view (host, request->local, &view, ipv4);
   pm_axeos_write_info (out, &view, TRUE);
   return pm_http_answer_ok (host->server_header,

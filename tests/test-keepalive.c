@@ -663,6 +663,22 @@ test_answered_same_reply (Fixture       *fixture,
       direct_names = member_names (direct->body);
       soup_names = member_names (through_soup->body);
       g_assert_cmpstr (direct_names, ==, soup_names);
+      /* The address the device reports as its own is the one reached. */
+      {
+        g_autoptr(JsonParser) direct_parser = json_parser_new ();
+        g_autoptr(JsonParser) soup_parser = json_parser_new ();
+        JsonObject *direct_info, *soup_info;
+
+        g_assert_true (json_parser_load_from_data (direct_parser, direct->body, -1, NULL));
+        g_assert_true (json_parser_load_from_data (soup_parser, through_soup->body, -1, NULL));
+        direct_info = json_node_get_object (json_parser_get_root (direct_parser));
+        soup_info = json_node_get_object (json_parser_get_root (soup_parser));
+        if (json_object_has_member (soup_info, "ipv4"))
+          {
+            g_assert_cmpstr (json_object_get_string_member (direct_info, "ipv4"), ==, "127.0.0.1");
+            g_assert_cmpstr (json_object_get_string_member (soup_info, "ipv4"), ==, "127.0.0.1");
+          }
+      }
 
       with_origin = request_on (connection, fixture->acceptor,
                                 "GET /api/system/info HTTP/1.1\r\nHost: x\r\n"

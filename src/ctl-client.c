@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "ctl-client.h"
-#include "pm-parse.h"
 
 G_DEFINE_QUARK (ctl-error-quark, ctl_error)
 
@@ -15,12 +14,6 @@ ctl_client_free (CtlClient *self)
 {
   if (self != NULL)
     self->klass->free (self);
-}
-
-gboolean
-ctl_is_all_digits (const char *text)
-{
-  return pm_parse_is_all_digits (text);
 }
 
 static int

@@ -111,7 +111,6 @@ void       ctl_client_free (CtlClient *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (CtlClient, ctl_client_free)
 
 /* Helpers the two sides share. */
-gboolean    ctl_is_all_digits (const char *text);
 JsonObject *ctl_status_new    (const char *version,
                                guint64     seed,
                                guint       listing_port,

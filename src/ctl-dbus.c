@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "ctl-client.h"
+#include "pm-parse.h"
 #include "pm-dbus-generated.h"
 #include "pm-error.h"
 #include "pm-names.h"
@@ -149,7 +150,7 @@ find_proxy (CtlDBusClient *self,
             GError       **error)
 {
   g_autoptr(GPtrArray) devices = list_proxies (self);
-  gboolean by_port = ctl_is_all_digits (which);
+  gboolean by_port = pm_parse_is_all_digits (which);
   g_autofree char *quoted = NULL;
   guint64 port = 0;
   guint i;

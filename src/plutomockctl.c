@@ -11,6 +11,7 @@
 #include <json-glib/json-glib.h>
 
 #include "ctl-client.h"
+#include "pm-parse.h"
 #include "pm-error.h"
 #include "pm-json-writer.h"
 #include "pm-quote.h"
@@ -501,7 +502,7 @@ parse_add_port (const char *text,
 
   /* Digits only: g_ascii_string_to_unsigned() lets a leading vertical
    * tab, and a '+' after it, through. */
-  if (!ctl_is_all_digits (text) || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
+  if (!pm_parse_is_all_digits (text) || !g_ascii_string_to_unsigned (text, 10, 0, 65535, &port, NULL))
     return FALSE;
   *out_port = (guint) port;
   return TRUE;
@@ -672,14 +673,14 @@ parse_parameter_value (const char *text)
     return g_variant_new_boolean (TRUE);
   if (strcmp (text, "false") == 0)
     return g_variant_new_boolean (FALSE);
-  if (text[0] == '-' && ctl_is_all_digits (text + 1))
+  if (text[0] == '-' && pm_parse_is_all_digits (text + 1))
     {
       gint64 value;
 
       if (g_ascii_string_to_signed (text, 10, G_MININT64, G_MAXINT64, &value, NULL))
         return g_variant_new_int64 (value);
     }
-  else if (ctl_is_all_digits (text))
+  else if (pm_parse_is_all_digits (text))
     {
       guint64 value;
 

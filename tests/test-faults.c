@@ -1796,8 +1796,10 @@ test_list_and_clear (Fixture      *fixture,
   PmFaultKind kind;
   guint notified = 0;
   gint64 took;
+  /* Disconnected before the test ends: the count lives on this stack, and
+   * stopping the device in the teardown notifies too. */
+  gulong handler = g_signal_connect (device, "notify::faults", G_CALLBACK (on_notify_count), &notified);
 
-  g_signal_connect (device, "notify::faults", G_CALLBACK (on_notify_count), &notified);
   assert_faults (device, "@a{sa{sv}} {}");
 
   /* Each kind with every parameter, defaults included. */
@@ -1872,6 +1874,7 @@ test_list_and_clear (Fixture      *fixture,
   g_assert_cmpuint (client->texts->len, >, 0);
   /* The flapping is over too: still up after its first up phase. */
   g_assert_true (pm_device_get_listening (device));
+  g_signal_handler_disconnect (device, handler);
 }
 
 /* ---- miner faults --------------------------------------------------------------------------- */
@@ -1894,12 +1897,14 @@ test_miner (Fixture      *fixture,
   gint64 fan_before = pm_test_member_int (before, "fanrpm");
   g_autoptr(GVariant) pluto_faults = NULL;
   guint pluto_notified = 0;
+  gulong pluto_handler;
   gsize i;
 
   /* A Pluto device has no miner: refused, nothing changes. */
   set_fault (pluto, "latency", "ms=1", NULL);
   pluto_faults = pm_device_dup_faults (pluto);
-  g_signal_connect (pluto, "notify::faults", G_CALLBACK (on_notify_count), &pluto_notified);
+  /* Disconnected before the test ends, as the count lives on this stack. */
+  pluto_handler = g_signal_connect (pluto, "notify::faults", G_CALLBACK (on_notify_count), &pluto_notified);
   for (i = 0; i < G_N_ELEMENTS (miner_faults); i++)
     {
       const char *parameters[] = { miner_faults[i][1], NULL };
@@ -1942,6 +1947,7 @@ test_miner (Fixture      *fixture,
     if (fan_before > 0)
       g_assert_cmpint (pm_test_member_int (info, "fanrpm"), >, 0);
   }
+  g_signal_handler_disconnect (pluto, pluto_handler);
 }
 
 /* An ASIC or hash domain the board does not have is refused, naming the

@@ -557,7 +557,11 @@ pm_device_stop (PmDevice *self)
    * the timers; once the device is no longer started, lifting an offline
    * fault leaves the port closed. */
   self->started = FALSE;
-  pm_device_clear_faults (self);
+  if (self->faults != NULL && pm_faults_get_n_active (self->faults) > 0)
+    {
+      pm_faults_clear_all (self->faults);
+      g_object_notify_by_pspec (G_OBJECT (self), pm_device_props[PROP_FAULTS]);
+    }
   shut_down (self, TRUE);
 }
 

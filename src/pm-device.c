@@ -184,7 +184,9 @@ on_early_request (SoupServer        *server,
 }
 
 /* A request the acceptor lets the device answer without libsoup: only
- * while no fault shapes what the device answers. */
+ * while no fault acts on its HTTP replies (a fault on the miner or the
+ * WebSockets changes nothing on this path: the reply reads the miner's
+ * state either way). */
 static GBytes *
 answer_request (const PmAcceptorRequest *request,
                 gpointer                 user_data)
@@ -192,7 +194,7 @@ answer_request (const PmAcceptorRequest *request,
   PmDevice *self = PM_DEVICE (user_data);
   PmApiHost host;
 
-  if (self->faults != NULL && pm_faults_get_n_active (self->faults) > 0)
+  if (self->faults != NULL && pm_faults_get_shapes_http (self->faults))
     return NULL;
   fill_host (self, &host);
   return family_apis[self->profile->family].answer (&host, request);

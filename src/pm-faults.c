@@ -317,6 +317,29 @@ pm_faults_get_n_active (PmFaults *self)
 }
 
 /**
+ * pm_faults_get_shapes_http:
+ * @self: a #PmFaults
+ *
+ * Whether a fault now acts on the device's HTTP replies themselves:
+ * holds, delays, answers or alters them (`latency`, `errors`,
+ * `blackhole`, `corrupt`, `slow-body`).  The others act elsewhere: on
+ * the port (`offline`, `flapping`, `reboot-loop`, which close it), on the
+ * WebSockets, or on the simulated miner, whose state every reply reads.
+ *
+ * Returns: whether every HTTP request must pass pm_faults_intercept()
+ *   and pm_faults_shape_reply()
+ */
+gboolean
+pm_faults_get_shapes_http (PmFaults *self)
+{
+  g_return_val_if_fail (PM_IS_FAULTS (self), TRUE);
+
+  return self->active[PM_FAULT_LATENCY] != NULL || self->active[PM_FAULT_ERRORS] != NULL ||
+         self->active[PM_FAULT_BLACKHOLE] != NULL || self->active[PM_FAULT_CORRUPT] != NULL ||
+         self->active[PM_FAULT_SLOW_BODY] != NULL;
+}
+
+/**
  * pm_faults_get_offline:
  * @self: a #PmFaults
  *

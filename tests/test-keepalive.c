@@ -725,6 +725,63 @@ test_answered_not_under_fault (Fixture       *fixture,
   g_assert_true (answered);
 }
 
+static void
+set_fault (PmDevice   *device,
+           const char *kind,
+           const char *parameter)
+{
+  const char *parameters[] = { parameter, NULL };
+  g_autoptr(PmFault) fault = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fault = pm_fault_new_from_strings (kind, parameters, &error);
+  g_assert_no_error (error);
+  g_assert_true (pm_device_set_fault (device, fault, &error));
+  g_assert_no_error (error);
+}
+
+/* Faults on the WebSockets or the miner leave the replies to the acceptor:
+ * the reply reads the miner's state either way, so a power fault shows on
+ * both paths alike.  A fault on the replies themselves takes them back
+ * to libsoup. */
+static void
+test_answered_other_faults (Fixture       *fixture,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PmDevice) device = pm_test_device_new (fixture->acceptor, 0, "mockaxe9", "axeos-gamma",
+                                                   NULL, FALSE, 3);
+  g_autoptr(GSocketConnection) connection = NULL;
+  g_autoptr(Response) direct = NULL;
+  g_autoptr(Response) through_soup = NULL;
+  g_autoptr(Response) slowed = NULL;
+  g_autofree char *direct_names = NULL;
+  g_autofree char *soup_names = NULL;
+  gboolean answered;
+
+  g_assert_true (pm_device_start (device, "127.0.0.1", &error));
+  set_fault (device, "ws-drop", "interval-s=60");
+  set_fault (device, "power-fault", NULL);
+  connection = raw_connect (device);
+
+  direct = request_on (connection, fixture->acceptor, get_info, &answered);
+  g_assert_true (answered);
+  g_assert_cmpuint (direct->status, ==, 200);
+  g_assert_nonnull (strstr (direct->body, "\"power_fault\""));
+  through_soup = request_on (connection, fixture->acceptor,
+                             "GET /api/system/info? HTTP/1.1\r\nHost: x\r\n\r\n", &answered);
+  g_assert_false (answered);
+  direct_names = member_names (direct->body);
+  soup_names = member_names (through_soup->body);
+  g_assert_cmpstr (direct_names, ==, soup_names);
+
+  set_fault (device, "latency", "ms=1");
+  slowed = request_on (connection, fixture->acceptor, get_info, &answered);
+  g_assert_false (answered);
+  g_assert_cmpuint (slowed->status, ==, 200);
+  pm_device_stop (device);
+}
+
 /* A client socket whose receive buffer is @size bytes, connected to
  * @device: the replies it does not read soon fill what the kernels
  * hold. */
@@ -952,6 +1009,7 @@ main (int   argc,
   ADD ("/keepalive/abandoned", NULL, test_abandoned);
   ADD ("/keepalive/answered/same-reply", NULL, test_answered_same_reply);
   ADD ("/keepalive/answered/not-under-fault", NULL, test_answered_not_under_fault);
+  ADD ("/keepalive/answered/other-faults", NULL, test_answered_other_faults);
   ADD ("/keepalive/answered/unread", NULL, test_answered_unread);
   ADD ("/keepalive/answered/flood", NULL, test_answered_flood);
 #undef ADD

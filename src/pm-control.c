@@ -401,14 +401,6 @@ pm_control_set_fleet_fault (PmManager         *manager,
     {
       PmDevice *device = g_ptr_array_index (devices, i);
 
-      if (pm_fault_kind_needs_miner (fault->kind) &&
-          !pm_profile_is_simulated (pm_device_get_profile (device)))
-        {
-          g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                       "fault '%s' acts on a simulated miner, and %s (%s) has none",
-                       kind, pm_device_get_hostname (device), pm_device_get_profile (device)->name);
-          return NULL;
-        }
       if (!pm_device_check_fault (device, fault, error))
         {
           g_prefix_error (error, "%s: ", pm_device_get_hostname (device));

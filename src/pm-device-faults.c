@@ -90,12 +90,11 @@ static const PmFaultsDeviceFuncs fault_funcs = {
  * @fault: a checked fault (see pm_fault_new_from_variant())
  * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
  *
- * Checks what @fault names of the device's hardware against the board
- * of its profile: an asic-failure must name an ASIC and a hash domain
- * the board has.  Whether the device has a simulated miner at all,
- * pm_device_set_fault() checks.
+ * Checks @fault against the device: a miner fault needs a simulated
+ * miner, and an asic-failure must name an ASIC and a hash domain the
+ * board of its profile has.
  *
- * Returns: %FALSE if the board has no such part
+ * Returns: %FALSE if the device cannot take @fault
  */
 gboolean
 pm_device_check_fault (PmDevice      *self,
@@ -105,8 +104,10 @@ pm_device_check_fault (PmDevice      *self,
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
   g_return_val_if_fail (fault != NULL, FALSE);
 
+  if (!pm_faults_check_kind (self->profile, fault->kind, error))
+    return FALSE;
   /* A Pluto device's board only lends its numbers; it has no ASIC to
-   * fail, which setting the fault says. */
+   * fail, which the check above has said. */
   if (fault->kind != PM_FAULT_ASIC_FAILURE || !pm_device_is_simulated (self))
     return TRUE;
   if (!pm_board_check_chip (self->profile->board, fault->asic, fault->domain, error))

@@ -232,6 +232,31 @@ lift (PmFaults   *self,
 }
 
 /**
+ * pm_faults_check_kind:
+ * @profile: a device's profile
+ * @kind: a kind of fault
+ * @error: return location for a %PM_ERROR_INVALID_ARGUMENT
+ *
+ * Returns: whether a device of @profile can take a fault of @kind: a
+ *   miner fault needs a simulated miner
+ */
+gboolean
+pm_faults_check_kind (const PmProfile *profile,
+                      PmFaultKind      kind,
+                      GError         **error)
+{
+  if (pm_fault_kind_needs_miner (kind) && !pm_profile_is_simulated (profile))
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
+                   "fault '%s' acts on a simulated miner, and a %s device has none "
+                   "(use an axeos-* or nerdqaxe-plus profile)",
+                   pm_fault_kind_to_string (kind), profile->name);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/**
  * pm_faults_set:
  * @self: a #PmFaults
  * @fault: a checked fault; copied.  One of the same kind is replaced.
@@ -248,14 +273,8 @@ pm_faults_set (PmFaults      *self,
   g_return_val_if_fail (PM_IS_FAULTS (self), FALSE);
   g_return_val_if_fail (fault != NULL && fault->kind < PM_FAULT_N_KINDS, FALSE);
 
-  if (pm_fault_kind_needs_miner (fault->kind) && !pm_profile_is_simulated (self->profile))
-    {
-      g_set_error (error, PM_ERROR, PM_ERROR_INVALID_ARGUMENT,
-                   "fault '%s' acts on a simulated miner, and a %s device has none "
-                   "(use an axeos-* or nerdqaxe-plus profile)",
-                   pm_fault_kind_to_string (fault->kind), self->profile->name);
-      return FALSE;
-    }
+  if (!pm_faults_check_kind (self->profile, fault->kind, error))
+    return FALSE;
 
   g_clear_pointer (&self->active[fault->kind], pm_fault_free);
   self->active[fault->kind] = pm_fault_copy (fault);

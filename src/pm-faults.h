@@ -66,6 +66,9 @@ guint          pm_faults_get_n_active (PmFaults *self);
 GVariant      *pm_faults_to_variant (PmFaults *self);
 gboolean       pm_faults_get_offline (PmFaults *self);
 gboolean       pm_faults_get_shapes_http (PmFaults *self);
+gboolean       pm_faults_check_kind (const PmProfile *profile,
+                                     PmFaultKind      kind,
+                                     GError         **error);
 
 gboolean       pm_faults_intercept (PmFaults          *self,
                                     SoupServerMessage *msg,

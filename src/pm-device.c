@@ -359,13 +359,21 @@ restart_firmware (gpointer device)
  * later every connection is cut, the port refuses connections for the
  * restart window, and the device boots again with its settings.
  *
- * Returns: %FALSE with %PM_ERROR_RESTARTING if it is restarting already
+ * Returns: %FALSE with %PM_ERROR_RESTARTING if it is restarting already,
+ *   or %PM_ERROR_FAILED if it is stopped
  */
 gboolean
 pm_device_restart (PmDevice *self,
                    GError  **error)
 {
   g_return_val_if_fail (PM_IS_DEVICE (self), FALSE);
+
+  /* A firmware device would open its port again after its reboot. */
+  if (!self->started)
+    {
+      g_set_error (error, PM_ERROR, PM_ERROR_FAILED, "%s is stopped", self->hostname);
+      return FALSE;
+    }
 
   if (self->restarting)
     {

@@ -1578,6 +1578,12 @@ test_socket_stop (Fixture       *fixture,
 
     assert_shape (info, new_fields, G_N_ELEMENTS (new_fields));
   }
+
+  /* A stopped device does not restart: a firmware one would open its
+   * port again when its reboot was over. */
+  g_assert_false (pm_device_restart (fixture->legacy, &error));
+  g_assert_error (error, PM_ERROR, PM_ERROR_FAILED);
+  g_assert_false (pm_device_get_restarting (fixture->legacy));
 }
 
 /* Every reply says Connection: close, as the server closes every

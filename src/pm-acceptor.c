@@ -574,9 +574,12 @@ head_answer (Head               *head,
   PmAcceptorRequest request;
   Answerer *answerer;
 
-  /* Only bodiless requests on connections kept alive: the others cost
-   * libsoup's set-up anyway. */
-  if (!result->keep_alive || result->body_length != 0)
+  /* Only bodiless requests on connections kept alive (the others cost
+   * libsoup's set-up anyway), with nothing in their head that libsoup
+   * would read its own way: an expectation it answers with 100 Continue,
+   * a Host it may refuse or read into the URL. */
+  if (!result->keep_alive || result->body_length != 0 || result->has_expect ||
+      !result->plain_host)
     return ANSWER_NONE;
   answerer = g_hash_table_lookup (self->answerers, server);
   if (answerer == NULL)
@@ -1607,7 +1610,8 @@ pm_acceptor_close (PmAcceptor *self,
  * Lets @func answer requests of @server before they reach libsoup.  It
  * is asked for every request that has no body and arrives on a
  * connection that stays open (HTTP/1.1, no `Connection: close`, no
- * upgrade, within the keep-alive caps), and returns either the whole
+ * upgrade, within the keep-alive caps), whose head libsoup would read no
+ * other way (a plain Host, no Expect), and returns either the whole
  * reply, status line, headers and body, or %NULL to let libsoup answer.
  * A reply must not close the connection.  The servers that use this
  * clear it before they go.

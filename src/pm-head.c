@@ -155,6 +155,8 @@ typedef struct
   gboolean connection_close;
   gboolean upgrade;
   gboolean origin;
+  gboolean expect;
+  gboolean host_plain;
 } Framing;
 
 static gboolean
@@ -184,6 +186,29 @@ parse_digits (const char *value,
     }
   *out = n;
   return TRUE;
+}
+
+/* Whether a Host value is a name or IPv4 address of letters, digits, '.',
+ * '-' and '_', then a port from 1 to 65535 or none: what any HTTP
+ * library reads the same way.  Anything else (an IPv6 literal, '?', '#',
+ * '%', a port out of range) is for libsoup's own reading. */
+static gboolean
+host_is_plain (const char *value,
+               gsize       length)
+{
+  gsize i = 0;
+  guint64 port = 0;
+
+  for (; i < length && (g_ascii_isalnum (value[i]) || value[i] == '.' || value[i] == '-' ||
+                        value[i] == '_'); i++)
+    ;
+  if (i == 0)
+    return FALSE;
+  if (i == length)
+    return TRUE;
+  if (value[i] != ':' || !parse_digits (value + i + 1, length - i - 1, &port))
+    return FALSE;
+  return port >= 1 && port <= 65535;
 }
 
 static PmHeadVerdict
@@ -219,6 +244,7 @@ screen_header_line (const char   *line,
       framing->n_host++;
       if (memchr (value, '/', value_end - value) != NULL)
         framing->host_has_slash = TRUE;
+      framing->host_plain = host_is_plain (value, value_end - value);
     }
   else if (NAME_IS ("Content-Length"))
     {
@@ -265,6 +291,7 @@ screen_header_line (const char   *line,
     }
   else if (NAME_IS ("Expect"))
     {
+      framing->expect = TRUE;
       if (!(value_end - value == 12 && g_ascii_strncasecmp (value, "100-continue", 12) == 0))
         framing->expect_unknown = TRUE;
     }
@@ -348,6 +375,8 @@ pm_head_screen (const char   *data,
   result->target_offset = 0;
   result->target_length = 0;
   result->has_origin = FALSE;
+  result->has_expect = FALSE;
+  result->plain_host = FALSE;
   result->status = 0;
   result->problem = NULL;
   if (length == 0)
@@ -414,6 +443,8 @@ pm_head_screen (const char   *data,
     result->body_length = framing.n_content_length > 0 ? (gint64) framing.content_length : 0;
   result->upgrade = framing.upgrade;
   result->has_origin = framing.origin;
+  result->has_expect = framing.expect;
+  result->plain_host = framing.n_host == 1 && framing.host_plain;
   /* Persistent by default in HTTP/1.1 only; plutomock keeps no HTTP/1.0
    * connection open. */
   result->keep_alive = !http10 && !framing.connection_close && !framing.upgrade;

@@ -32,6 +32,9 @@ typedef enum
  * @target_offset: accepted: where the request target starts in the head
  * @target_length: accepted: the bytes of the request target
  * @has_origin: accepted: whether the request carries an `Origin` header
+ * @has_expect: accepted: whether the request carries an `Expect` header
+ * @plain_host: accepted: whether the request has one `Host` that is a
+ *   plain name or IPv4 address, with a port from 1 to 65535 or none
  * @status: refused: the HTTP status to answer
  * @problem: refused: what was wrong, a static string
  *
@@ -47,6 +50,8 @@ typedef struct
   gsize       target_offset;
   gsize       target_length;
   gboolean    has_origin;
+  gboolean    has_expect;
+  gboolean    plain_host;
   guint       status;
   const char *problem;
 } PmHeadResult;

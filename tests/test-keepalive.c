@@ -782,6 +782,64 @@ test_answered_other_faults (Fixture       *fixture,
   pm_device_stop (device);
 }
 
+/* Heads that libsoup reads its own way stay with libsoup, which answers
+ * them as it always did (a 400 for a Host it cannot read, 100 Continue
+ * before the reply to an expectation); plain ones do not. */
+static void
+test_answered_unusual_heads (Fixture       *fixture,
+                             gconstpointer  user_data)
+{
+  static const struct
+  {
+    const char *host;
+    gboolean    answered;
+  } hosts[] = {
+    { "x", TRUE },
+    { "localhost:7751", TRUE },
+    { "127.0.0.1:65535", TRUE },
+    { "mock_axe-1.lan", TRUE },
+    { "[bad", FALSE },
+    { "[::1]:7751", FALSE },
+    { "x:99999", FALSE },
+    { "x:0", FALSE },
+    { "x:", FALSE },
+    { "x?y", FALSE },
+    { "x#y", FALSE },
+    { "x%41", FALSE },
+    { "", FALSE },
+  };
+  g_autoptr(GSocketConnection) connection = raw_connect (fixture->device);
+  g_autoptr(GString) buffer = g_string_new (NULL);
+  gsize i;
+
+  for (i = 0; i < G_N_ELEMENTS (hosts); i++)
+    {
+      g_autofree char *request = g_strdup_printf ("GET /api/system/info HTTP/1.1\r\nHost: %s\r\n\r\n",
+                                                  hosts[i].host);
+      g_autoptr(GSocketConnection) own = raw_connect (fixture->device);
+      g_autoptr(Response) response = NULL;
+      gboolean answered;
+
+      g_test_message ("Host: %s", hosts[i].host);
+      response = request_on (own, fixture->acceptor, request, &answered);
+      g_assert_cmpint (answered, ==, hosts[i].answered);
+    }
+
+  /* An expectation: libsoup's 100 Continue, then the reply. */
+  {
+    guint64 before = pm_acceptor_get_n_answered (fixture->acceptor);
+    g_autoptr(Response) interim = NULL;
+    g_autoptr(Response) reply = NULL;
+
+    raw_send (connection, "GET /api/system/info HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n");
+    interim = raw_read_response (connection, buffer);
+    g_assert_cmpuint (interim->status, ==, 100);
+    reply = raw_read_response (connection, buffer);
+    g_assert_cmpuint (reply->status, ==, 200);
+    g_assert_cmpuint (pm_acceptor_get_n_answered (fixture->acceptor), ==, before);
+  }
+}
+
 /* A client socket whose receive buffer is @size bytes, connected to
  * @device: the replies it does not read soon fill what the kernels
  * hold. */
@@ -1010,6 +1068,7 @@ main (int   argc,
   ADD ("/keepalive/answered/same-reply", NULL, test_answered_same_reply);
   ADD ("/keepalive/answered/not-under-fault", NULL, test_answered_not_under_fault);
   ADD ("/keepalive/answered/other-faults", NULL, test_answered_other_faults);
+  ADD ("/keepalive/answered/unusual-heads", NULL, test_answered_unusual_heads);
   ADD ("/keepalive/answered/unread", NULL, test_answered_unread);
   ADD ("/keepalive/answered/flood", NULL, test_answered_flood);
 #undef ADD

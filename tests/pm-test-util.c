@@ -187,27 +187,75 @@ pm_test_wait_ms (guint ms)
     g_main_context_iteration (NULL, TRUE);
 }
 
+/* Below this, no port is drawn: the well-known and registered ports
+ * most services use. */
+#define FREE_PORT_FLOOR 16384
+
+/* The first port the kernel gives client sockets (and port 0 binds). */
+static guint
+ephemeral_low (void)
+{
+  g_autofree char *text = NULL;
+
+  if (!g_file_get_contents ("/proc/sys/net/ipv4/ip_local_port_range", &text, NULL, NULL))
+    return 32768;
+  return (guint) g_ascii_strtoull (text, NULL, 10);
+}
+
+/* Whether @port on 127.0.0.1 can be bound now. */
+static gboolean
+port_is_free (guint port)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                            G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, port);
+
+  g_assert_nonnull (socket);
+  return g_socket_bind (socket, address, FALSE, NULL);
+}
+
 /**
  * pm_test_free_port:
+ *
+ * A port drawn below the kernel's range for client sockets: tests that
+ * open thousands of connections at once take ports of that range, and
+ * one of them could otherwise take a port another test running beside it
+ * was given and is about to listen on.
  *
  * Returns: a TCP port on 127.0.0.1 that was free a moment ago
  */
 guint
 pm_test_free_port (void)
 {
-  g_autoptr(GSocket) socket = NULL;
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-  g_autoptr(GError) error = NULL;
+  guint low = ephemeral_low ();
+  guint i;
 
-  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  if (low > FREE_PORT_FLOOR + 1024)
+    for (i = 0; i < 1000; i++)
+      {
+        guint port = (guint) g_random_int_range (FREE_PORT_FLOOR, (gint32) low);
+
+        if (port_is_free (port))
+          return port;
+      }
+
+  /* No room below the range: any port the kernel picks. */
+  {
+    g_autoptr(GSocket) socket = NULL;
+    g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+    g_autoptr(GSocketAddress) bound = NULL;
+    g_autoptr(GError) error = NULL;
+
+    socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+    g_assert_no_error (error);
+    g_socket_bind (socket, address, FALSE, &error);
+    g_assert_no_error (error);
+    bound = g_socket_get_local_address (socket, &error);
+    g_assert_no_error (error);
+    return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  }
 }
 
 /**

@@ -145,10 +145,7 @@ sync_properties (PmBusDevice *self)
   pm_dbus_device_set_faults (iface, faults);
   pm_dbus_device_set_hostname (iface, pm_device_get_hostname (self->device));
   pm_dbus_device_set_profile (iface, pm_device_get_profile (self->device)->name);
-  if (pm_device_get_profile (self->device)->family == PM_PROFILE_FAMILY_PLUTO)
-    pm_dbus_device_set_api_version (iface, pm_api_version_to_string (pm_device_get_profile (self->device)->api_version));
-  else
-    pm_dbus_device_set_api_version (iface, "");
+  pm_dbus_device_set_api_version (iface, pm_profile_get_api_version_name (pm_device_get_profile (self->device)));
   pm_dbus_device_set_firmware (iface, pm_device_get_firmware (self->device));
   pm_dbus_device_set_restarting (iface, pm_device_get_restarting (self->device));
   pm_dbus_device_set_start_time (iface, pm_device_get_start_time (self->device));

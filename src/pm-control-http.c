@@ -275,10 +275,8 @@ append_device (GString  *out,
   pm_json_append_string (out, pm_device_get_hostname (device));
   g_string_append (out, ",\"profile\":");
   pm_json_append_string (out, profile->name);
-  /* "" for the profiles other than pluto-*, as on the bus. */
   g_string_append (out, ",\"apiVersion\":");
-  pm_json_append_string (out, profile->family == PM_PROFILE_FAMILY_PLUTO
-                                ? pm_api_version_to_string (profile->api_version) : "");
+  pm_json_append_string (out, pm_profile_get_api_version_name (profile));
   g_string_append (out, ",\"firmware\":");
   pm_json_append_string (out, pm_device_get_firmware (device));
   g_string_append (out, pm_device_get_restarting (device) ? ",\"state\":\"restarting\""
@@ -464,8 +462,7 @@ reply_profiles (SoupServerMessage *msg)
       json_builder_set_member_name (builder, "summary");
       json_builder_add_string_value (builder, profile->summary);
       json_builder_set_member_name (builder, "apiVersion");
-      json_builder_add_string_value (builder, profile->family == PM_PROFILE_FAMILY_PLUTO
-                                                ? pm_api_version_to_string (profile->api_version) : "");
+      json_builder_add_string_value (builder, pm_profile_get_api_version_name (profile));
       /* null: drawn for each device */
       json_builder_set_member_name (builder, "firmware");
       if (profile->firmware != NULL)

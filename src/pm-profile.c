@@ -164,6 +164,20 @@ pm_profile_is_simulated (const PmProfile *profile)
 }
 
 /**
+ * pm_profile_get_api_version_name:
+ * @profile: a profile
+ *
+ * Returns: the name of a pluto-* profile's API shape ("legacy", "new"),
+ *   or "" for the other profiles, which have none; as the bus and the
+ *   control API show it
+ */
+const char *
+pm_profile_get_api_version_name (const PmProfile *profile)
+{
+  return profile->family == PM_PROFILE_FAMILY_PLUTO ? pm_api_version_to_string (profile->api_version) : "";
+}
+
+/**
  * pm_profile_list_new_default:
  *
  * Returns: (transfer full): the original mock's assignment:

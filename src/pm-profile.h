@@ -74,6 +74,7 @@ const PmProfile *pm_profile_list_pick (const PmProfileList *self,
 char            *pm_profile_list_to_string (const PmProfileList *self);
 
 gboolean pm_profile_is_simulated (const PmProfile *profile);
+const char *pm_profile_get_api_version_name (const PmProfile *profile);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PmProfileList, pm_profile_list_free)
 
